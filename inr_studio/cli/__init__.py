@@ -1,0 +1,1 @@
+"""Command line: ``inr-studio`` (the window), ``fit``, ``bench``, ``encode``, ``decode``, ``info``, ``rd``."""

@@ -1,0 +1,19 @@
+"""Error types a user can meet. Each carries one readable sentence: what is wrong and what to do."""
+
+from __future__ import annotations
+
+
+class InrStudioError(Exception):
+    """Base of every error meant for a user (CLI prints it, the window shows it)."""
+
+
+class ImageLoadError(InrStudioError):
+    """An image file that cannot be read, or one that is too large."""
+
+
+class OptionError(InrStudioError):
+    """An impossible option or combination of options."""
+
+
+class CheckpointError(InrStudioError):
+    """A checkpoint that is not one of ours, or is damaged."""

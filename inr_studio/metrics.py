@@ -1,0 +1,47 @@
+"""Image quality: PSNR (SPEC §3), SSIM, and the error map of the paper's figures."""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+
+def to_unit(values: np.ndarray) -> np.ndarray:
+    """Network output in [-1, 1] → image in [0, 1], clipped."""
+    return np.clip((values + 1.0) * 0.5, 0.0, 1.0)
+
+
+def psnr(reconstruction: np.ndarray, reference: np.ndarray) -> float:
+    """``10·log10(1/MSE)`` on [0, 1] values, the reconstruction clipped to [0, 1] first."""
+    rec = np.clip(reconstruction, 0.0, 1.0).astype(np.float64)
+    ref = reference.astype(np.float64)
+    if np.array_equal(rec, ref):
+        return float("inf")
+    return float(peak_signal_noise_ratio(ref, rec, data_range=1.0))
+
+
+def ssim(reconstruction: np.ndarray, reference: np.ndarray) -> float:
+    rec = np.clip(reconstruction, 0.0, 1.0).astype(np.float64)
+    ref = reference.astype(np.float64)
+    small = min(ref.shape[0], ref.shape[1])
+    win = min(7, small if small % 2 == 1 else small - 1)
+    if win < 3:
+        return float("nan")
+    return float(structural_similarity(ref, rec, data_range=1.0, channel_axis=2, win_size=win))
+
+
+def error_map(reconstruction: np.ndarray, reference: np.ndarray, scale: float | None = None) -> np.ndarray:
+    """Per-channel absolute error, normalised to [0, 1] by ``scale`` (default: its own maximum).
+
+    Pass one shared ``scale`` to compare several models' maps on the same footing.
+    """
+    err = np.abs(np.clip(reconstruction, 0.0, 1.0) - reference).astype(np.float32)
+    top = float(err.max()) if scale is None else float(scale)
+    if top <= 0:
+        return np.zeros_like(err)
+    return np.clip(err / top, 0.0, 1.0)
+
+
+def mean_psnr(values: list[float]) -> float:
+    """A data set's average PSNR: the mean of per-image PSNRs (SPEC §3)."""
+    return float(np.mean(values)) if values else float("nan")

@@ -1,0 +1,169 @@
+"""Model configuration: frozen, JSON-serialisable, and the paper's setting by default."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import OptionError
+from ..segmentation import SegmentationConfig
+from ..tiling import LayerTiling, grid
+
+MODEL_KINDS = ("siren", "ftc", "qt", "hs")
+MODEL_LABELS = {"siren": "SIREN", "ftc": "LoE FtC", "qt": "LoE QT", "hs": "HS-LoE"}
+PAPER_FTC = (128.0, 8.0, 4.0, 2.0)
+PAPER_QT = (2.0, 4.0, 8.0, 128.0)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """A coordinate network: one tiling per linear layer (``depth`` hidden layers + output)."""
+
+    kind: str
+    tilings: tuple[LayerTiling, ...]
+    width: int = 256
+    omega0: float = 30.0
+    in_features: int = 2
+    out_features: int = 3
+    segmentation: SegmentationConfig | None = None
+
+    @property
+    def depth(self) -> int:
+        return len(self.tilings) - 1
+
+    @property
+    def label(self) -> str:
+        return MODEL_LABELS.get(self.kind, self.kind)
+
+    @property
+    def seg_layer(self) -> int | None:
+        """1-based index of the segmentation layer, if any."""
+        for i, t in enumerate(self.tilings, start=1):
+            if t.kind == "segment":
+                return i
+        return None
+
+    def layer_shapes(self) -> list[tuple[int, int]]:
+        """(out, in) of each linear layer."""
+        dims = [self.in_features] + [self.width] * self.depth + [self.out_features]
+        return [(dims[i + 1], dims[i]) for i in range(len(dims) - 1)]
+
+    def parameter_count(self) -> int:
+        return sum(t.experts * o * i + o for t, (o, i) in zip(self.tilings, self.layer_shapes()))
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "width": self.width,
+            "omega0": self.omega0,
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "tilings": [t.to_dict() for t in self.tilings],
+            "segmentation": None if self.segmentation is None else {
+                "method": self.segmentation.method, "classes": self.segmentation.classes},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @staticmethod
+    def from_dict(d: dict) -> "ModelConfig":
+        try:
+            seg = d.get("segmentation")
+            cfg = ModelConfig(
+                kind=str(d["kind"]),
+                tilings=tuple(LayerTiling.from_dict(t) for t in d["tilings"]),
+                width=int(d["width"]),
+                omega0=float(d["omega0"]),
+                in_features=int(d.get("in_features", 2)),
+                out_features=int(d.get("out_features", 3)),
+                segmentation=None if seg is None else SegmentationConfig(str(seg["method"]), int(seg["classes"])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise OptionError(f"model configuration is malformed ({exc}).") from exc
+        cfg.validate()
+        return cfg
+
+    def validate(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise OptionError(f"unknown model {self.kind!r}; use one of {', '.join(MODEL_KINDS)}.")
+        if not 1 <= self.width <= 4096:
+            raise OptionError(f"width must be 1..4096, got {self.width}.")
+        if not 1 <= self.depth <= 32:
+            raise OptionError(f"depth (hidden layers) must be 1..32, got {self.depth}.")
+        if not (0 < self.omega0 < 1e4):
+            raise OptionError(f"omega0 must be positive, got {self.omega0}.")
+        if self.in_features != 2 or not 1 <= self.out_features <= 4:
+            raise OptionError("models map 2-D coordinates to 1..4 channels.")
+        if self.seg_layer is not None and self.segmentation is None:
+            raise OptionError("a segmentation layer needs a segmentation configuration.")
+
+
+def default_ftc_scales(layers: int) -> tuple[float, ...]:
+    """The paper's (128, 8, 4, 2) for four layers; otherwise powers of two from 128 down to 2."""
+    if layers == 4:
+        return PAPER_FTC
+    exps = np.round(np.linspace(7, 1, layers)) if layers > 1 else np.array([7.0])
+    return tuple(float(2**e) for e in exps)
+
+
+def make_model_config(
+    kind: str,
+    width: int = 256,
+    depth: int = 3,
+    omega0: float = 30.0,
+    scales: tuple[float, ...] | None = None,
+    seg_layer: int | None = None,
+    seg_method: str = "multiotsu",
+    seg_classes: int = 4,
+    tile_scale: float = 1.0,
+    out_features: int = 3,
+) -> ModelConfig:
+    """The paper's four models (SPEC §2), with every knob the ablations need.
+
+    ``scales`` are the A_i of an LoE (FtC order for HS-LoE); ``tile_scale`` multiplies them (use
+    :func:`inr_studio.tiling.auto_tile_scale` to keep the paper's cell sizes in pixels).
+    HS-LoE replaces layer ``seg_layer`` (default: the last) of FtC by the segmentation; at L1 it
+    follows the paper's Table 2: FtC's L1 tiling first moves to L2, then L1 becomes segmentation.
+    """
+    if kind not in MODEL_KINDS:
+        raise OptionError(f"unknown model {kind!r}; use one of {', '.join(MODEL_KINDS)}.")
+    if not (tile_scale > 0 and np.isfinite(tile_scale)):
+        raise OptionError(f"tile scale must be positive, got {tile_scale}.")
+    layers = depth + 1
+    if depth < 1:
+        raise OptionError(f"depth (hidden layers) must be at least 1, got {depth}.")
+    if kind == "siren":
+        tilings = tuple(LayerTiling() for _ in range(layers))
+        return _checked(ModelConfig(kind, tilings, width, omega0, out_features=out_features))
+    if scales is None:
+        scales = default_ftc_scales(layers)
+        if kind == "qt":
+            scales = tuple(reversed(scales))
+    if len(scales) != layers:
+        raise OptionError(f"{len(scales)} scales given for {layers} linear layers; give one per layer.")
+    tilings = [grid(a * tile_scale) for a in scales]
+    seg = None
+    if kind == "hs":
+        seg_layer = layers if seg_layer is None else seg_layer
+        if not 1 <= seg_layer <= layers:
+            raise OptionError(f"segmentation layer must be 1..{layers}, got {seg_layer}.")
+        seg = SegmentationConfig(seg_method, seg_classes)
+        if seg_layer == 1 and layers > 1:
+            tilings[1] = tilings[0]
+        tilings[seg_layer - 1] = LayerTiling("segment", classes=seg_classes)
+    elif seg_layer is not None:
+        raise OptionError("--seg-layer only applies to the hs model.")
+    return _checked(ModelConfig(kind, tuple(tilings), width, omega0, out_features=out_features,
+                                segmentation=seg))
+
+
+def _checked(cfg: ModelConfig) -> ModelConfig:
+    cfg.validate()
+    return cfg
+
+
+def with_width(cfg: ModelConfig, width: int) -> ModelConfig:
+    return _checked(replace(cfg, width=width))

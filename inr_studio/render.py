@@ -1,0 +1,30 @@
+"""Rendering a trained network at any resolution, in chunks of bounded memory."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .coords import pixel_centres_rows
+from .metrics import to_unit
+from .models.network import CoordinateNet
+from .problem import routing_for
+
+DEFAULT_CHUNK = 1 << 17
+
+
+@torch.no_grad()
+def render(model: CoordinateNet, height: int, width: int, class_map: np.ndarray | None = None,
+           chunk: int = DEFAULT_CHUNK) -> np.ndarray:
+    """H×W×C float32 image in [0, 1]. ``class_map`` is the source segmentation (HS-LoE);
+    at another resolution each coordinate takes the class of the nearest source pixel."""
+    device = next(model.parameters()).device
+    total = height * width
+    out = np.empty((total, model.config.out_features), dtype=np.float32)
+    for start in range(0, total, chunk):
+        stop = min(total, start + chunk)
+        coords = pixel_centres_rows(height, width, start, stop)
+        routing = routing_for(model.config, coords, class_map, device)
+        x = torch.from_numpy(coords.astype(np.float32)).to(device)
+        out[start:stop] = model(x, routing).float().cpu().numpy()
+    return to_unit(out.reshape(height, width, -1))
