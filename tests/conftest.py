@@ -1,0 +1,32 @@
+"""Shared test set-up. Qt runs offscreen; it must be set before Qt is imported (QT_NOTES §6)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+KODAK_DIR = Path(os.environ.get("INR_STUDIO_KODAK", REPO.parent / "shared" / "data" / "kodak"))
+
+
+@pytest.fixture(scope="session")
+def kodak_dir() -> Path:
+    """The Kodak set beside the checkout; tests that need it skip with the reason where absent."""
+    if not (KODAK_DIR / "kodim01.png").is_file():
+        pytest.skip(f"Kodak images not found at {KODAK_DIR} (set INR_STUDIO_KODAK to their folder)")
+    return KODAK_DIR
+
+
+@pytest.fixture(scope="session")
+def small_image() -> np.ndarray:
+    """A real photograph (scikit-image's astronaut), 48×64, float32 RGB in [0, 1]."""
+    from skimage import data
+
+    from inr_studio.imaging import resize_image
+
+    return resize_image(data.astronaut().astype(np.float32) / 255.0, 48, 64)
