@@ -12,6 +12,7 @@ import torch
 
 from .atomic import atomic_write_bytes
 from .errors import CheckpointError, OptionError
+from .imaging import MAX_PIXELS
 from .models.config import ModelConfig
 from .models.network import CoordinateNet
 
@@ -66,19 +67,28 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     try:
         tensors = load(data)
         meta = _metadata(data)
-    except (SafetensorError, ValueError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (SafetensorError, ValueError, json.JSONDecodeError, UnicodeDecodeError,
+            AttributeError) as exc:
         raise CheckpointError(f"{p.name} is not an inr-studio checkpoint ({exc}).") from exc
     if meta.get("format") != FORMAT_TAG:
         raise CheckpointError(f"{p.name} is not an inr-studio checkpoint (no format tag).")
-    if int(meta.get("version", "0")) > FORMAT_VERSION:
-        raise CheckpointError(f"{p.name} was written by a newer inr-studio; update to read it.")
     try:
+        version = int(meta.get("version", "0"))
         config = ModelConfig.from_dict(json.loads(meta["config"]))
         height, width = int(meta["height"]), int(meta["width"])
         extra = json.loads(meta.get("extra", "{}"))
-    except (KeyError, ValueError, OptionError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, OptionError) as exc:
         raise CheckpointError(f"{p.name}: damaged metadata ({exc}).") from exc
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{p.name} was written by a newer inr-studio; update to read it.")
+    if not (height >= 1 and width >= 1 and height * width <= MAX_PIXELS):
+        raise CheckpointError(f"{p.name}: damaged metadata (image size {width}×{height}).")
+    if not isinstance(extra, dict):
+        raise CheckpointError(f"{p.name}: damaged metadata (extra is not a mapping).")
     class_map = tensors.pop("class_map", None)
+    if class_map is not None and (class_map.dtype != torch.uint8
+                                  or tuple(class_map.shape) != (height, width)):
+        raise CheckpointError(f"{p.name}: its segmentation map is not {height}×{width} classes.")
     model = CoordinateNet(config, seed=None)
     expected = model.state_dict()
     if set(tensors) != set(expected) or any(tensors[k].shape != expected[k].shape for k in expected):

@@ -59,6 +59,11 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
             arr = _read_with_pillow(p, max_pixels, notes)
     except ImageLoadError:
         raise
+    except Image.DecompressionBombError as exc:  # header claims far more pixels than we accept
+        raise ImageLoadError(
+            f"{p.name} is too large ({_short(exc)}); the limit is {max_pixels / 1e6:.0f} MP. "
+            "Downscale it first."
+        ) from exc
     except (UnidentifiedImageError, ValueError, OSError, SyntaxError, EOFError) as exc:
         raise ImageLoadError(
             f"{p.name} could not be read as an image ({_short(exc)}). "
@@ -86,7 +91,11 @@ def _check_size(width: int, height: int, max_pixels: int, name: str) -> None:
 
 
 def _read_with_pillow(p: Path, max_pixels: int, notes: list[str]) -> np.ndarray:
-    with Image.open(p) as im:
+    with warnings.catch_warnings():
+        # Our own size check below is stricter; Pillow's bomb warning would only add noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        im = Image.open(p)
+    with im:
         _check_size(im.width, im.height, max_pixels, p.name)
         if im.format == "PNG" and _png_bit_depth(p) == 16:
             return _read_png16(p, notes)
@@ -113,9 +122,10 @@ def _png_bit_depth(p: Path) -> int:
 def _read_png16(p: Path, notes: list[str]) -> np.ndarray:
     import png  # pypng: keeps 16-bit samples, unlike Pillow
 
-    width, height, rows, info = png.Reader(filename=str(p)).asDirect()
-    planes = info["planes"]
-    arr = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
+    with open(p, "rb") as fh:  # Reader(filename=...) would leave the file open
+        width, height, rows, info = png.Reader(file=fh).asDirect()
+        planes = info["planes"]
+        arr = np.vstack([np.asarray(r, dtype=np.uint16) for r in rows]).reshape(height, width, planes)
     if info.get("alpha"):
         notes.append(f"{p.name}: alpha channel dropped (fitting RGB only).")
         arr = arr[..., :-1]
@@ -127,6 +137,8 @@ def _read_tiff(p: Path, max_pixels: int, notes: list[str]) -> np.ndarray:
 
     try:
         with tifffile.TiffFile(p) as tif:
+            if len(tif.pages) == 0:
+                raise ImageLoadError(f"{p.name} is a TIFF without any image in it.")
             page = tif.pages[0]
             shape = page.shape
             height, width = (shape[0], shape[1]) if page.samplesperpixel == 1 or len(shape) == 3 else shape[:2]
@@ -135,7 +147,7 @@ def _read_tiff(p: Path, max_pixels: int, notes: list[str]) -> np.ndarray:
             orientation = page.tags.get(274)
             code = int(orientation.value) if orientation is not None else 1
             extra = page.extrasamples
-    except tifffile.TiffFileError as exc:
+    except (tifffile.TiffFileError, IndexError, KeyError) as exc:
         raise ImageLoadError(f"{p.name} is not a readable TIFF ({_short(exc)}).") from exc
     if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[-1] not in (3, 4):
         arr = np.moveaxis(arr, 0, -1)  # planar configuration

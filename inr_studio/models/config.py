@@ -81,7 +81,7 @@ class ModelConfig:
                 out_features=int(d.get("out_features", 3)),
                 segmentation=None if seg is None else SegmentationConfig(str(seg["method"]), int(seg["classes"])),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise OptionError(f"model configuration is malformed ({exc}).") from exc
         cfg.validate()
         return cfg

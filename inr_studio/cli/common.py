@@ -1,0 +1,219 @@
+"""Options shared by the sub-commands that fit a network: model, training, image scale, device.
+
+``fit``, ``bench`` and ``encode`` take the same options with the same meaning, so they are
+declared once here. Validation turns every impossible value into an :class:`OptionError`
+naming the option, which ``main`` prints as one line with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..device import pick_device
+from ..errors import OptionError
+from ..imaging import LoadedImage, load_image, resize_image, scaled_size
+from ..models.config import MODEL_KINDS, ModelConfig, make_model_config
+from ..segmentation import SEG_METHODS
+from ..tiling import aliasing_warning, auto_tile_scale
+from ..training import TrainConfig
+
+TILE_SCALE_HELP = ("multiplier on every LoE scale A_i: 'paper' (1, the paper's A for 768×512), "
+                   "'auto' (keeps the paper's cell sizes in pixels at this image size) or a number")
+
+
+def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
+                      model_default: str | None = "hs", train: bool = True,
+                      image: bool = True) -> None:
+    """Declare the network options (and, by default, the training and ``--scale`` options).
+
+    ``model=False`` leaves ``--model`` out (``bench`` takes ``--models``).
+    """
+    g = parser.add_argument_group("network")
+    if model:
+        g.add_argument("--model", default=model_default, required=model_default is None,
+                       choices=MODEL_KINDS,
+                       help="siren, ftc (LoE fine-to-coarse), qt (LoE quad-tree) or hs (HS-LoE)"
+                            + (f"; default {model_default}" if model_default else ""))
+    g.add_argument("--width", type=int, default=256, help="hidden width (default 256)")
+    g.add_argument("--depth", type=int, default=3, help="hidden layers (default 3)")
+    g.add_argument("--omega0", type=float, default=30.0, help="SIREN ω0 (default 30)")
+    g.add_argument("--tile-scale", default="paper", help=TILE_SCALE_HELP)
+    g.add_argument("--seg-layer", type=int, default=None,
+                   help="HS-LoE: the layer (1-based) whose tiling is the segmentation "
+                        "(default: the last)")
+    g.add_argument("--seg-method", default=None, choices=SEG_METHODS,
+                   help="HS-LoE thresholds: multiotsu (default) or equal (equal-size bins)")
+    g.add_argument("--seg-classes", type=int, default=None, help="HS-LoE classes (default 4)")
+    if train:
+        add_train_options(parser)
+    if image:
+        add_image_options(parser)
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("training")
+    g.add_argument("--iters", type=int, default=TrainConfig.iters,
+                   help=f"Adam steps (default {TrainConfig.iters}, the paper's)")
+    g.add_argument("--lr", type=float, default=TrainConfig.lr,
+                   help=f"learning rate (default {TrainConfig.lr:g})")
+    g.add_argument("--batch-pixels", type=int, default=None,
+                   help="random pixels per step (default: every pixel, the paper's full batch)")
+    g.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def add_image_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fit the image resized by this factor (default 1, full size)")
+
+
+def parse_tile_scale(value: str | float | None, height: int, width: int) -> float:
+    """'paper' → 1, 'auto' → :func:`auto_tile_scale`, else a positive number."""
+    if value is None:
+        return 1.0
+    text = str(value).strip().lower()
+    if text == "paper":
+        return 1.0
+    if text == "auto":
+        return auto_tile_scale(height, width)
+    try:
+        number = float(text)
+    except ValueError:
+        raise OptionError(f"--tile-scale {value!r} is not understood; use paper, auto or a "
+                          "positive number.") from None
+    if not (number > 0 and math.isfinite(number)):
+        raise OptionError(f"--tile-scale must be positive, got {value}; use paper, auto or a "
+                          "positive number.")
+    return number
+
+
+def model_config_from_args(args: argparse.Namespace, height: int, width: int,
+                           kind: str | None = None) -> ModelConfig:
+    """The :class:`ModelConfig` the options describe for an H×W image.
+
+    With ``kind`` given (``bench`` runs several models), the HS-LoE options apply to the hs
+    runs only; with the kind from ``--model``, giving them for another model is an error.
+    """
+    strict = kind is None
+    kind = kind or getattr(args, "model", None)
+    if kind not in MODEL_KINDS:
+        raise OptionError(f"unknown model {kind!r}; use one of {', '.join(MODEL_KINDS)}.")
+    w, d = getattr(args, "width", 256), getattr(args, "depth", 3)
+    if w is None or w < 1:
+        raise OptionError(f"--width must be at least 1, got {w}.")
+    if d is None or d < 1:
+        raise OptionError(f"--depth must be at least 1, got {d}.")
+    omega0 = getattr(args, "omega0", 30.0)
+    if not (omega0 > 0 and math.isfinite(omega0)):
+        raise OptionError(f"--omega0 must be positive, got {omega0}.")
+    seg_layer = getattr(args, "seg_layer", None)
+    seg_method = getattr(args, "seg_method", None)
+    seg_classes = getattr(args, "seg_classes", None)
+    if kind != "hs":
+        given = [n for n, v in (("--seg-layer", seg_layer), ("--seg-method", seg_method),
+                                ("--seg-classes", seg_classes)) if v is not None]
+        if strict and given:
+            raise OptionError(f"{', '.join(given)} only applies to the hs model; drop it or "
+                              "use --model hs.")
+        seg_layer = seg_method = seg_classes = None
+    elif seg_layer is not None and not 1 <= seg_layer <= d + 1:
+        raise OptionError(f"--seg-layer must be 1..{d + 1} (the linear layers of a depth-{d} "
+                          f"network), got {seg_layer}.")
+    if seg_classes is not None and not 2 <= seg_classes <= 16:
+        raise OptionError(f"--seg-classes must be 2..16, got {seg_classes}.")
+    tile_scale = parse_tile_scale(getattr(args, "tile_scale", "paper"), height, width)
+    return make_model_config(kind, width=w, depth=d, omega0=omega0, seg_layer=seg_layer,
+                             seg_method=seg_method or "multiotsu", seg_classes=seg_classes or 4,
+                             tile_scale=tile_scale)
+
+
+def train_config_from_args(args: argparse.Namespace, report_every: int = 50) -> TrainConfig:
+    """A :class:`TrainConfig`; the device is checked now, before any image is read."""
+    iters = getattr(args, "iters", TrainConfig.iters)
+    lr = getattr(args, "lr", TrainConfig.lr)
+    batch = getattr(args, "batch_pixels", None)
+    if iters is None or iters < 1:
+        raise OptionError(f"--iters must be at least 1, got {iters}.")
+    if not (lr is not None and 0 < lr < 1):
+        raise OptionError(f"--lr must be in (0, 1), got {lr}; the paper's range is about 1e-4.")
+    if batch is not None and batch < 1:
+        raise OptionError(f"--batch-pixels must be at least 1, got {batch} "
+                          "(omit it for full batch).")
+    seed = getattr(args, "seed", 0)
+    if seed is None or not 0 <= seed < 2**63:
+        raise OptionError(f"--seed must be a whole number in 0..2^63-1, got {seed}.")
+    device = getattr(args, "device", "auto") or "auto"
+    pick_device(device)  # raises OptionError naming the devices available here
+    return TrainConfig(iters=iters, lr=lr, batch_pixels=batch, seed=seed,
+                       device=device, report_every=max(1, min(report_every, iters)))
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """``--device`` alone, for commands that only run a network (decode, render)."""
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+
+
+def device_from_args(args: argparse.Namespace) -> torch.device:
+    """The device ``--device`` names; an :class:`OptionError` if it is unknown or absent here."""
+    return pick_device(getattr(args, "device", "auto") or "auto")
+
+
+def check_scale(scale: float | None) -> float:
+    scale = 1.0 if scale is None else float(scale)
+    if not (scale > 0 and math.isfinite(scale)):
+        raise OptionError(f"--scale must be positive (1 = full size, 0.5 = half), got {scale}.")
+    return scale
+
+
+def load_scaled(path: str | Path, scale: float = 1.0, max_pixels: int | None = None,
+                warn: bool = True) -> tuple[LoadedImage, np.ndarray]:
+    """Read an image and resize it by ``scale``; the loader's notes go to stderr as warnings."""
+    scale = check_scale(scale)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the notes are printed below, once, as plain lines
+        loaded = load_image(path) if max_pixels is None else load_image(path, max_pixels)
+    if warn:
+        for note in loaded.notes:
+            warn_line(note)
+    h, w = scaled_size(loaded.height, loaded.width, scale)
+    pixels = resize_image(loaded.pixels, h, w)
+    return loaded, pixels
+
+
+def load_for_fit(args: argparse.Namespace) -> np.ndarray:
+    """The H×W×3 [0, 1] pixels to fit: ``args.image`` resized by ``args.scale``."""
+    return load_scaled(args.image, getattr(args, "scale", 1.0))[1]
+
+
+def warn_line(message: str) -> None:
+    print(f"inr-studio: warning: {message}", file=sys.stderr)
+
+
+def warn_if_aliasing(config: ModelConfig, height: int, width: int,
+                     already: set[str] | None = None) -> str | None:
+    """Print the aliasing warning (grid cells below a pixel), suggesting ``--tile-scale auto``;
+    a message already in ``already`` is not printed again (a benchmark meets it per image)."""
+    msg = aliasing_warning(config.tilings, height, width)
+    if msg and (already is None or msg not in already):
+        warn_line(msg + " Pass --tile-scale auto.")
+        if already is not None:
+            already.add(msg)
+    return msg
+
+
+def format_duration(seconds: float) -> str:
+    """``1:02:03`` / ``2:03`` / ``?`` for progress lines."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "?"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -1,0 +1,176 @@
+"""``inr-studio fit IMAGE``: train one network on one image and write what it made.
+
+Writes ``reconstruction.png``, ``error_map.png``, ``metrics.json`` and
+``checkpoint.safetensors`` into ``--out``. Progress goes to stderr, the summary to stdout.
+Ctrl-C stops training and still writes the outputs of the network as it is (nothing is lost).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..atomic import atomic_write_bytes, save_png
+from ..checkpoint import save_checkpoint
+from ..device import describe
+from ..errors import OptionError
+from ..metrics import error_map, psnr, ssim
+from ..problem import FitProblem
+from ..training import Progress, Trainer, TrainConfig
+from .common import (add_model_options, check_scale, format_duration, load_scaled,
+                     model_config_from_args, train_config_from_args, warn_if_aliasing)
+
+OUTPUT_FILES = ("reconstruction.png", "error_map.png", "metrics.json", "checkpoint.safetensors")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "fit", help="train one network on one image",
+        description="Train SIREN, LoE (FtC, QT) or HS-LoE on one image; write the "
+                    "reconstruction, its error map, metrics.json and a checkpoint into --out.")
+    p.add_argument("image", help="PNG, JPEG, TIFF, WebP or BMP file")
+    add_model_options(p)
+    p.add_argument("--out", default=None,
+                   help="output folder (default: fit-<image>-<model> in the current folder)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run_fit)
+
+
+def out_dir_for(args: argparse.Namespace) -> Path:
+    out = Path(args.out) if args.out else Path(f"fit-{Path(args.image).stem}-{args.model}")
+    if out.exists() and not out.is_dir():
+        raise OptionError(f"--out {out} is a file; give a folder (it is created if missing).")
+    return out
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    train_cfg = train_config_from_args(args, report_every=_report_interval(args.iters))
+    check_scale(args.scale)
+    model_config_from_args(args, 512, 768)  # option errors before any image is read
+    out = out_dir_for(args)
+    loaded, pixels = load_scaled(args.image, args.scale)
+    h, w = pixels.shape[:2]
+    config = model_config_from_args(args, h, w)
+    alias = warn_if_aliasing(config, h, w)
+    problem = FitProblem.create(pixels, config)
+    trainer = Trainer(problem, train_cfg)
+    _log(f"fitting {config.label} ({config.parameter_count():,} parameters) to "
+         f"{Path(args.image).name} at {w}×{h} on {describe(trainer.device)}, "
+         f"{train_cfg.iters} steps", args.quiet)
+    last, interrupted, wall_s = _train(trainer, args.quiet)
+    finished = last is not None and last.done
+    rec = last.preview if finished and last.preview is not None else trainer.reconstruct()
+    seconds = last.elapsed_s if finished else wall_s
+    metrics = _metrics(args, loaded.source, loaded.bit_depth, problem, trainer, train_cfg,
+                       seconds, rec, alias, interrupted or (finished and last.stopped))
+    _write_outputs(out, trainer, problem, rec, metrics)
+    print(f"{config.label}: PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
+          f"{metrics['params']:,} parameters, {metrics['iters']} steps in "
+          f"{metrics['seconds']:.1f} s on {metrics['device']}; wrote {out}/")
+    return 130 if interrupted else 0
+
+
+def _report_interval(iters: int | None) -> int:
+    """About 100 progress lines per run (a line every 1..100 steps)."""
+    return max(1, min(100, (iters or 1) // 100))
+
+
+def _log(message: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def progress_line(p: Progress) -> str:
+    """``step 1200/5000  PSNR 31.20 dB  45.1 it/s  ETA 1:24``; the rate is the run's average
+    (per-interval rates jump around on a busy machine and would make the ETA useless)."""
+    done = p.step + 1  # the report comes after that step's update; its PSNR is from before it
+    rate = done / p.elapsed_s if p.elapsed_s > 0 else 0.0
+    eta = (p.total - done) / rate if rate > 0 else float("nan")
+    width = len(str(p.total))
+    return (f"step {p.step:>{width}}/{p.total}  PSNR {p.psnr:6.2f} dB  {rate:7.1f} it/s  "
+            f"ETA {format_duration(eta)}")
+
+
+def _train(trainer: Trainer, quiet: bool,
+           min_interval_s: float = 1.0) -> tuple[Progress | None, bool, float]:
+    """Run to the end, a progress line at most every ``min_interval_s``; on Ctrl-C keep the
+    network as it is and say so. Returns (last progress, interrupted, wall seconds)."""
+    last = None
+    printed_at = -float("inf")
+    t0 = time.perf_counter()
+    try:
+        for last in trainer.run():
+            now = time.monotonic()
+            if not last.done and (now - printed_at >= min_interval_s or last.step == 0):
+                _log(progress_line(last), quiet)
+                printed_at = now
+    except KeyboardInterrupt:
+        _log(f"interrupted at step {trainer.steps_done}; writing the network as it is", False)
+        return last, True, time.perf_counter() - t0
+    return last, False, time.perf_counter() - t0
+
+
+def _metrics(args: argparse.Namespace, source: str, bit_depth: int, problem: FitProblem,
+             trainer: Trainer, cfg: TrainConfig, seconds: float, rec: np.ndarray,
+             alias: str | None, stopped: bool) -> dict:
+    ref = problem.pixels
+    return {
+        "image": str(source),
+        "bit_depth": bit_depth,
+        "height": problem.height,
+        "width": problem.width,
+        "scale": float(args.scale),
+        "model": problem.config.kind,
+        "model_label": problem.config.label,
+        "psnr": psnr(rec, ref),
+        "psnr_definition": "10*log10(1/MSE) on [0,1] values, reconstruction clipped to [0,1]",
+        "ssim": ssim(rec, ref),
+        "params": trainer.model.parameter_count(),
+        "seconds": seconds,
+        "iters": trainer.steps_done,
+        "iters_requested": cfg.iters,
+        "stopped_early": bool(stopped),
+        "lr": cfg.lr,
+        "batch_pixels": cfg.batch_pixels,
+        "seed": cfg.seed,
+        "device": describe(trainer.device),
+        "tile_scale": str(args.tile_scale),
+        "aliasing_warning": alias,
+        "model_config": problem.config.to_dict(),
+        "segmentation_thresholds": (None if problem.segmentation is None
+                                    else [float(t) for t in problem.segmentation.thresholds]),
+        "error_map_scale": float(np.abs(np.clip(rec, 0, 1) - ref).max()),
+        "inr_studio_version": __version__,
+        "torch_version": torch.__version__,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def _write_outputs(out: Path, trainer: Trainer, problem: FitProblem, rec: np.ndarray,
+                   metrics: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    save_png(out / "reconstruction.png", rec)
+    save_png(out / "error_map.png", error_map(rec, problem.pixels))
+    save_checkpoint(out / "checkpoint.safetensors", trainer.model, problem.height, problem.width,
+                    problem.class_map, extra={k: metrics[k] for k in
+                                              ("image", "psnr", "iters", "lr", "seed", "scale")})
+    text = json.dumps(_json_safe(metrics), indent=2, sort_keys=True) + "\n"
+    atomic_write_bytes(out / "metrics.json", text.encode("utf-8"))
+
+
+def _json_safe(value):
+    """NaN/inf are not JSON: write them as null (SSIM of a tiny image, PSNR of a perfect fit)."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value

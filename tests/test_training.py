@@ -1,0 +1,157 @@
+"""The trainer: PSNR rises, CPU runs are reproducible, pause/stop from another thread, rendering."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from inr_studio.errors import OptionError
+from inr_studio.imaging import resize_image
+from inr_studio.metrics import to_unit
+from inr_studio.models import make_model_config
+from inr_studio.problem import FitProblem
+from inr_studio.render import render
+from inr_studio.tiling import auto_tile_scale
+from inr_studio.training import RunControl, TrainConfig, Trainer, fit
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny(small_image) -> np.ndarray:
+    return resize_image(small_image, 16, 24)
+
+
+def problem_for(pixels: np.ndarray, kind: str, width: int = 32) -> FitProblem:
+    h, w = pixels.shape[:2]
+    return FitProblem.create(pixels, make_model_config(kind, width=width, depth=2,
+                                                       tile_scale=auto_tile_scale(h, w)))
+
+
+@pytest.mark.parametrize("kind, batch", [("siren", None), ("hs", None), ("ftc", 128)])
+def test_training_raises_psnr(tiny, kind: str, batch: int | None) -> None:
+    trainer = Trainer(problem_for(tiny, kind),
+                      TrainConfig(iters=120, lr=2e-3, batch_pixels=batch, device="cpu"))
+    _, before = trainer.full_psnr()
+    reports = list(trainer.run())
+    final = reports[-1]
+    assert final.done and not final.stopped and final.step == 120 == trainer.steps_done
+    assert final.psnr > before + 3.0, (before, final.psnr)
+    assert all(not p.done for p in reports[:-1]) and final.preview is not None
+    assert final.preview.shape == tiny.shape
+
+
+def test_same_seed_gives_identical_weights_on_cpu(tiny) -> None:
+    def weights(seed: int, batch: int | None) -> dict[str, torch.Tensor]:
+        t = Trainer(problem_for(tiny, "hs", width=16),
+                    TrainConfig(iters=5, lr=1e-3, seed=seed, batch_pixels=batch, device="cpu"))
+        for _ in range(5):
+            t.step()
+        return t.model.state_dict()
+
+    for batch in (None, 64):
+        a, b, c = weights(0, batch), weights(0, batch), weights(1, batch)
+        assert all(torch.equal(a[k], b[k]) for k in a)
+        assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def _run_in_thread(trainer: Trainer) -> tuple[threading.Thread, list]:
+    out: list = []
+
+    def work() -> None:
+        for p in trainer.run():
+            out.append(p)
+
+    th = threading.Thread(target=work, daemon=True)
+    th.start()
+    return th, out
+
+
+def _wait_for(cond, timeout: float = 20.0) -> None:
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout, "timed out"
+        time.sleep(0.01)
+
+
+def test_stop_from_another_thread_returns_promptly(tiny) -> None:
+    control = RunControl()
+    trainer = Trainer(problem_for(tiny, "ftc", width=16),
+                      TrainConfig(iters=10**7, device="cpu", report_every=10), control)
+    th, out = _run_in_thread(trainer)
+    _wait_for(lambda: trainer.steps_done >= 3)
+    t0 = time.monotonic()
+    control.stop()
+    th.join(timeout=5.0)
+    assert not th.is_alive() and time.monotonic() - t0 < 5.0
+    final = out[-1]
+    assert final.done and final.stopped and final.step == trainer.steps_done < 10**7
+
+
+def test_pause_holds_steps_and_paused_time_is_not_counted(tiny) -> None:
+    control = RunControl()
+    trainer = Trainer(problem_for(tiny, "siren", width=16),
+                      TrainConfig(iters=10**7, device="cpu", report_every=5), control)
+    t_start = time.monotonic()
+    th, out = _run_in_thread(trainer)
+    _wait_for(lambda: trainer.steps_done >= 3)
+    control.pause()
+    time.sleep(0.1)  # let the step in flight finish
+    held = trainer.steps_done
+    assert control.paused
+    time.sleep(1.0)
+    assert trainer.steps_done == held  # no progress while paused
+    control.resume()
+    _wait_for(lambda: trainer.steps_done > held)
+    control.stop()
+    th.join(timeout=5.0)
+    wall = time.monotonic() - t_start
+    assert not th.is_alive()
+    final = out[-1]
+    assert final.stopped and final.elapsed_s <= wall - 0.9, (final.elapsed_s, wall)
+
+
+def test_stop_while_paused_ends_the_run(tiny) -> None:
+    control = RunControl()
+    trainer = Trainer(problem_for(tiny, "siren", width=8), TrainConfig(iters=10**7, device="cpu"),
+                      control)
+    control.pause()
+    th, out = _run_in_thread(trainer)
+    time.sleep(0.2)
+    assert trainer.steps_done == 0
+    control.stop()
+    th.join(timeout=5.0)
+    assert not th.is_alive() and out[-1].stopped and out[-1].step == 0
+
+
+@pytest.mark.parametrize("kind", ["siren", "ftc", "hs"])
+def test_render_at_source_size_equals_the_training_forward_and_2x_works(tiny, kind: str) -> None:
+    trainer, _ = fit(problem_for(tiny, kind, width=16), TrainConfig(iters=3, lr=1e-3, device="cpu"))
+    h, w = tiny.shape[:2]
+    with torch.no_grad():
+        forward = trainer.model(trainer.coords, trainer.full_routing).numpy()
+    same = render(trainer.model, h, w, trainer.problem.class_map, chunk=97)  # odd chunks
+    np.testing.assert_allclose(same, to_unit(forward).reshape(h, w, 3), atol=1e-6)
+    np.testing.assert_allclose(trainer.reconstruct(), same, atol=1e-6)
+    big = trainer.reconstruct(2 * h, 2 * w)
+    assert big.shape == (2 * h, 2 * w, 3) and np.isfinite(big).all()
+    assert big.min() >= 0.0 and big.max() <= 1.0
+    # The 2× render interpolates the same function: its 2×2 means stay close to the source render.
+    pooled = big.reshape(h, 2, w, 2, 3).mean(axis=(1, 3))
+    assert np.abs(pooled - same).mean() < 0.1
+
+
+def test_impossible_training_options() -> None:
+    for bad in ({"iters": 0}, {"lr": 0.0}, {"lr": 1.5}, {"batch_pixels": 0}, {"report_every": 0}):
+        with pytest.raises(OptionError):
+            TrainConfig(**bad)
