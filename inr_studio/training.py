@@ -168,7 +168,9 @@ class Trainer:
 
     def full_psnr(self) -> tuple[float, float]:
         """(loss on [-1,1], PSNR) of the whole image now."""
-        rec = self.reconstruct()
+        return self._loss_psnr(self.reconstruct())
+
+    def _loss_psnr(self, rec: np.ndarray) -> tuple[float, float]:
         mse01 = float(np.mean((rec - self.problem.pixels) ** 2))
         return 4.0 * mse01, _psnr_from_mse(mse01)
 
@@ -208,11 +210,12 @@ class Trainer:
                 "or a narrower network."
             ) from exc
         elapsed = time.perf_counter() - t0 - paused
-        loss_v, psnr_v = self.full_psnr()
+        final = self.reconstruct()
+        loss_v, psnr_v = self._loss_psnr(final)
         final_rate = self.steps_done / elapsed if elapsed > 0 else 0.0
         yield Progress(step=self.steps_done, total=total, loss=loss_v, psnr=psnr_v,
                        iters_per_s=final_rate, elapsed_s=elapsed, done=True,
-                       stopped=self.steps_done < total, preview=self.reconstruct())
+                       stopped=self.steps_done < total, preview=final)
 
 
 def fit(problem: FitProblem, config: TrainConfig = TrainConfig()) -> tuple[Trainer, Progress]:
