@@ -66,6 +66,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                    help="random pixels per step (default: every pixel, the paper's full batch)")
     g.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    g.add_argument("--fast", action="store_true",
+                   help="fast training step (fused Adam, CUDA graph on CUDA); experimental, "
+                        "not yet measured on a GPU")
 
 
 def add_image_options(parser: argparse.ArgumentParser) -> None:
@@ -150,8 +153,9 @@ def train_config_from_args(args: argparse.Namespace, report_every: int = 50) -> 
         raise OptionError(f"--seed must be a whole number in 0..2^63-1, got {seed}.")
     device = getattr(args, "device", "auto") or "auto"
     pick_device(device)  # raises OptionError naming the devices available here
-    return TrainConfig(iters=iters, lr=lr, batch_pixels=batch, seed=seed,
-                       device=device, report_every=max(1, min(report_every, iters)))
+    return TrainConfig(iters=iters, lr=lr, batch_pixels=batch, seed=seed, device=device,
+                       report_every=max(1, min(report_every, iters)),
+                       fast=bool(getattr(args, "fast", False)))
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:

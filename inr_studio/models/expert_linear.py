@@ -3,6 +3,12 @@
 The layer owns ``experts`` weight matrices and one shared bias (SPEC §2). Given rows already
 grouped by expert, it runs one matmul per expert over contiguous slices: the same MACs as a
 plain layer, and no per-pixel weight matrix is ever built.
+
+The grouped product is one autograd node (:class:`_GroupedLinear`): each expert's ``addmm``
+writes straight into its slice of one preallocated output, and the backward writes each
+expert's input and weight gradients into preallocated tensors likewise. Autograd's generic
+``split`` + ``linear`` + ``cat`` would instead copy the activations once more each way and
+build a zero-filled full-size weight gradient per expert (``weight[e]``'s backward).
 """
 
 from __future__ import annotations
@@ -12,6 +18,44 @@ import math
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+
+class _GroupedLinear(torch.autograd.Function):
+    """``out[rows of e] = z[rows of e] @ weight[e].T + bias`` for contiguous groups of rows."""
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,  # type: ignore[override]
+                counts: tuple[int, ...]) -> torch.Tensor:
+        out = z.new_empty(z.shape[0], weight.shape[1])
+        start = 0
+        for e, c in enumerate(counts):
+            if c:
+                torch.addmm(bias, z[start:start + c], weight[e].t(), out=out[start:start + c])
+            start += c
+        ctx.save_for_backward(z, weight)
+        ctx.counts = counts
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        z, weight = ctx.saved_tensors
+        need_z, need_w, need_b, _ = ctx.needs_input_grad
+        grad = grad.contiguous()
+        gz = grad.new_empty(z.shape) if need_z else None
+        gw = torch.empty_like(weight) if need_w else None
+        start = 0
+        for e, c in enumerate(ctx.counts):
+            g = grad[start:start + c]
+            if gz is not None and c:
+                torch.mm(g, weight[e], out=gz[start:start + c])
+            if gw is not None:
+                if c:
+                    torch.mm(g.t(), z[start:start + c], out=gw[e])
+                else:
+                    gw[e].zero_()
+            start += c
+        gb = grad.sum(0) if need_b else None
+        return gz, gw, gb, None
 
 
 class ExpertLinear(nn.Module):
@@ -36,9 +80,9 @@ class ExpertLinear(nn.Module):
     def forward(self, z: torch.Tensor, counts: tuple[int, ...]) -> torch.Tensor:
         if self.experts == 1:
             return F.linear(z, self.weight[0], self.bias)
-        parts = torch.split(z, list(counts), dim=0)
-        outs = [F.linear(p, self.weight[e], self.bias) for e, p in enumerate(parts)]
-        return torch.cat(outs, dim=0)
+        if len(counts) != self.experts or sum(counts) != z.shape[0]:
+            raise ValueError(f"counts {counts} do not fit {z.shape[0]} rows and {self.experts} experts")
+        return _GroupedLinear.apply(z, self.weight, self.bias, tuple(counts))
 
     def extra_repr(self) -> str:
         return f"in={self.in_features}, out={self.out_features}, experts={self.experts}"

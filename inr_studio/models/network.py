@@ -10,6 +10,32 @@ from .expert_linear import ExpertLinear
 from .routing import Routing
 
 
+class _Sine(torch.autograd.Function):
+    """``sin(ω0·z)`` as one node with in-place work: one new tensor forward, one backward.
+
+    Bit-for-bit what ``torch.sin(ω0 * z)`` and its autograd give (the same operations in the
+    same order), with a third of the temporaries; it saves ``z`` instead of ``ω0·z``.
+    """
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor, omega0: float) -> torch.Tensor:  # type: ignore[override]
+        ctx.save_for_backward(z)
+        ctx.omega0 = omega0
+        return (z * omega0).sin_()
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        (z,) = ctx.saved_tensors
+        return (z * ctx.omega0).cos_().mul_(grad).mul_(ctx.omega0), None
+
+
+def sine(z: torch.Tensor, omega0: float) -> torch.Tensor:
+    """The SIREN activation; plain ops where no gradient is wanted (rendering)."""
+    if torch.is_grad_enabled() and z.requires_grad:
+        return _Sine.apply(z, omega0)
+    return torch.sin(omega0 * z)
+
+
 class CoordinateNet(nn.Module):
     """``sin(ω0·(W_i[e]·z + b_i))`` for the hidden layers, a linear output layer (SPEC §2)."""
 
@@ -38,7 +64,7 @@ class CoordinateNet(nn.Module):
                 z = route.before.apply(z)
             z = layer(z, route.counts)
             if k < last:
-                z = torch.sin(self.config.omega0 * z)
+                z = sine(z, self.config.omega0)
         if routing.restore is not None:
             z = routing.restore.apply(z)
         return z
