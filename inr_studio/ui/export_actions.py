@@ -1,0 +1,137 @@
+"""The window's Save and Open-.sinr actions (a mixin of :class:`MainWindow`).
+
+Each action has a programmatic form (``save_pngs(folder)``, ``save_run(path)``, ...) that tests
+call, and a ``*_dialog`` form that asks for a path first. Models are read only when no training
+step can run at the same time (run ended, or paused and confirmed idle), and copied first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog
+
+from ..errors import InrStudioError
+from . import exports
+from .export_dialog import ExportDialog, ExportTarget
+from .sinr_view import SinrViewer
+
+
+class ExportActions:
+    """Needs ``self.session``, ``self.controller``, ``self.show_error``, ``self.messages``."""
+
+    def _stem(self) -> str:
+        return Path(self.session.name).stem or "image"
+
+    def _trainers(self) -> dict:
+        trainers = self.controller.readable_trainers()
+        if not trainers:
+            if self.controller.is_active():
+                self.show_error("Pause or stop the run before saving (the models are training).")
+            else:
+                self.show_error("Nothing to save yet: train the models first (Start).")
+        return trainers
+
+    def export_targets(self) -> dict[str, ExportTarget]:
+        return {k: ExportTarget.from_trainer(k, t) for k, t in self._trainers().items()}
+
+    # --- .sinr ---
+    def export_sinr_dialog(self, kind: str | None = None,
+                           modal: bool = True) -> ExportDialog | None:
+        targets = self.export_targets()
+        if not targets:
+            return None
+        dialog = ExportDialog(targets, self._stem(), kind or "hs", self)
+        self._export_dialog = dialog  # keep it referenced while open
+        if modal:
+            dialog.exec()
+        else:
+            dialog.show()
+        return dialog
+
+    def open_sinr_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open .sinr", "", "SINR files (*.sinr)")
+        if name:
+            self.open_sinr(name)
+
+    def open_sinr(self, path: str, modal: bool = False) -> bool:
+        try:
+            from ..codec import read_sinr
+
+            sinr = read_sinr(path)
+            viewer = SinrViewer(sinr, Path(path), self)
+        except (InrStudioError, OSError) as exc:
+            self.show_error(f"{Path(path).name}: {exc}")
+            return False
+        except ImportError as exc:
+            self.show_error(f"The .sinr codec is not available in this installation ({exc}).")
+            return False
+        self.sinr_viewer = viewer
+        viewer.exec() if modal else viewer.show()
+        return True
+
+    # --- PNGs, run, view ---
+    def save_pngs(self, folder: str | Path) -> list[Path]:
+        trainers = self._trainers()
+        written: list[Path] = []
+        try:
+            recons = {k: t.reconstruct() for k, t in trainers.items()}
+            ref = self.session.working
+            errors = [abs(r - ref).mean(axis=2) for r in recons.values()]
+            scale = max([float(np.percentile(e, 99.5)) for e in errors] + [1e-3])
+            for kind, rec in recons.items():
+                written += exports.save_model_pngs(Path(folder), self._stem(), kind, rec, ref,
+                                                   scale)
+        except (OSError, InrStudioError) as exc:
+            self.show_error(f"Could not save the PNGs: {exc}")
+            return written
+        if written:
+            self.messages.show_message(f"Saved {len(written)} PNGs to {folder}.", "info")
+        return written
+
+    def save_run(self, path: str | Path) -> Path | None:
+        record = self.session.record
+        if record is None:
+            self.show_error("No run to save yet: press Start first.")
+            return None
+        try:
+            out = exports.save_run(Path(path), record, self.session.image.source)
+        except OSError as exc:
+            self.show_error(f"Could not save the run: {exc}")
+            return None
+        self.messages.show_message(f"Saved the run to {out}.", "info")
+        return out
+
+    def save_view(self, path: str | Path) -> bool:
+        """The Compare tab (panels, PSNR plot and table) as one PNG."""
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            path = path.with_name(path.name + ".png")
+        ok = self.compare_tab.grab().save(str(path), "PNG")
+        if not ok:
+            self.show_error(f"Could not save {path}.")
+        return ok
+
+    def export_pngs_dialog(self) -> None:
+        if not self.controller.readable_trainers():
+            self._trainers()
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the PNGs")
+        if folder:
+            self.save_pngs(folder)
+
+    def export_run_dialog(self) -> None:
+        if self.session.record is None:
+            self.show_error("No run to save yet: press Start first.")
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save run", f"{self._stem()}_run.json",
+                                              "JSON (*.json);;CSV (*.csv)")
+        if name:
+            self.save_run(name)
+
+    def export_view_dialog(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, "Save view", f"{self._stem()}_view.png",
+                                              "PNG images (*.png)")
+        if name:
+            self.save_view(name)

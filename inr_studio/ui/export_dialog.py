@@ -1,0 +1,225 @@
+"""Saving one model as a ``.sinr`` file: options, then the resulting size, bpp and the PSNR after
+decoding, all shown before anything is written.
+
+Encoding runs on the GUI thread with a busy cursor: it works on a private copy of the network,
+and for the small networks compression is meant for (SPEC §5) it takes a moment. Errors (a bad
+option, a failed write) appear in the dialog; nothing is written unless encoding succeeded.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDoubleSpinBox,
+                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from ..errors import InrStudioError
+from ..metrics import psnr as psnr_of
+from .palette import MODEL_NAMES
+
+BITS = (8, 10, 12, 14, 16)
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    """A network to save, copied off the trainer so training cannot change it meanwhile."""
+
+    kind: str
+    model: object  # CoordinateNet on the CPU
+    class_map: np.ndarray | None
+    reference: np.ndarray  # the working image, H×W×3 [0, 1]
+
+    @staticmethod
+    def from_trainer(kind: str, trainer) -> "ExportTarget":
+        model = copy.deepcopy(trainer.model).cpu().eval()
+        return ExportTarget(kind, model, trainer.problem.class_map, trainer.problem.pixels)
+
+    @property
+    def height(self) -> int:
+        return int(self.reference.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.reference.shape[1])
+
+
+@dataclass(frozen=True)
+class Estimate:
+    data: bytes
+    bpp: float
+    psnr_decoded: float
+    psnr_trained: float
+    sparse_tensors: int  # weight tensors stored as a sparse code (the rest dense)
+    weight_tensors: int
+
+    def summary(self) -> str:
+        return (f"<b>{len(self.data):,} bytes · {self.bpp:.3f} bpp</b> · PSNR after decoding "
+                f"{self.psnr_decoded:.2f} dB (as trained: {self.psnr_trained:.2f} dB) · "
+                f"{self.sparse_tensors} of {self.weight_tensors} weight tensors sparse-coded")
+
+
+def encode_target(target: ExportTarget, options) -> Estimate:
+    """Encode, decode again and measure: the figures the dialog shows."""
+    from ..codec import bpp, decode_bytes, encode_with_report
+    from ..render import render
+
+    data, report = encode_with_report(target.model, target.height, target.width,
+                                      target.class_map, options)
+    weights = [t for t in report.tensors if "bias" not in t.name]
+    decoded = decode_bytes(data).render()
+    trained = render(target.model, target.height, target.width, target.class_map)
+    return Estimate(data, float(bpp(len(data), target.height, target.width)),
+                    psnr_of(decoded, target.reference), psnr_of(trained, target.reference),
+                    sum(1 for t in weights if t.layout != "dense"), len(weights))
+
+
+class ExportDialog(QDialog):
+    def __init__(self, targets: dict[str, ExportTarget], stem: str, kind: str | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Save as .sinr")
+        self.targets = targets
+        self.stem = stem
+        self.estimate: Estimate | None = None
+        self.saved_path: Path | None = None
+        self.model = QComboBox()
+        for k in targets:
+            self.model.addItem(MODEL_NAMES[k], k)
+        if kind in targets:
+            self.model.setCurrentIndex(self.model.findData(kind))
+        self.plain = QCheckBox("Plain: quantise the weights only (no sparse code, the baseline)")
+        self.use_target = QCheckBox("Choose s per tensor for a relative error of at most")
+        self.target_error = QDoubleSpinBox()
+        self.target_error.setRange(0.001, 1.0)
+        self.target_error.setDecimals(3)
+        self.target_error.setSingleStep(0.01)
+        self.target_error.setValue(0.01)  # the codec's default (docs/format.md)
+        self.use_target.setChecked(True)
+        self.sparsity = QSpinBox()
+        self.sparsity.setRange(1, 65535)
+        self.k2 = QSpinBox()
+        self.k2.setRange(2, 65536)
+        self.bits = QComboBox()
+        for b in BITS:
+            self.bits.addItem(f"{b} bits", b)
+        self.bits.setCurrentIndex(self.bits.findData(16))
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.result = QLabel("Press “Compute size” to see the file size before saving.")
+        self.result.setWordWrap(True)
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color:#a61b1b;")
+        target_row = QHBoxLayout()
+        target_row.addWidget(self.use_target)
+        target_row.addWidget(self.target_error)
+        form = QFormLayout()
+        form.addRow("Model", self.model)
+        form.addRow(self.plain)
+        form.addRow("Non-zeros per vector (s)", self.sparsity)
+        form.addRow(target_row)
+        form.addRow("Dictionary atoms (k2)", self.k2)
+        form.addRow("Value quantisation", self.bits)
+        form.addRow("Dictionary seed", self.seed)
+        self.compute_btn = QPushButton("Compute size")
+        self.save_btn = QPushButton("Save .sinr…")
+        close = QPushButton("Close")
+        self.compute_btn.clicked.connect(self.compute)
+        self.save_btn.clicked.connect(self._save_clicked)
+        close.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for b in (self.compute_btn, self.save_btn, close):
+            buttons.addWidget(b)
+        note = QLabel("bpp = 8 × file bytes / (H × W) of the working image; every byte counts "
+                      "(header, class map, biases, values, indices).")
+        note.setWordWrap(True)
+        note.setStyleSheet("color:#555; font-size:11px;")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.result)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        self.model.currentIndexChanged.connect(self._model_changed)
+        for w in (self.sparsity, self.k2, self.seed):
+            w.valueChanged.connect(self._invalidate)
+        self.target_error.valueChanged.connect(self._invalidate)
+        for w in (self.plain, self.use_target):
+            w.toggled.connect(self._invalidate)
+        self.bits.currentIndexChanged.connect(self._invalidate)
+        self._model_changed()
+
+    def kind(self) -> str:
+        return str(self.model.currentData())
+
+    def _model_changed(self, *_: object) -> None:
+        target = self.targets.get(self.kind())
+        if target is not None:
+            k = target.model.config.width
+            self.sparsity.setValue(max(1, k // 8))  # 2s < k with room to spare (SPEC §5)
+            self.k2.setValue(4096)
+        self._invalidate()
+
+    def _invalidate(self, *_: object) -> None:
+        self.estimate = None
+        self.use_target.setEnabled(not self.plain.isChecked())
+        self.sparsity.setEnabled(not self.plain.isChecked() and not self.use_target.isChecked())
+        self.target_error.setEnabled(self.use_target.isChecked() and not self.plain.isChecked())
+        self.result.setText("Press “Compute size” to see the file size before saving.")
+
+    def options(self):
+        from ..codec import CodecOptions
+
+        by_target = self.use_target.isChecked()
+        return CodecOptions(
+            sparsity=None if by_target else self.sparsity.value(),
+            target_error=float(self.target_error.value()) if by_target else None,
+            k2=self.k2.value(), bits=int(self.bits.currentData()),
+            plain=self.plain.isChecked(), seed=self.seed.value())
+
+    def compute(self) -> Estimate | None:
+        """Encode with the current options and show size, bpp and PSNR; None on error."""
+        self.error.setText("")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.estimate = encode_target(self.targets[self.kind()], self.options())
+        except (InrStudioError, ImportError, ValueError, RuntimeError) as exc:
+            self.estimate = None
+            self.error.setText(f"Cannot encode: {exc}")
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.result.setText(self.estimate.summary())
+        return self.estimate
+
+    def save_to(self, path: str | Path) -> bool:
+        """Write the file (encoding first if needed); True on success, message otherwise."""
+        if self.estimate is None and self.compute() is None:
+            return False
+        path = Path(path)
+        if path.suffix.lower() != ".sinr":
+            path = path.with_name(path.name + ".sinr")
+        try:
+            from ..codec import write_sinr
+
+            write_sinr(path, self.estimate.data)
+        except (InrStudioError, OSError) as exc:
+            self.error.setText(f"Could not save {path.name}: {exc}")
+            return False
+        self.saved_path = path
+        self.result.setText(f"Saved {path} — {self.estimate.summary()}")
+        return True
+
+    def _save_clicked(self) -> None:
+        if self.estimate is None and self.compute() is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(self, "Save .sinr", f"{self.stem}_{self.kind()}.sinr",
+                                              "SINR files (*.sinr)")
+        if name:
+            self.save_to(name)

@@ -1,0 +1,99 @@
+"""Files a run can be saved as: reconstruction and error-map PNGs, the run as CSV or JSON.
+
+Qt-free, so the formats are tested without a window. Every write is atomic (a crash or a full
+disk never leaves half a file under the user's name).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import atomic_write_bytes, save_png
+from .palette import MODEL_NAMES, MODEL_ORDER
+from .session import RunRecord
+
+_INFERNO: np.ndarray | None = None
+
+
+def inferno_lut() -> np.ndarray:
+    """256×3 uint8 'inferno' colours (pyqtgraph ships the table; loaded on first use)."""
+    global _INFERNO
+    if _INFERNO is None:
+        import pyqtgraph as pg
+
+        _INFERNO = np.asarray(pg.colormap.get("inferno").getLookupTable(nPts=256))[:, :3]
+    return _INFERNO
+
+
+def error_rgb(error: np.ndarray, scale: float) -> np.ndarray:
+    """H×W mean |error| → H×W×3 float image in [0, 1] with the shared scale of the window."""
+    idx = np.clip(error / max(scale, 1e-12) * 255.0, 0, 255).astype(np.uint8)
+    return inferno_lut()[idx].astype(np.float32) / 255.0
+
+
+def save_model_pngs(folder: Path, stem: str, kind: str, recon01: np.ndarray,
+                    reference01: np.ndarray, scale: float | None = None) -> list[Path]:
+    """``<stem>_<kind>_reconstruction.png`` and ``<stem>_<kind>_error.png``; returns the paths."""
+    error = np.abs(np.clip(recon01, 0, 1) - reference01).mean(axis=2)
+    if scale is None:
+        scale = max(float(np.percentile(error, 99.5)), 1e-3)
+    rec_path = Path(folder) / f"{stem}_{kind}_reconstruction.png"
+    err_path = Path(folder) / f"{stem}_{kind}_error.png"
+    save_png(rec_path, recon01)
+    save_png(err_path, error_rgb(error, scale))
+    return [rec_path, err_path]
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if v is not None and math.isfinite(v) else None
+
+
+def run_to_json(record: RunRecord, image: str) -> str:
+    data = {
+        "image": image,
+        "working_size": {"height": record.height, "width": record.width},
+        "device": record.device,
+        "settings": record.settings.to_dict(),
+        "psnr_note": ("curve: PSNR (whole image in full-batch mode, else the step's pixels) of "
+                      "the model after `step` updates, [0,1] values; final: whole image"),
+        "models": {
+            kind: {
+                "name": MODEL_NAMES[kind],
+                "final": {k: (_finite(v) if isinstance(v, float) else v)
+                          for k, v in record.final.get(kind, {}).items()},
+                "curve": {"step": [int(s) for s in record.steps[kind]],
+                          "psnr_db": [_finite(p) for p in record.psnr[kind]]},
+            }
+            for kind in MODEL_ORDER
+        },
+    }
+    return json.dumps(data, indent=1)
+
+
+def run_to_csv(record: RunRecord) -> str:
+    """One row per (model, step): the PSNR curve, in long format for any spreadsheet."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["model", "step", "psnr_db"])
+    for kind in MODEL_ORDER:
+        for s, p in zip(record.steps[kind], record.psnr[kind]):
+            writer.writerow([kind, int(s), f"{p:.4f}"])
+    return buf.getvalue()
+
+
+def save_run(path: Path, record: RunRecord, image: str) -> Path:
+    """CSV or JSON, chosen by the suffix (anything else is JSON with ``.json`` appended)."""
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        atomic_write_bytes(path, run_to_csv(record).encode())
+        return path
+    if path.suffix.lower() != ".json":
+        path = path.with_name(path.name + ".json")
+    atomic_write_bytes(path, run_to_json(record, image).encode())
+    return path

@@ -1,0 +1,212 @@
+"""Application state, free of Qt: the image, its working copy, the settings and the last run.
+
+The window reads and changes a :class:`Session`; widgets never hold state of their own beyond
+what they show. Frozen :class:`RunSettings` travel to the worker thread unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+import numpy as np
+
+from ..errors import InrStudioError, OptionError
+from ..imaging import LoadedImage, resize_image
+from ..models import ModelConfig, make_model_config
+from ..problem import expert_id_maps
+from ..segmentation import Segmentation, SegmentationConfig, segment
+from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
+from ..training import TrainConfig
+from .palette import MODEL_ORDER
+
+#: Multi-Otsu searches all threshold combinations over 256 bins: 4 classes take ~0.1 s, 5 take
+#: seconds and 6 minutes, so the window offers more classes with equal bins only.
+MAX_OTSU_CLASSES = 4
+LONG_SIDES = (64, 96, 128, 192, 256, 384, 512, 768, 1024, 0)  # 0: the image's own size
+BATCHES = (0, 1024, 4096, 16384, 65536)  # 0: every pixel every step (the paper)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything a run depends on. Defaults are the CPU ones (see :func:`defaults_for`)."""
+
+    device: str = "auto"
+    iters: int = 2000
+    lr: float = 1e-3
+    width: int = 64
+    depth: int = 3
+    seed: int = 0
+    long_side: int = 128
+    batch_pixels: int = 0
+    scale_tiles: bool = True
+    seg_method: str = "multiotsu"
+    seg_classes: int = 4
+    seg_layer: int = 0  # 1-based; 0: the last layer (the paper's L4)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.depth <= 8:
+            raise OptionError(f"depth must be 1..8 hidden layers, got {self.depth}.")
+        if self.long_side < 0:
+            raise OptionError(f"working size must be positive, got {self.long_side}.")
+        SegmentationConfig(self.seg_method, self.seg_classes)  # validates both
+
+    @property
+    def layers(self) -> int:
+        return self.depth + 1
+
+    @property
+    def effective_seg_layer(self) -> int:
+        return self.layers if self.seg_layer <= 0 else min(self.seg_layer, self.layers)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict, base: "RunSettings | None" = None) -> "RunSettings":
+        """Settings from stored values; unknown keys are ignored and bad values keep ``base``."""
+        out = base or RunSettings()
+        for f in fields(RunSettings):
+            if f.name not in data:
+                continue
+            try:
+                kind = type(getattr(out, f.name))
+                out = replace(out, **{f.name: kind(data[f.name])})
+            except (TypeError, ValueError, InrStudioError):
+                continue
+        return out
+
+    def usable(self) -> "RunSettings":
+        """These settings with Multi-Otsu limited to :data:`MAX_OTSU_CLASSES` classes."""
+        if self.seg_method == "multiotsu" and self.seg_classes > MAX_OTSU_CLASSES:
+            return replace(self, seg_classes=MAX_OTSU_CLASSES)
+        return self
+
+    def tile_scale(self, height: int, width: int) -> float:
+        return auto_tile_scale(height, width) if self.scale_tiles else 1.0
+
+    def model_config(self, kind: str, height: int, width: int) -> ModelConfig:
+        return make_model_config(
+            kind, width=self.width, depth=self.depth,
+            seg_layer=self.effective_seg_layer if kind == "hs" else None,
+            seg_method=self.seg_method, seg_classes=self.seg_classes,
+            tile_scale=self.tile_scale(height, width))
+
+    def train_config(self, device: str | None = None) -> TrainConfig:
+        return TrainConfig(iters=self.iters, lr=self.lr, seed=self.seed,
+                           batch_pixels=self.batch_pixels or None,
+                           device=device or self.device, report_every=1)
+
+
+def defaults_for(device_type: str) -> RunSettings:
+    """CPU: a 128-px working size and width 64 show a recognisable image within seconds.
+    GPU: the paper's width 256 at up to 768 px."""
+    if device_type == "cpu":
+        return RunSettings()
+    return RunSettings(iters=5000, lr=1e-4, width=256, long_side=768)
+
+
+def working_size(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """Size with the longer side ``long_side`` (never enlarged; 0 keeps the image's size)."""
+    longest = max(height, width)
+    if long_side <= 0 or long_side >= longest:
+        return height, width
+    s = long_side / longest
+    return max(1, round(height * s)), max(1, round(width * s))
+
+
+@dataclass(frozen=True)
+class MapsData:
+    """What the maps view draws: the segmentation and each model's per-layer expert ids."""
+
+    segmentation: Segmentation | None
+    layers: dict[str, list[tuple[str, np.ndarray]]]  # kind -> [(label, H×W ids)]
+    warning: str | None = None
+    error: str | None = None
+
+
+def compute_maps(pixels: np.ndarray, settings: RunSettings) -> MapsData:
+    """Segmentation and the expert-id map of every layer of FtC, QT and HS-LoE."""
+    h, w = pixels.shape[:2]
+    try:
+        seg = segment(pixels, SegmentationConfig(settings.seg_method, settings.seg_classes))
+    except InrStudioError as exc:
+        return MapsData(None, {}, error=str(exc))
+    layers: dict[str, list[tuple[str, np.ndarray]]] = {}
+    warning = None
+    for kind in ("ftc", "qt", "hs"):
+        cfg = settings.model_config(kind, h, w)
+        maps = expert_id_maps(cfg, h, w, seg.class_map)
+        layers[kind] = [(f"L{i} {tiling_label(t, h, w)}", m) for i, (t, m) in
+                        enumerate(zip(cfg.tilings, maps), start=1)]
+        warning = warning or aliasing_warning(cfg.tilings, h, w)
+    return MapsData(seg, layers, warning=warning)
+
+
+def tiling_label(tiling: LayerTiling, height: int, width: int) -> str:
+    """E.g. 'grid A=21.3, 3.0×3.0 px cells' or 'segmentation (4 classes)'."""
+    size = cell_size_pixels(tiling, height, width)
+    if size is None:
+        return tiling.label()
+    return f"grid A={tiling.scale:.3g}, {size[0]:.3g}×{size[1]:.3g} px cells"
+
+
+@dataclass
+class RunRecord:
+    """The curves and last figures of a run, for the plot, the table and the CSV/JSON export."""
+
+    settings: RunSettings
+    device: str
+    height: int
+    width: int
+    steps: dict[str, list[int]] = field(default_factory=lambda: {k: [] for k in MODEL_ORDER})
+    psnr: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in MODEL_ORDER})
+    final: dict[str, dict] = field(default_factory=dict)  # kind -> last stats (as dicts)
+
+
+class Session:
+    """The open image, its working copy, the maps, the settings and the last run."""
+
+    def __init__(self, settings: RunSettings | None = None) -> None:
+        self.settings = settings or RunSettings()
+        self.image: LoadedImage | None = None
+        self.working: np.ndarray | None = None
+        self.maps: MapsData | None = None
+        self.record: RunRecord | None = None
+        self.trainers: dict = {}  # kind -> Trainer, only once the worker has finished
+
+    @property
+    def name(self) -> str:
+        from pathlib import Path
+
+        return Path(self.image.source).name if self.image else ""
+
+    def set_image(self, image: LoadedImage) -> None:
+        self.image = image
+        self.record = None
+        self.trainers = {}
+        self.refresh_working()
+
+    def set_settings(self, settings: RunSettings) -> bool:
+        """Apply new settings; return True if the working image or the maps changed."""
+        old, self.settings = self.settings, settings
+        if self.image is None:
+            return False
+        if old.long_side != settings.long_side:
+            self.refresh_working()
+            return True
+        keys = ("depth", "scale_tiles", "seg_method", "seg_classes", "seg_layer")
+        if any(getattr(old, k) != getattr(settings, k) for k in keys):
+            self.maps = compute_maps(self.working, settings)
+            return True
+        return False
+
+    def refresh_working(self) -> None:
+        assert self.image is not None
+        h, w = working_size(self.image.height, self.image.width, self.settings.long_side)
+        self.working = resize_image(self.image.pixels, h, w)
+        self.maps = compute_maps(self.working, self.settings)
+
+    def model_configs(self) -> dict[str, ModelConfig]:
+        assert self.working is not None
+        h, w = self.working.shape[:2]
+        return {k: self.settings.model_config(k, h, w) for k in MODEL_ORDER}

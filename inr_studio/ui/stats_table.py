@@ -1,0 +1,92 @@
+"""Per-model figures: PSNR, SSIM, parameters, iterations/s, elapsed time, ETA."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
+from .worker import ModelStats, PreviewFrame
+
+COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "It/s", "Elapsed", "ETA")
+TIPS = {
+    "PSNR (dB)": "Whole image, from the latest preview (the curve shows every step).",
+    "It/s": "The model's own compute speed, as if it ran alone.",
+    "ETA": "Wall time left at the current pace, the four models taking turns.",
+    "Params": "Trainable parameters (weights of every expert, and biases).",
+}
+
+
+def _duration(seconds: float) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    s = int(round(seconds))
+    if s < 3600:
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+class StatsTable(QTableWidget):
+    def __init__(self, parent=None) -> None:
+        super().__init__(len(MODEL_ORDER), len(COLUMNS), parent)
+        self.setAcceptDrops(False)
+        self.setHorizontalHeaderLabels(COLUMNS)
+        for c, name in enumerate(COLUMNS):
+            if name in TIPS:
+                self.horizontalHeaderItem(c).setToolTip(TIPS[name])
+        self.verticalHeader().hide()
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        for c in (0, 1):  # names and "step / total" must not wrap
+            header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        for r, kind in enumerate(MODEL_ORDER):
+            item = QTableWidgetItem(MODEL_NAMES[kind])
+            item.setForeground(QColor(MODEL_COLORS[kind]))
+            font = item.font()
+            font.setBold(True)
+            item.setFont(font)
+            self.setItem(r, 0, item)
+        self.reset()
+
+    def reset(self, params: dict[str, int] | None = None) -> None:
+        for r, kind in enumerate(MODEL_ORDER):
+            for c in range(1, len(COLUMNS)):
+                self._set(r, c, "—")
+            if params and kind in params:
+                self._set(r, 4, f"{params[kind]:,}")
+
+    def _set(self, row: int, col: int, text: str) -> None:
+        item = self.item(row, col)
+        if item is None:
+            item = QTableWidgetItem()
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.setItem(row, col, item)
+        if item.text() != text:
+            item.setText(text)
+
+    def show_stats(self, stats: dict[str, ModelStats]) -> None:
+        for r, kind in enumerate(MODEL_ORDER):
+            s = stats.get(kind)
+            if s is None:
+                continue
+            self._set(r, 1, f"{s.step:,} / {s.total:,}")
+            self._set(r, 4, f"{s.params:,}")
+            self._set(r, 5, f"{s.iters_per_s:.1f}")
+            self._set(r, 6, _duration(s.elapsed_s))
+            self._set(r, 7, "done" if s.step >= s.total else _duration(s.eta_s))
+
+    def show_frame(self, frame: PreviewFrame) -> None:
+        for r, kind in enumerate(MODEL_ORDER):
+            if kind in frame.psnr:
+                self._set(r, 2, f"{frame.psnr[kind]:.2f}")
+                ssim = frame.ssim[kind]
+                self._set(r, 3, "—" if not math.isfinite(ssim) else f"{ssim:.4f}")
+
+    def text_at(self, kind: str, column: str) -> str:
+        item = self.item(MODEL_ORDER.index(kind), COLUMNS.index(column))
+        return item.text() if item else ""

@@ -1,0 +1,129 @@
+"""Saving from the window: .sinr (size and bpp shown first) and reopening it, PNGs, the run as
+CSV/JSON, the view as PNG; failed exports and bad .sinr files become messages."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from ui_helpers import *  # noqa: E402,F403
+from ui_helpers import drop_files, wait_idle  # noqa: E402
+
+KINDS = ("siren", "ftc", "qt", "hs")
+
+
+@pytest.fixture
+def trained(window, qtbot):
+    window.panel.iters.setValue(12)
+    window.start_training()
+    wait_idle(qtbot, window)
+    assert set(window.session.trainers) == set(KINDS)
+    return window
+
+
+def test_nothing_to_save_before_training(window) -> None:
+    assert window.export_sinr_dialog(modal=False) is None
+    assert "train the models first" in window.messages.text()
+
+
+def test_export_sinr_then_reopen(trained, qtbot, tmp_path: Path) -> None:
+    pytest.importorskip("inr_studio.codec")
+    dialog = trained.export_sinr_dialog("hs", modal=False)
+    qtbot.addWidget(dialog)
+    assert dialog.kind() == "hs"
+    est = dialog.compute()
+    assert est is not None, dialog.error.text()
+    h, w = trained.session.working.shape[:2]
+    assert est.bpp == pytest.approx(8 * len(est.data) / (h * w))
+    assert f"{len(est.data):,} bytes" in dialog.result.text() and "bpp" in dialog.result.text()
+    assert dialog.save_to(tmp_path / "tiny_hs")  # the suffix is added
+    path = tmp_path / "tiny_hs.sinr"
+    assert path.read_bytes() == est.data
+
+    assert trained.open_sinr(str(path))
+    viewer = trained.sinr_viewer
+    qtbot.addWidget(viewer)
+    assert viewer.image.shape == (h, w, 3)
+    from inr_studio.metrics import psnr
+
+    assert psnr(viewer.image, trained.session.working) == pytest.approx(est.psnr_decoded, abs=1e-3)
+    viewer.h.setValue(2 * h)
+    viewer.w.setValue(3 * w)
+    assert viewer.render().shape == (2 * h, 3 * w, 3)  # decoded at another resolution
+    assert viewer.save_to(tmp_path / "big.png") and (tmp_path / "big.png").stat().st_size > 0
+    viewer.close()
+
+    drop_files(trained, [path])  # dropping a .sinr opens it too
+    assert trained.sinr_viewer is not viewer and trained.session.name == "tiny.png"
+    trained.sinr_viewer.close()
+
+
+def test_plain_option_changes_the_size(trained, qtbot) -> None:
+    pytest.importorskip("inr_studio.codec")
+    dialog = trained.export_sinr_dialog("siren", modal=False)
+    qtbot.addWidget(dialog)
+    dialog.plain.setChecked(True)
+    dialog.bits.setCurrentIndex(dialog.bits.findData(8))
+    small = dialog.compute()
+    dialog.bits.setCurrentIndex(dialog.bits.findData(16))
+    big = dialog.compute()
+    assert small is not None and big is not None and len(small.data) < len(big.data)
+
+
+def test_failed_sinr_write_is_reported(trained, qtbot, tmp_path: Path) -> None:
+    pytest.importorskip("inr_studio.codec")
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    dialog = trained.export_sinr_dialog("qt", modal=False)
+    qtbot.addWidget(dialog)
+    assert not dialog.save_to(blocker / "out.sinr")
+    assert "Could not save" in dialog.error.text()
+    assert dialog.isVisible() and trained.isVisible()
+
+
+def test_bad_sinr_file_is_a_message(window, tmp_path: Path) -> None:
+    pytest.importorskip("inr_studio.codec")
+    bad = tmp_path / "broken.sinr"
+    bad.write_bytes(b"SINR" + b"\x00" * 40)
+    assert not window.open_sinr(str(bad))
+    assert "broken.sinr" in window.messages.text() and window.messages.level == "error"
+
+
+def test_save_pngs_run_and_view(trained, tmp_path: Path) -> None:
+    from PIL import Image
+
+    written = trained.save_pngs(tmp_path)
+    assert len(written) == 8
+    for p in written:
+        with Image.open(p) as im:
+            assert im.size == (32, 32) and im.mode == "RGB"
+    rec = np.asarray(Image.open(tmp_path / "tiny_hs_reconstruction.png"), dtype=np.float32) / 255
+    expected = trained.session.trainers["hs"].reconstruct()
+    assert np.abs(rec - expected).max() <= 1 / 255 + 1e-6
+
+    out = trained.save_run(tmp_path / "run.json")
+    data = json.loads(out.read_text())
+    assert data["working_size"] == {"height": 32, "width": 32}
+    assert data["models"]["hs"]["curve"]["step"] == list(range(12))
+    assert data["models"]["ftc"]["final"]["psnr_db"] == pytest.approx(
+        float(trained.table.text_at("ftc", "PSNR (dB)")), abs=0.01)
+    out = trained.save_run(tmp_path / "run.csv")
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 4 * 12 and {r["model"] for r in rows} == set(KINDS)
+
+    assert trained.save_view(tmp_path / "view.png")
+    with Image.open(tmp_path / "view.png") as im:
+        assert im.size[0] > 300 and im.size[1] > 200
+
+
+def test_failed_png_export_is_reported(trained, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert trained.save_pngs(blocker / "sub") == []
+    assert "Could not save the PNGs" in trained.messages.text()
