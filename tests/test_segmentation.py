@@ -62,3 +62,17 @@ def test_bad_configurations_and_flat_images() -> None:
     flat = np.full((8, 8, 3), 0.5, dtype=np.float32)
     with pytest.raises(OptionError, match="equal"):
         segment(flat)
+
+
+def test_many_multiotsu_classes_use_a_coarser_histogram(small_image) -> None:
+    """Beyond 4 classes the thresholds are scikit-image's on a coarser histogram (fast), sorted."""
+    from skimage.filters import threshold_multiotsu
+
+    from inr_studio.segmentation import SegmentationConfig, luminance, multiotsu_bins, segment
+
+    seg = segment(small_image, SegmentationConfig("multiotsu", 6))
+    expected = threshold_multiotsu(luminance(small_image), classes=6, nbins=multiotsu_bins(6))
+    assert multiotsu_bins(4) == 256 and multiotsu_bins(6) < 256
+    np.testing.assert_allclose(seg.thresholds, expected)
+    assert np.all(np.diff(seg.thresholds) > 0)
+    assert set(np.unique(seg.class_map)) <= set(range(6))
