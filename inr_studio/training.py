@@ -17,9 +17,8 @@ import torch
 
 from .device import pick_device
 from .errors import InrStudioError, OptionError
-from .metrics import to_unit
 from .models.network import CoordinateNet
-from .problem import FitProblem, layer_ids, routing_for
+from .problem import FitProblem, layer_ids
 from .models.routing import Routing
 from .render import render
 

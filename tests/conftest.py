@@ -14,6 +14,19 @@ REPO = Path(__file__).resolve().parents[1]
 KODAK_DIR = Path(os.environ.get("INR_STUDIO_KODAK", REPO.parent / "shared" / "data" / "kodak"))
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tests use tiny tensors: one torch thread is faster, and on a 2-core machine shared with
+    other processes OpenMP's spinning threads slowed small steps ~40× (227 vs 4.8 ms, measured).
+    The window's worker makes the same choice for training. Restored after each test."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def kodak_dir() -> Path:
     """The Kodak set beside the checkout; tests that need it skip with the reason where absent."""

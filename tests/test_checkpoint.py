@@ -16,14 +16,6 @@ from inr_studio.problem import FitProblem
 from inr_studio.render import render
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def hs_problem(small_image) -> FitProblem:
     return FitProblem.create(resize_image(small_image, 12, 16),

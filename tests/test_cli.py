@@ -25,14 +25,6 @@ from inr_studio.render import render
 FAST = ["--width", "8", "--depth", "2", "--lr", "2e-3", "--device", "cpu"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def images(tmp_path_factory, small_image) -> Path:
     """A folder with two tiny real images (12×16), and a text file that must be ignored."""

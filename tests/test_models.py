@@ -15,15 +15,6 @@ from inr_studio.problem import FitProblem, layer_ids, routing_for
 from inr_studio.tiling import LayerTiling, grid
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster, and spares the other jobs on a 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def naive_forward(model: CoordinateNet, coords: torch.Tensor,
                   ids: list[np.ndarray]) -> torch.Tensor:
     """One weight matrix gathered per pixel (``weight[ids]``) and a batched matmul: the

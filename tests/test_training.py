@@ -19,14 +19,6 @@ from inr_studio.tiling import auto_tile_scale
 from inr_studio.training import RunControl, TrainConfig, Trainer, fit
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def tiny(small_image) -> np.ndarray:
     return resize_image(small_image, 16, 24)

@@ -63,19 +63,6 @@ def make_window(qtbot, open_path: str | Path | None = None, sample: bool = False
     return window
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Torch work on the test's own thread (exports, renders) uses one thread, restored after:
-    on two cores shared with other processes, OpenMP's spinning threads otherwise slow these
-    tiny matrix products many times over. (The worker makes the same choice for training.)"""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture
 def window(qtbot, tiny_png: Path):
     win = make_window(qtbot, tiny_png)
