@@ -17,3 +17,7 @@ class OptionError(InrStudioError):
 
 class CheckpointError(InrStudioError):
     """A checkpoint that is not one of ours, or is damaged."""
+
+
+class SinrFormatError(InrStudioError):
+    """A ``.sinr`` file that is not one, is damaged, truncated, or from a newer inr-studio."""

@@ -148,3 +148,9 @@ def test_routing_restores_raster_order() -> None:
     assert r.restore is not None
     torch.testing.assert_close(r.restore.apply(z), x)
     assert LayerTiling().experts == 1 and grid(2).experts == 4
+
+
+def test_vanishing_omega0_is_refused() -> None:
+    """ω0 → 0 would overflow the SIREN init bound √(6/n)/ω0; the config refuses it."""
+    with pytest.raises(OptionError, match="omega0"):
+        make_model_config("siren", omega0=1e-309)

@@ -93,8 +93,9 @@ class ModelConfig:
             raise OptionError(f"width must be 1..4096, got {self.width}.")
         if not 1 <= self.depth <= 32:
             raise OptionError(f"depth (hidden layers) must be 1..32, got {self.depth}.")
-        if not (0 < self.omega0 < 1e4):
-            raise OptionError(f"omega0 must be positive, got {self.omega0}.")
+        if not (1e-3 <= self.omega0 < 1e4):
+            # a vanishing ω0 overflows the SIREN init bound √(6/n)/ω0 (found by fuzzing .sinr)
+            raise OptionError(f"omega0 must be in [0.001, 10000), got {self.omega0}.")
         if self.in_features != 2 or not 1 <= self.out_features <= 4:
             raise OptionError("models map 2-D coordinates to 1..4 channels.")
         if self.seg_layer is not None and self.segmentation is None:

@@ -1,0 +1,323 @@
+"""``encode``, ``decode``, ``info`` and ``rd``: SINR files from the command line (issue 3).
+
+``encode`` takes a checkpoint (``fit`` writes one) or an image (fitted first, with the options
+of ``fit``); ``decode`` renders a ``.sinr`` at its size or any other; ``info`` prints the
+header and a byte budget that adds up to the file size; ``rd`` measures rate–distortion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from pathlib import Path
+
+from ..atomic import save_png
+from ..checkpoint import load_checkpoint
+from ..errors import OptionError
+from ..imaging import SUPPORTED_SUFFIXES, scaled_size
+from ..metrics import psnr
+from ..problem import FitProblem
+from ..render import render
+from ..training import Trainer
+from .common import (
+    add_model_options,
+    check_scale,
+    load_scaled,
+    model_config_from_args,
+    train_config_from_args,
+    warn_if_aliasing,
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    _register_encode(subparsers)
+    _register_decode(subparsers)
+    _register_info(subparsers)
+    _register_rd(subparsers)
+
+
+def add_codec_options(parser: argparse.ArgumentParser) -> None:
+    from ..codec import CodecOptions
+
+    d = CodecOptions()
+    g = parser.add_argument_group("SINR coding")
+    g.add_argument("--sparsity", type=int, default=None, metavar="S",
+                   help="non-zeros per weight vector (clipped per tensor to 2s < k); default: "
+                        "chosen per tensor for --target-error")
+    g.add_argument("--target-error", type=float, default=None, metavar="E",
+                   help=f"relative weight error per tensor that picks s (default {d.target_error:g}); "
+                        "tensors that cannot meet it are stored dense")
+    g.add_argument("--k2", type=int, default=d.k2, help=f"dictionary atoms (default {d.k2})")
+    g.add_argument("--bits", type=int, default=d.bits,
+                   help=f"quantiser bits for values and biases (default {d.bits})")
+    g.add_argument("--plain", action="store_true",
+                   help="no sparse code: quantise the weights directly (the baseline)")
+    g.add_argument("--dict-seed", type=int, default=d.seed, help="dictionary seed (default 0)")
+
+
+def codec_options_from_args(args: argparse.Namespace):
+    from ..codec import CodecOptions
+
+    if args.sparsity is not None and args.target_error is not None:
+        raise OptionError("give --sparsity or --target-error, not both.")
+    if args.plain and (args.sparsity is not None or args.target_error is not None):
+        raise OptionError("--plain stores no sparse code; drop --sparsity / --target-error.")
+    kw = {"k2": args.k2, "bits": args.bits, "plain": args.plain, "seed": args.dict_seed}
+    if args.sparsity is not None:
+        kw.update(sparsity=args.sparsity, target_error=None)
+    elif args.target_error is not None:
+        kw.update(target_error=args.target_error)
+    return CodecOptions(**kw)
+
+
+# ------------------------------------------------------------------------------------ encode
+def _register_encode(subparsers) -> None:
+    p = subparsers.add_parser(
+        "encode", help="save a checkpoint or an image as a SINR-compressed .sinr file",
+        description="Encode a checkpoint (from 'fit') as .sinr; given an image, fit it first "
+                    "with the network and training options below.")
+    p.add_argument("input", help="checkpoint (.safetensors) or image (PNG, JPEG, TIFF, WebP, BMP)")
+    p.add_argument("-o", "--output", required=True, help="the .sinr file to write")
+    add_codec_options(p)
+    add_model_options(p)
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run_encode)
+
+
+def run_encode(args: argparse.Namespace) -> int:
+    from ..codec import decode_bytes, encode_with_report, write_sinr
+
+    options = codec_options_from_args(args)
+    out = Path(args.output)
+    if out.is_dir():
+        raise OptionError(f"-o {out} is a folder; give a file name such as {out}/image.sinr.")
+    if Path(args.input).suffix.lower() in SUPPORTED_SUFFIXES:
+        model, h, w, class_map, reference, before = _fit_image(args)
+    else:
+        ckpt = load_checkpoint(args.input)
+        model, h, w, class_map = ckpt.model, ckpt.height, ckpt.width, ckpt.class_map
+        reference, before = render(model, h, w, class_map), None
+    data, report = encode_with_report(model, h, w, class_map, options)
+    write_sinr(out, data)
+    decoded = decode_bytes(data)
+    after = psnr(decoded.render(), reference)
+    quality = (f"PSNR {before:.2f} dB before coding, {after:.2f} dB after" if before is not None
+               else f"PSNR {after:.2f} dB against the checkpoint's own rendering")
+    sparse = [t for t in report.tensors if t.s]
+    print(f"wrote {out}: {len(data):,} bytes, {decoded.bpp:.3f} bpp at {w}×{h}; {options.label()}; "
+          f"{len(sparse)}/{sum(1 for t in report.tensors if 'weight' in t.name)} weight tensors "
+          f"sparse-coded; {quality}; encoded in {report.seconds:.1f} s")
+    return 0
+
+
+def _fit_image(args: argparse.Namespace):
+    train_cfg = train_config_from_args(args, report_every=max(1, min(100, args.iters // 20)))
+    check_scale(args.scale)
+    args.image = args.input
+    _, pixels = load_scaled(args.input, args.scale)
+    h, w = pixels.shape[:2]
+    config = model_config_from_args(args, h, w)
+    warn_if_aliasing(config, h, w)
+    problem = FitProblem.create(pixels, config)
+    trainer = Trainer(problem, train_cfg)
+    printed = -math.inf
+    last = None
+    for last in trainer.run():
+        now = time.monotonic()
+        if not args.quiet and not last.done and now - printed >= 1.0:
+            print(f"fitting {config.label}: step {last.step}/{last.total}  PSNR {last.psnr:.2f} dB",
+                  file=sys.stderr, flush=True)
+            printed = now
+    model = trainer.model.cpu()
+    return model, h, w, problem.class_map, pixels, last.psnr
+
+
+# ------------------------------------------------------------------------------------ decode
+def _register_decode(subparsers) -> None:
+    p = subparsers.add_parser(
+        "decode", help="render a .sinr file to a PNG, at its size or any other",
+        description="Decode a .sinr file and render its network to a PNG image.")
+    p.add_argument("input", help="the .sinr file")
+    p.add_argument("-o", "--output", required=True, help="PNG file to write")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--size", default=None, metavar="WxH", help="render at W×H pixels")
+    size.add_argument("--scale", type=float, default=None,
+                      help="render at the source size times this factor")
+    p.set_defaults(func=run_decode)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'640x480' → (width, height)."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
+    if not m or int(m.group(1)) < 1 or int(m.group(2)) < 1:
+        raise OptionError(f"--size {text!r} is not understood; write WxH, e.g. 1536x1024.")
+    return int(m.group(1)), int(m.group(2))
+
+
+def run_decode(args: argparse.Namespace) -> int:
+    from ..codec import read_sinr
+
+    out = Path(args.output)
+    if out.suffix.lower() != ".png":
+        raise OptionError(f"-o {out}: decode writes PNG; give a name ending in .png.")
+    f = read_sinr(args.input)
+    w, h = f.width, f.height
+    if args.size is not None:
+        w, h = parse_size(args.size)
+    elif args.scale is not None:
+        h, w = scaled_size(f.height, f.width, check_scale(args.scale))
+    t0 = time.perf_counter()
+    image = f.render(h, w)
+    save_png(out, image)
+    print(f"wrote {out}: {w}×{h} from {f.header['model_label']} ({f.width}×{f.height} source) "
+          f"in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+# -------------------------------------------------------------------------------------- info
+def _register_info(subparsers) -> None:
+    p = subparsers.add_parser(
+        "info", help="header, bytes per section and bpp of a .sinr file",
+        description="Print a .sinr file's header, its byte budget (which adds up to the file "
+                    "size) and its bits per pixel.")
+    p.add_argument("input", help="the .sinr file")
+    p.add_argument("--json", action="store_true", help="print everything as JSON")
+    p.add_argument("--tensors", action="store_true", help="list every tensor's coding")
+    p.set_defaults(func=run_info)
+
+
+def run_info(args: argparse.Namespace) -> int:
+    from ..codec import read_sinr
+
+    f = read_sinr(args.input)
+    size = Path(args.input).stat().st_size
+    if args.json:
+        print(json.dumps({"file_bytes": size, "bpp": f.bpp, "sections": f.sections,
+                          "header": f.header}, indent=2))
+        return 0
+    print(format_info(f, Path(args.input).name, size, args.tensors))
+    return 0
+
+
+def format_info(f, name: str, size: int, tensors: bool = False) -> str:
+    hd, codec = f.header, f.header["codec"]
+    cfg = hd["model"]
+    tilings = ", ".join(_tiling_label(t) for t in cfg["tilings"])
+    mode = (f"SINR, k2 = {codec['k2']}, seed {codec['seed']}" if codec["mode"] == "sinr"
+            else "plain quantisation")
+    sparse = [t for t in hd["tensors"] if t["s"]]
+    lines = [
+        f"{name}: .sinr version {hd['format_version']}, {size:,} bytes, "
+        f"{f.bpp:.3f} bpp at {f.width}×{f.height} ({hd['image']['channels']} channels)",
+        f"model:  {hd['model_label']}, {cfg['width']} wide, {len(cfg['tilings']) - 1} hidden layers, "
+        f"ω0 = {cfg['omega0']:g}, {hd['parameters']:,} parameters",
+        f"tiles:  {tilings}",
+        f"coding: {mode}; {codec['value_bits']}-bit values, {codec['bias_bits']}-bit biases; "
+        f"{len(sparse)} of {sum(1 for t in hd['tensors'] if t['role'] == 'weight')} weight tensors "
+        "sparse-coded",
+        "",
+        f"{'section':<22}{'bytes':>12}{'share':>9}{'bpp':>10}",
+    ]
+    total = sum(f.sections.values())
+    for sec, n in f.sections.items():
+        lines.append(f"{sec:<22}{n:>12,}{100 * n / total:>8.1f}%{8 * n / (f.width * f.height):>10.4f}")
+    lines.append(f"{'total':<22}{total:>12,}{'100.0%':>9}{f.bpp:>10.4f}")
+    if total != size:
+        lines.append(f"warning: sections sum to {total:,} bytes, the file has {size:,}")
+    if tensors:
+        lines.append("")
+        lines.append(f"{'tensor':<22}{'layout':<9}{'s':>5}{'vectors':>9}{'length':>8}")
+        for t in hd["tensors"]:
+            label = f"L{t['layer']} " + (f"expert {t['expert']} weight" if t["role"] == "weight" else "bias")
+            lines.append(f"{label:<22}{t['layout']:<9}{t['s']:>5}{t['n_vec']:>9}{t['vec_len']:>8}")
+    return "\n".join(lines)
+
+
+def _tiling_label(t: dict) -> str:
+    if t["kind"] == "grid":
+        return f"grid A={t['scale']:g}"
+    if t["kind"] == "segment":
+        return f"segmentation ({t['classes']} classes)"
+    return "single"
+
+
+
+# ---------------------------------------------------------------------------------------- rd
+def _register_rd(subparsers) -> None:
+    from ..codec.rd import DEFAULT_MODELS
+
+    p = subparsers.add_parser(
+        "rd", help="measure rate–distortion: .sinr (SINR and plain) against JPEG and WebP",
+        description="Fit each network to each image, code it with every setting (plain "
+                    "quantisation at 16..4 bits, SINR at several s, the default options), and "
+                    "write rd.csv, rd.md (means over images) and rd.png into --out.")
+    p.add_argument("images", nargs="+", help="image files")
+    p.add_argument("--out", default="rd", help="output folder (default ./rd)")
+    p.add_argument("--models", default=DEFAULT_MODELS,
+                   help="KIND:DEPTHxWIDTH[@STEPS] list, @STEPS overriding --iters for that "
+                        f"model (default {DEFAULT_MODELS})")
+    p.add_argument("--scale", type=float, default=0.25, help="image scale (default 0.25)")
+    p.add_argument("--iters", type=int, default=300, help="Adam steps per fit (default 300)")
+    p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
+    p.add_argument("--k2", type=int, default=4096, help="dictionary atoms (default 4096)")
+    p.add_argument("--settings", default=None,
+                   help="comma-separated setting names to keep (default all), e.g. plain-16,sinr-s32")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    p.add_argument("--from-csv", default=None, metavar="PATH",
+                   help="rebuild rd.md and rd.png from an rd.csv written earlier (no fitting)")
+    p.set_defaults(func=run_rd)
+
+
+def run_rd(args: argparse.Namespace) -> int:
+    from ..atomic import atomic_write, atomic_write_bytes
+    from ..codec import rd
+    from ..codec.rdplot import draw, rd_series
+
+    models = [rd.RdModel.parse(m) for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise OptionError("--models names no network; e.g. --models siren:3x64,hs:3x256@100.")
+    if args.from_csv and not Path(args.from_csv).is_file():
+        raise OptionError(f"--from-csv {args.from_csv}: no such file.")
+    train = train_config_from_args(args, report_every=max(1, args.iters))
+    keep = None if args.settings is None else {s.strip() for s in args.settings.split(",")}
+    out = Path(args.out)
+    images = {Path(p).stem: load_scaled(p, args.scale)[1] for p in args.images}
+    rows = []
+    t0 = time.perf_counter()
+    if args.from_csv:
+        rows = rd.read_csv(Path(args.from_csv).read_bytes())
+        images = {k: v for k, v in images.items() if k in {r.image for r in rows}}
+        if not images:
+            raise OptionError("none of the images given appears in that CSV.")
+    for name, pixels in ([] if args.from_csv else images.items()):
+        for model in models:
+            settings = [s for s in rd.default_settings(model.width, args.k2)
+                        if keep is None or s.name in keep]
+            rows += rd.measure(name, pixels, model, settings, train,
+                               log=lambda m: print(m, file=sys.stderr, flush=True))
+    summ = rd.summary(rows)
+    table = rd.markdown_table(summ)
+    out.mkdir(parents=True, exist_ok=True)
+    if not args.from_csv:
+        atomic_write_bytes(out / "rd.csv", rd.write_csv(rows))
+    h, w = next(iter(images.values())).shape[:2]
+    import torch
+
+    note = (f"{len(images)} image(s) ({', '.join(images)}) at {w}×{h}, {args.iters} steps "
+            f"(unless @STEPS), lr {args.lr:g}; means over images; torch threads "
+            f"{torch.get_num_threads()}; "
+            + (f"rebuilt from {args.from_csv}" if args.from_csv
+               else f"{time.perf_counter() - t0:.0f} s in all") + "\n\n")
+    atomic_write_bytes(out / "rd.md", (note + table + "\n").encode("utf-8"))
+    plot = draw(rd_series(summ, rd.codec_curves(images)),  # ASCII: the default font's glyphs
+                f"rate-distortion: {len(images)} image(s) at {w}x{h}, {args.iters} steps, "
+                f"lr {args.lr:g}")
+    atomic_write(out / "rd.png", lambda fh: plot.save(fh, format="PNG"))
+    print(note + table)
+    print(f"wrote {out}/{'' if args.from_csv else 'rd.csv, '}rd.md, rd.png")
+    return 0

@@ -1,0 +1,61 @@
+"""What a user chooses when saving a network as .sinr (SPEC §5 leaves k2 and s open)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import OptionError
+from .quantise import MAX_BITS
+
+#: Largest dictionary: indices are stored in 16 bits.
+MAX_K2 = 1 << 16
+
+
+@dataclass(frozen=True)
+class CodecOptions:
+    """SINR settings.
+
+    ``sparsity`` (s): non-zeros per vector, clipped per tensor to the paper's 2s < k. ``None``
+    lets the encoder pick, per tensor, the smallest s whose relative weight error
+    (‖W − Ŵ‖_F / ‖W‖_F, before quantisation) is at most ``target_error``; a tensor whose
+    target cannot be met with 2s < k, or whose sparse code would hold more bits than the dense
+    tensor, is stored dense (quantised, like ``plain``). ``k2``: dictionary atoms (≤ 65,536).
+    ``bits``: uniform quantiser for values and biases (SINR: 16). ``plain``: no sparse code, the
+    baseline SINR claims to beat. ``seed``: the dictionary's generator seed.
+
+    Defaults (docs/format.md, docs/results.md): target error 1 %, k2 = 4096, 16 bits. With
+    ω0 = 30 SIRENs a 1 % weight error already costs dB, and most tensors cannot reach it with
+    2s < k, so the default keeps quality and uses the sparse code only where it meets that bar.
+    """
+
+    sparsity: int | None = None
+    target_error: float | None = 0.01
+    k2: int = 4096
+    bits: int = 16
+    plain: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.bits, int) and 1 <= self.bits <= MAX_BITS):
+            raise OptionError(f"quantiser bits must be 1..{MAX_BITS}, got {self.bits}.")
+        if not 0 <= int(self.seed) < 2**64:
+            raise OptionError(f"the dictionary seed must be in 0..2^64-1, got {self.seed}.")
+        if self.plain:
+            return
+        if not (isinstance(self.k2, int) and 2 <= self.k2 <= MAX_K2):
+            raise OptionError(f"k2 (dictionary size) must be 2..{MAX_K2}, got {self.k2}.")
+        if self.sparsity is not None:
+            if not (isinstance(self.sparsity, int) and self.sparsity >= 1):
+                raise OptionError(f"sparsity s must be a whole number ≥ 1, got {self.sparsity}.")
+        elif self.target_error is None:
+            raise OptionError("give a sparsity s, a target error, or choose plain quantisation.")
+        elif not (math.isfinite(self.target_error) and 0 < self.target_error < 1):
+            raise OptionError(f"the target error is a fraction in (0, 1) (0.01 = 1 %), got "
+                              f"{self.target_error}.")
+
+    def label(self) -> str:
+        if self.plain:
+            return f"plain {self.bits}-bit"
+        s = f"s={self.sparsity}" if self.sparsity is not None else f"target {self.target_error:.3g}"
+        return f"SINR {s}, k2={self.k2}, {self.bits}-bit"

@@ -1,0 +1,71 @@
+"""Uniform scalar quantisation with a per-tensor range, and the byte planes the streams use.
+
+SINR (SPEC §5) quantises with 16 bits over each tensor's [min, max]. Here ``bits`` is 1..16:
+``q = round((v − lo)/(hi − lo)·L)``, ``L = 2^bits − 1``; the decoder computes
+``lo + q·(hi − lo)/L`` in float64 from the float32 ``lo``, ``hi`` stored in the file.
+
+Integers go into a stream as *byte planes*: for w-byte integers, first every most significant
+byte, then the next, … (docs/format.md). Brotli then sees the slowly varying high bytes as one
+run and the noisy low bytes as another, which it codes better than interleaved words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_BITS = 16
+
+
+def levels(bits: int) -> int:
+    return (1 << bits) - 1
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """(lo, hi) as float32-representable numbers that enclose every value."""
+    if values.size == 0:
+        return 0.0, 0.0
+    lo = np.float32(np.min(values))
+    hi = np.float32(np.max(values))
+    if float(lo) > float(np.min(values)):
+        lo = np.nextafter(lo, np.float32(-np.inf))
+    if float(hi) < float(np.max(values)):
+        hi = np.nextafter(hi, np.float32(np.inf))
+    return float(lo), float(hi)
+
+
+def quantise(values: np.ndarray, bits: int, lo: float, hi: float) -> np.ndarray:
+    """Integers in 0..2^bits−1 (uint32) of ``values`` on the grid of [lo, hi]."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    top = levels(bits)
+    if hi <= lo:
+        return np.zeros(v.shape, dtype=np.uint32)
+    q = np.rint((v - lo) / (hi - lo) * top)
+    return np.clip(q, 0, top).astype(np.uint32)
+
+
+def dequantise(q: np.ndarray, bits: int, lo: float, hi: float) -> np.ndarray:
+    """float64 values of the integers ``q`` (the decoder's side of :func:`quantise`)."""
+    lo64, hi64 = float(np.float32(lo)), float(np.float32(hi))
+    if hi64 <= lo64:
+        return np.full(q.shape, lo64, dtype=np.float64)
+    return lo64 + q.astype(np.float64) * ((hi64 - lo64) / levels(bits))
+
+
+def byte_width(bits: int) -> int:
+    return (bits + 7) // 8
+
+
+def to_planes(ints: np.ndarray, width: int) -> bytes:
+    """Byte planes of unsigned integers (most significant plane first)."""
+    v = np.asarray(ints, dtype=np.uint32).ravel()
+    planes = [((v >> (8 * (width - 1 - p))) & 0xFF).astype(np.uint8) for p in range(width)]
+    return b"".join(p.tobytes() for p in planes)
+
+
+def from_planes(data: bytes, count: int, width: int) -> np.ndarray:
+    """Inverse of :func:`to_planes`; ``len(data)`` must be ``count·width`` (checked by the caller)."""
+    raw = np.frombuffer(data, dtype=np.uint8, count=count * width)
+    out = np.zeros(count, dtype=np.uint32)
+    for p in range(width):
+        out |= raw[p * count:(p + 1) * count].astype(np.uint32) << (8 * (width - 1 - p))
+    return out

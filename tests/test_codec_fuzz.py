@@ -1,0 +1,88 @@
+"""Fuzzing the decoder: thousands of mutated .sinr files, each decodes or is one SinrFormatError.
+
+Half the mutants are re-sealed with a fresh checksum, so the parser behind the CRC is what gets
+exercised. ``benchmarks/fuzz_sinr.py`` runs the same property for as long as one likes.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import numpy as np
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inr_studio.codec import CodecOptions, decode_bytes, encode_model
+from inr_studio.errors import SinrFormatError
+from inr_studio.models import CoordinateNet, make_model_config
+
+EXAMPLES = 1500  # per test; two tests: 3,000 mutants
+
+
+def _files() -> list[bytes]:
+    torch.set_num_threads(1)
+    out = []
+    cmap = (np.arange(8 * 10).reshape(8, 10) * 7 % 3).astype(np.uint8)
+    hs = CoordinateNet(make_model_config("hs", width=6, depth=1, seg_classes=3, tile_scale=0.1), 1)
+    out.append(encode_model(hs, 8, 10, cmap, CodecOptions(sparsity=3, target_error=None, k2=64)))
+    ftc = CoordinateNet(make_model_config("ftc", width=4, depth=1, tile_scale=0.1), 2)
+    out.append(encode_model(ftc, 8, 10, None, CodecOptions(plain=True, bits=10)))
+    return out
+
+
+FILES = _files()
+
+mutation = st.one_of(
+    st.tuples(st.just("flip"), st.integers(0, 1 << 20), st.integers(0, 7)),
+    st.tuples(st.just("set"), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=8)),
+    st.tuples(st.just("cut"), st.integers(0, 1 << 20), st.integers(1, 64)),
+    st.tuples(st.just("insert"), st.integers(0, 1 << 20), st.binary(min_size=1, max_size=16)),
+    st.tuples(st.just("truncate"), st.integers(0, 1 << 20), st.just(0)),
+)
+
+
+def mutate(data: bytes, ops, reseal: bool) -> bytes:
+    b = bytearray(data)
+    for kind, pos, arg in ops:
+        if not b:
+            break
+        p = pos % len(b)
+        if kind == "flip":
+            b[p] ^= 1 << arg
+        elif kind == "set":
+            b[p:p + len(arg)] = arg
+        elif kind == "cut":
+            del b[p:p + arg]
+        elif kind == "insert":
+            b[p:p] = arg
+        else:
+            del b[p:]
+    if reseal and len(b) >= 4:
+        b[-4:] = struct.pack("<I", zlib.crc32(bytes(b[:-4])) & 0xFFFFFFFF)
+    return bytes(b)
+
+
+def _check(data: bytes) -> None:
+    try:
+        f = decode_bytes(data)
+    except SinrFormatError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert sum(f.sections.values()) == len(data)  # a mutant that still decodes is a whole file
+    assert f.render(3, 5).shape == (3, 5, f.model.config.out_features)  # and it renders
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.integers(0, len(FILES) - 1), ops=st.lists(mutation, min_size=1, max_size=4))
+def test_raw_mutants_never_crash(which, ops) -> None:
+    _check(mutate(FILES[which], ops, reseal=False))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(which=st.integers(0, len(FILES) - 1), ops=st.lists(mutation, min_size=1, max_size=4))
+def test_resealed_mutants_never_crash(which, ops) -> None:
+    _check(mutate(FILES[which], ops, reseal=True))
