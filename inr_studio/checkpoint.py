@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ from .errors import CheckpointError, OptionError
 from .imaging import MAX_PIXELS
 from .models.config import ModelConfig
 from .models.network import CoordinateNet
+from .render import TrainedNetwork
 
 FORMAT_TAG = "inr-studio-checkpoint"
 FORMAT_VERSION = 1
@@ -22,18 +23,10 @@ MAX_CHECKPOINT_BYTES = 2 << 30
 
 
 @dataclass(frozen=True)
-class Checkpoint:
-    """A trained network with what is needed to render it: its size and (HS-LoE) class map."""
+class Checkpoint(TrainedNetwork):
+    """A trained network from ``fit``, with the run's metadata (``extra``)."""
 
-    model: CoordinateNet
-    height: int
-    width: int
-    class_map: np.ndarray | None
-    extra: dict
-
-    @property
-    def config(self) -> ModelConfig:
-        return self.model.config
+    extra: dict = field(default_factory=dict)
 
 
 def save_checkpoint(path: str | os.PathLike, model: CoordinateNet, height: int, width: int,

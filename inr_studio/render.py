@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from dataclasses import dataclass
+
 from .coords import pixel_centres_rows
+from .errors import OptionError
+from .imaging import MAX_PIXELS
 from .metrics import to_unit
 from .models.network import CoordinateNet
 from .problem import routing_for
@@ -28,3 +32,29 @@ def render(model: CoordinateNet, height: int, width: int, class_map: np.ndarray 
         x = torch.from_numpy(coords.astype(np.float32)).to(device)
         out[start:stop] = model(x, routing).float().cpu().numpy()
     return to_unit(out.reshape(height, width, -1))
+
+
+@dataclass(frozen=True)
+class TrainedNetwork:
+    """A network with what rendering it needs: its source size and (HS-LoE) class map.
+
+    Checkpoints and ``.sinr`` files both open as one of these.
+    """
+
+    model: CoordinateNet
+    height: int
+    width: int
+    class_map: np.ndarray | None
+
+    @property
+    def config(self):
+        return self.model.config
+
+    def render(self, height: int | None = None, width: int | None = None) -> np.ndarray:
+        """H×W×3 image in [0, 1] at the source size or any other (HS-LoE: nearest source class)."""
+        h = self.height if height is None else int(height)
+        w = self.width if width is None else int(width)
+        if not (1 <= h and 1 <= w and h * w <= MAX_PIXELS):
+            raise OptionError(f"render size {w}×{h} is outside 1..{MAX_PIXELS:,} pixels.")
+        return render(self.model, h, w, self.class_map)
+

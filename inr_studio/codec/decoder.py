@@ -20,7 +20,7 @@ from ..atomic import atomic_write_bytes
 from ..errors import OptionError, SinrFormatError
 from ..imaging import MAX_PIXELS
 from ..models.network import CoordinateNet
-from ..render import render as render_model
+from ..render import TrainedNetwork
 from . import container as C
 from .dictionary import MAX_DICTIONARY_VALUES, fingerprint, reconstruct
 from .layout import (
@@ -49,14 +49,10 @@ MAX_FILE_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
-class SinrFile:
+class SinrFile(TrainedNetwork):
     """A decoded ``.sinr`` file: the network (on the CPU) and what is needed to render it."""
 
-    model: CoordinateNet
-    height: int
-    width: int
-    class_map: np.ndarray | None
-    header: dict
+    header: dict = field(default_factory=dict)
     sections: dict = field(default_factory=dict)
 
     @property
@@ -66,14 +62,6 @@ class SinrFile:
     @property
     def bpp(self) -> float:
         return bpp(self.file_bytes, self.height, self.width)
-
-    def render(self, height: int | None = None, width: int | None = None) -> np.ndarray:
-        """H×W×3 image in [0, 1] at the source size or any other (HS-LoE: nearest source class)."""
-        h = self.height if height is None else int(height)
-        w = self.width if width is None else int(width)
-        if not (1 <= h and 1 <= w and h * w <= MAX_PIXELS):
-            raise OptionError(f"render size {w}×{h} is outside 1..{MAX_PIXELS:,} pixels.")
-        return render_model(self.model, h, w, self.class_map)
 
 
 def bpp(n_bytes: int, height: int, width: int) -> float:
