@@ -11,6 +11,14 @@ def to_unit(values: np.ndarray) -> np.ndarray:
     return np.clip((values + 1.0) * 0.5, 0.0, 1.0)
 
 
+def psnr_from_mse(mse01):
+    """``10·log10(1/MSE)`` for an MSE on [0, 1] values, scalar or array; +inf where MSE is 0."""
+    arr = np.asarray(mse01, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        out = 10.0 * np.log10(1.0 / np.maximum(arr, 0.0))
+    return float(out) if out.ndim == 0 else out
+
+
 def psnr(reconstruction: np.ndarray, reference: np.ndarray) -> float:
     """``10·log10(1/MSE)`` on [0, 1] values, the reconstruction clipped to [0, 1] first."""
     rec = np.clip(reconstruction, 0.0, 1.0).astype(np.float64)
@@ -45,3 +53,15 @@ def error_map(reconstruction: np.ndarray, reference: np.ndarray, scale: float | 
 def mean_psnr(values: list[float]) -> float:
     """A data set's average PSNR: the mean of per-image PSNRs (SPEC §3)."""
     return float(np.mean(values)) if values else float("nan")
+
+
+def error_magnitude(reconstruction: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """H×W mean absolute error over channels: the window's heat-map view of the error."""
+    return np.abs(np.clip(reconstruction, 0.0, 1.0) - reference).mean(axis=2).astype(np.float32)
+
+
+def shared_error_scale(*errors: np.ndarray, floor: float = 1e-3) -> float:
+    """One colour scale for several error maps: the largest 99.5th percentile (a few outlier
+    pixels must not wash out the rest), at least ``floor``."""
+    return max([floor] + [float(np.percentile(e, 99.5)) for e in errors])
+

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .coords import pixel_centres, pixel_centres_rows
+from .coords import pixel_centres
 from .models.config import ModelConfig
 from .models.routing import Routing
 from .segmentation import Segmentation, segment
@@ -61,6 +61,3 @@ class FitProblem:
 
     def coords(self) -> np.ndarray:
         return pixel_centres(self.height, self.width)
-
-    def chunk_coords(self, height: int, width: int, start: int, stop: int) -> np.ndarray:
-        return pixel_centres_rows(height, width, start, stop)

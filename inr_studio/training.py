@@ -17,6 +17,7 @@ import torch
 
 from .device import pick_device
 from .errors import InrStudioError, OptionError
+from .metrics import psnr_from_mse
 from .models.network import CoordinateNet
 from .problem import FitProblem, layer_ids
 from .models.routing import Routing
@@ -107,10 +108,6 @@ class RunControl:
         return time.perf_counter() - t0
 
 
-def _psnr_from_mse(mse01: float) -> float:
-    return float("inf") if mse01 <= 0 else float(10.0 * np.log10(1.0 / mse01))
-
-
 class Trainer:
     """Fits one :class:`CoordinateNet` to one :class:`FitProblem` with Adam and MSE."""
 
@@ -181,7 +178,7 @@ class Trainer:
 
     def _loss_psnr(self, rec: np.ndarray) -> tuple[float, float]:
         mse01 = float(np.mean((rec - self.problem.pixels) ** 2))
-        return 4.0 * mse01, _psnr_from_mse(mse01)
+        return 4.0 * mse01, psnr_from_mse(mse01)
 
     def run(self) -> Iterator[Progress]:
         """Train, yielding a :class:`Progress` every ``report_every`` steps and at the end."""
@@ -210,7 +207,7 @@ class Trainer:
                     if cfg.preview_every and n_reports % cfg.preview_every == 0:
                         preview = self.reconstruct()
                     yield Progress(step=step_before, total=total, loss=float(loss.item()),
-                                   psnr=_psnr_from_mse(float(mse01.item())), iters_per_s=rate,
+                                   psnr=psnr_from_mse(float(mse01.item())), iters_per_s=rate,
                                    elapsed_s=now - t0 - paused, preview=preview)
                     last_t = time.perf_counter()  # time spent by the consumer is not training time
         except torch.cuda.OutOfMemoryError as exc:

@@ -147,3 +147,14 @@ def test_impossible_training_options() -> None:
     for bad in ({"iters": 0}, {"lr": 0.0}, {"lr": 1.5}, {"batch_pixels": 0}, {"report_every": 0}):
         with pytest.raises(OptionError):
             TrainConfig(**bad)
+
+
+def test_psnr_from_mse_matches_scikit_image_and_handles_zero(small_image) -> None:
+    """The PSNR the trainer and the window compute from an MSE equals scikit-image's PSNR."""
+    from inr_studio.metrics import psnr, psnr_from_mse
+
+    noisy = np.clip(small_image + 0.05 * np.sin(np.arange(small_image.size)).reshape(small_image.shape), 0, 1)
+    mse = float(np.mean((noisy - small_image) ** 2))
+    assert psnr_from_mse(mse) == pytest.approx(psnr(noisy, small_image), abs=1e-9)
+    arr = psnr_from_mse(np.array([mse, 0.0]))
+    assert arr[0] == pytest.approx(psnr(noisy, small_image)) and np.isinf(arr[1])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import sys
 import time
@@ -20,16 +19,15 @@ from ..checkpoint import load_checkpoint
 from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
-from ..problem import FitProblem
 from ..render import render
 from ..training import Trainer
 from .common import (
     add_model_options,
     check_scale,
     load_scaled,
-    model_config_from_args,
+    prepare_fit,
     train_config_from_args,
-    warn_if_aliasing,
+    train_with_progress,
 )
 
 
@@ -117,23 +115,14 @@ def run_encode(args: argparse.Namespace) -> int:
 def _fit_image(args: argparse.Namespace):
     train_cfg = train_config_from_args(args, report_every=max(1, min(100, args.iters // 20)))
     check_scale(args.scale)
-    args.image = args.input
-    _, pixels = load_scaled(args.input, args.scale)
-    h, w = pixels.shape[:2]
-    config = model_config_from_args(args, h, w)
-    warn_if_aliasing(config, h, w)
-    problem = FitProblem.create(pixels, config)
+    _, problem, _ = prepare_fit(args, args.input)
     trainer = Trainer(problem, train_cfg)
-    printed = -math.inf
-    last = None
-    for last in trainer.run():
-        now = time.monotonic()
-        if not args.quiet and not last.done and now - printed >= 1.0:
-            print(f"fitting {config.label}: step {last.step}/{last.total}  PSNR {last.psnr:.2f} dB",
-                  file=sys.stderr, flush=True)
-            printed = now
+    last, interrupted, _ = train_with_progress(trainer, args.quiet,
+                                               prefix=f"fitting {problem.config.label}: ")
+    if interrupted or last is None or not last.done:
+        raise KeyboardInterrupt
     model = trainer.model.cpu()
-    return model, h, w, problem.class_map, pixels, last.psnr
+    return model, problem.height, problem.width, problem.class_map, problem.pixels, last.psnr
 
 
 # ------------------------------------------------------------------------------------ decode

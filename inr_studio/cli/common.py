@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -192,9 +193,52 @@ def load_scaled(path: str | Path, scale: float = 1.0, max_pixels: int | None = N
     return loaded, pixels
 
 
-def load_for_fit(args: argparse.Namespace) -> np.ndarray:
-    """The H×W×3 [0, 1] pixels to fit: ``args.image`` resized by ``args.scale``."""
-    return load_scaled(args.image, getattr(args, "scale", 1.0))[1]
+def prepare_fit(args: argparse.Namespace, image: str | Path):
+    """``image`` resized by ``--scale``, its model configuration (aliasing warned) and the
+    :class:`FitProblem`: what ``fit`` and ``encode IMAGE`` both start from.
+
+    Returns ``(loaded_image, problem, aliasing_message_or_None)``.
+    """
+    from ..problem import FitProblem
+
+    loaded, pixels = load_scaled(image, getattr(args, "scale", 1.0))
+    h, w = pixels.shape[:2]
+    config = model_config_from_args(args, h, w)
+    alias = warn_if_aliasing(config, h, w)
+    return loaded, FitProblem.create(pixels, config), alias
+
+
+def progress_line(p) -> str:
+    """``step 1200/5000  PSNR 31.20 dB  45.1 it/s  ETA 1:24``; the rate is the run's average
+    (per-interval rates jump around on a busy machine and would make the ETA useless)."""
+    done = p.step + 1  # the report comes after that step's update; its PSNR is from before it
+    rate = done / p.elapsed_s if p.elapsed_s > 0 else 0.0
+    eta = (p.total - done) / rate if rate > 0 else float("nan")
+    width = len(str(p.total))
+    return (f"step {p.step:>{width}}/{p.total}  PSNR {p.psnr:6.2f} dB  {rate:7.1f} it/s  "
+            f"ETA {format_duration(eta)}")
+
+
+def train_with_progress(trainer, quiet: bool = False, prefix: str = "",
+                        min_interval_s: float = 1.0):
+    """Run a trainer to the end, a progress line on stderr at most every ``min_interval_s``;
+    on Ctrl-C keep the network as it is and say so.
+
+    Returns ``(last progress or None, interrupted, wall seconds)``.
+    """
+    last = None
+    printed_at = -float("inf")
+    t0 = time.perf_counter()
+    try:
+        for last in trainer.run():
+            now = time.monotonic()
+            if not quiet and not last.done and (now - printed_at >= min_interval_s or last.step == 0):
+                print(prefix + progress_line(last), file=sys.stderr, flush=True)
+                printed_at = now
+    except KeyboardInterrupt:
+        print(f"interrupted at step {trainer.steps_done}", file=sys.stderr, flush=True)
+        return last, True, time.perf_counter() - t0
+    return last, False, time.perf_counter() - t0
 
 
 def warn_line(message: str) -> None:

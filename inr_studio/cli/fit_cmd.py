@@ -23,9 +23,15 @@ from ..device import describe
 from ..errors import OptionError
 from ..metrics import error_map, psnr, ssim
 from ..problem import FitProblem
-from ..training import Progress, Trainer, TrainConfig
-from .common import (add_model_options, check_scale, format_duration, load_scaled,
-                     model_config_from_args, train_config_from_args, warn_if_aliasing)
+from ..training import Trainer, TrainConfig
+from .common import (
+    add_model_options,
+    check_scale,
+    model_config_from_args,
+    prepare_fit,
+    train_config_from_args,
+    train_with_progress,
+)
 
 OUTPUT_FILES = ("reconstruction.png", "error_map.png", "metrics.json", "checkpoint.safetensors")
 
@@ -55,16 +61,16 @@ def run_fit(args: argparse.Namespace) -> int:
     check_scale(args.scale)
     model_config_from_args(args, 512, 768)  # option errors before any image is read
     out = out_dir_for(args)
-    loaded, pixels = load_scaled(args.image, args.scale)
-    h, w = pixels.shape[:2]
-    config = model_config_from_args(args, h, w)
-    alias = warn_if_aliasing(config, h, w)
-    problem = FitProblem.create(pixels, config)
+    loaded, problem, alias = prepare_fit(args, args.image)
+    config = problem.config
+    h, w = problem.height, problem.width
     trainer = Trainer(problem, train_cfg)
     _log(f"fitting {config.label} ({config.parameter_count():,} parameters) to "
          f"{Path(args.image).name} at {w}×{h} on {describe(trainer.device)}, "
          f"{train_cfg.iters} steps", args.quiet)
-    last, interrupted, wall_s = _train(trainer, args.quiet)
+    last, interrupted, wall_s = train_with_progress(trainer, args.quiet)
+    if interrupted:
+        _log("writing the network as it is")
     finished = last is not None and last.done
     rec = last.preview if finished and last.preview is not None else trainer.reconstruct()
     seconds = last.elapsed_s if finished else wall_s
@@ -85,36 +91,6 @@ def _report_interval(iters: int | None) -> int:
 def _log(message: str, quiet: bool = False) -> None:
     if not quiet:
         print(message, file=sys.stderr, flush=True)
-
-
-def progress_line(p: Progress) -> str:
-    """``step 1200/5000  PSNR 31.20 dB  45.1 it/s  ETA 1:24``; the rate is the run's average
-    (per-interval rates jump around on a busy machine and would make the ETA useless)."""
-    done = p.step + 1  # the report comes after that step's update; its PSNR is from before it
-    rate = done / p.elapsed_s if p.elapsed_s > 0 else 0.0
-    eta = (p.total - done) / rate if rate > 0 else float("nan")
-    width = len(str(p.total))
-    return (f"step {p.step:>{width}}/{p.total}  PSNR {p.psnr:6.2f} dB  {rate:7.1f} it/s  "
-            f"ETA {format_duration(eta)}")
-
-
-def _train(trainer: Trainer, quiet: bool,
-           min_interval_s: float = 1.0) -> tuple[Progress | None, bool, float]:
-    """Run to the end, a progress line at most every ``min_interval_s``; on Ctrl-C keep the
-    network as it is and say so. Returns (last progress, interrupted, wall seconds)."""
-    last = None
-    printed_at = -float("inf")
-    t0 = time.perf_counter()
-    try:
-        for last in trainer.run():
-            now = time.monotonic()
-            if not last.done and (now - printed_at >= min_interval_s or last.step == 0):
-                _log(progress_line(last), quiet)
-                printed_at = now
-    except KeyboardInterrupt:
-        _log(f"interrupted at step {trainer.steps_done}; writing the network as it is", False)
-        return last, True, time.perf_counter() - t0
-    return last, False, time.perf_counter() - t0
 
 
 def _metrics(args: argparse.Namespace, source: str, bit_depth: int, problem: FitProblem,

@@ -24,7 +24,7 @@ from ..metrics import psnr
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
 from ..tiling import auto_tile_scale
-from ..training import TrainConfig, Trainer
+from ..training import TrainConfig, fit
 from .decoder import bpp, decode_bytes
 from .encoder import encode_with_report
 from .options import CodecOptions
@@ -155,11 +155,8 @@ def fit_model(pixels: np.ndarray, model: RdModel, train: TrainConfig, tile_scale
     scale = auto_tile_scale(h, w) if tile_scale == "auto" else 1.0
     cfg = make_model_config(model.kind, width=model.width, depth=model.depth, tile_scale=scale)
     problem = FitProblem.create(pixels, cfg)
-    trainer = Trainer(problem, train)
     t0 = time.perf_counter()
-    last = None
-    for last in trainer.run():
-        pass
+    trainer, last = fit(problem, train)
     return trainer.model.cpu(), problem.class_map, last.psnr, time.perf_counter() - t0
 
 

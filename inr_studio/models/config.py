@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -165,6 +165,3 @@ def _checked(cfg: ModelConfig) -> ModelConfig:
     cfg.validate()
     return cfg
 
-
-def with_width(cfg: ModelConfig, width: int) -> ModelConfig:
-    return _checked(replace(cfg, width=width))

@@ -59,8 +59,6 @@ class Routing:
     layers: tuple[LayerRoute, ...]
     restore: Permutation | None
     n: int
-    #: For each layer, the point index of each row in the order it runs in (for diagnostics/tests).
-    final_order: np.ndarray | None = None
 
     @staticmethod
     def build(ids: list[np.ndarray], experts: list[int], device: torch.device | str = "cpu") -> "Routing":
@@ -89,4 +87,4 @@ class Routing:
             pos = np.empty(n, dtype=np.int64)
             pos[current] = np.arange(n, dtype=np.int64)
             restore = Permutation.from_numpy(pos, device)
-        return Routing(tuple(routes), restore, n, current)
+        return Routing(tuple(routes), restore, n)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
 from ..errors import InrStudioError
+from ..metrics import error_magnitude, shared_error_scale
 from . import exports
 from .export_dialog import ExportDialog, ExportTarget
 from .sinr_view import SinrViewer
@@ -78,8 +78,7 @@ class ExportActions:
         try:
             recons = {k: t.reconstruct() for k, t in trainers.items()}
             ref = self.session.working
-            errors = [abs(r - ref).mean(axis=2) for r in recons.values()]
-            scale = max([float(np.percentile(e, 99.5)) for e in errors] + [1e-3])
+            scale = shared_error_scale(*(error_magnitude(r, ref) for r in recons.values()))
             for kind, rec in recons.items():
                 written += exports.save_model_pngs(Path(folder), self._stem(), kind, rec, ref,
                                                    scale)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..atomic import atomic_write_bytes, save_png
+from ..metrics import error_magnitude, shared_error_scale
 from .palette import MODEL_NAMES, MODEL_ORDER
 from .session import RunRecord
 
@@ -40,9 +41,9 @@ def error_rgb(error: np.ndarray, scale: float) -> np.ndarray:
 def save_model_pngs(folder: Path, stem: str, kind: str, recon01: np.ndarray,
                     reference01: np.ndarray, scale: float | None = None) -> list[Path]:
     """``<stem>_<kind>_reconstruction.png`` and ``<stem>_<kind>_error.png``; returns the paths."""
-    error = np.abs(np.clip(recon01, 0, 1) - reference01).mean(axis=2)
+    error = error_magnitude(recon01, reference01)
     if scale is None:
-        scale = max(float(np.percentile(error, 99.5)), 1e-3)
+        scale = shared_error_scale(error)
     rec_path = Path(folder) / f"{stem}_{kind}_reconstruction.png"
     err_path = Path(folder) / f"{stem}_{kind}_error.png"
     save_png(rec_path, recon01)

@@ -25,6 +25,7 @@ from PySide6.QtCore import QThread, Signal
 
 from ..device import pick_device
 from ..errors import InrStudioError
+from ..metrics import error_magnitude, psnr_from_mse, shared_error_scale
 from ..metrics import psnr as psnr_of, ssim as ssim_of
 from ..models import ModelConfig
 from ..problem import FitProblem
@@ -196,7 +197,7 @@ class TrainWorker(QThread):
                 continue
             steps = np.array([s for s, _ in items], dtype=np.int64)
             mse = torch.stack([m for _, m in items]).float().cpu().numpy()  # one device sync
-            points[kind] = (steps, _psnr_db(mse))
+            points[kind] = (steps, np.minimum(psnr_from_mse(mse), PSNR_CAP))
             items.clear()
         stats = {}
         for kind, trainer in self.trainers.items():
@@ -220,20 +221,14 @@ class TrainWorker(QThread):
             rec = trainer.reconstruct()
             ref = trainer.problem.pixels
             recon[kind] = (np.clip(rec, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-            error[kind] = np.abs(rec - ref).mean(axis=2).astype(np.float32)
+            error[kind] = error_magnitude(rec, ref)
             psnr[kind] = min(psnr_of(rec, ref), PSNR_CAP)
             ssim[kind] = ssim_of(rec, ref)
             steps[kind] = trainer.steps_done
-        scale = max(float(np.percentile(e, 99.5)) for e in error.values())
+        scale = shared_error_scale(*error.values())
         self.previewed.emit(PreviewFrame(gen, steps, recon, error, psnr, ssim,
-                                         error_scale=max(scale, 1e-3), final=final))
+                                         error_scale=scale, final=final))
         return time.perf_counter() - t0
-
-
-def _psnr_db(mse01: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        out = 10.0 * np.log10(1.0 / np.maximum(mse01.astype(np.float64), 0.0))
-    return np.minimum(out, PSNR_CAP)
 
 
 def warm_up() -> None:
