@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inr_studio.device import describe, pick_device  # noqa: E402
 from inr_studio.fastpath import FastStepConfig, enable_fast_path  # noqa: E402
-from inr_studio.models import MODEL_KINDS, MODEL_LABELS, ModelConfig, make_model_config  # noqa: E402
+from inr_studio.models import MODEL_KINDS, registry, ModelConfig, make_model_config  # noqa: E402
 from inr_studio.problem import FitProblem  # noqa: E402
 from inr_studio.tiling import auto_tile_scale  # noqa: E402
 from inr_studio.training import Trainer, TrainConfig  # noqa: E402
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         p = timed_run(kind, pixels, args, None)
         f = timed_run(kind, pixels, args, fast)
         all_notes.update(f["notes"])
-        print(f"{MODEL_LABELS[kind]:<9} {p['seconds']:9.3f} {f['seconds']:9.3f} "
+        print(f"{registry.label(kind):<9} {p['seconds']:9.3f} {f['seconds']:9.3f} "
               f"{f['seconds'] / p['seconds']:10.3f} {p['tflops']:10.4f} {f['tflops']:9.4f} "
               f"{p['tflops'] / peak_plain:10.3f} {f['tflops'] / peak_fast:9.3f} "
               f"{p['psnr']:10.2f} {f['psnr']:9.2f}")

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from inr_studio.device import describe, pick_device  # noqa: E402
 from inr_studio.imaging import load_image, resize_image  # noqa: E402
-from inr_studio.models import MODEL_KINDS, MODEL_LABELS, make_model_config  # noqa: E402
+from inr_studio.models import MODEL_KINDS, registry, make_model_config  # noqa: E402
 from inr_studio.problem import FitProblem  # noqa: E402
 from inr_studio.tiling import auto_tile_scale  # noqa: E402
 from inr_studio.training import Trainer, TrainConfig  # noqa: E402
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             worst = max(worst, ratio)
         lo, hi = spread[k]
         experts = trainers[k].model.experts
-        print(f"{MODEL_LABELS[k]:<10} {med[k]:9.2f} {f'{lo:.2f}-{hi:.2f}':>17} {ratio:8.3f} "
+        print(f"{registry.label(k):<10} {med[k]:9.2f} {f'{lo:.2f}-{hi:.2f}':>17} {ratio:8.3f} "
               f"{fastest[k]:8.2f} {fastest[k] / fastest['siren']:8.3f}  {experts}")
     print(f"\nworst LoE ratio of medians {worst:.3f} (target <= {TARGET_RATIO})"
           f" -> {'met' if worst <= TARGET_RATIO else 'NOT met'}; load average now: {_load()}")
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         for k, t in trainers.items():
             ph = time_phases(t, max(3, args.iters // 2))
             g, c = gather_share(t)
-            print(f"{MODEL_LABELS[k]:<10} {ph['forward']:9.2f} {ph['backward']:9.2f} "
+            print(f"{registry.label(k):<10} {ph['forward']:9.2f} {ph['backward']:9.2f} "
                   f"{ph['adam']:7.2f} {g:7.2f} {c:7.2f}")
         print("# forward (with loss), backward, adam: wall clock, timed apart, median; "
               "perm, matmul: profiler self time of aten::index_select, aten::mm + aten::addmm over one step")

@@ -22,7 +22,8 @@ from ..device import describe
 from ..errors import ImageLoadError, InrStudioError, OptionError
 from ..imaging import SUPPORTED_SUFFIXES
 from ..metrics import mean_psnr, psnr, ssim
-from ..models.config import MODEL_KINDS, MODEL_LABELS
+from ..models import registry
+from ..models.config import MODEL_KINDS
 from ..problem import FitProblem
 from ..tiling import aliasing_warning
 from ..training import Trainer
@@ -102,7 +103,7 @@ def format_table(summary: list[ModelSummary], markdown: bool = True, settings: s
     (``settings``, if given, says how the runs were made: steps, lr, size...)."""
     head = ["model", "average PSNR (dB)", "highest", "lowest", "mean SSIM", "s / run",
             "parameters", "images", "device"]
-    body = [[MODEL_LABELS.get(s.model, s.model), f"{s.mean_psnr:.2f}", f"{s.highest:.2f}",
+    body = [[registry.label(s.model), f"{s.mean_psnr:.2f}", f"{s.highest:.2f}",
              f"{s.lowest:.2f}", _fmt(s.mean_ssim, 4), _fmt(s.mean_seconds, 1), s.params,
              str(s.images), s.device] for s in summary]
     note = ("average PSNR = mean of the per-image PSNRs (10·log10(1/MSE) on [0, 1]); "

@@ -7,6 +7,8 @@ header and a byte budget that adds up to the file size; ``rd`` measures rate–d
 
 from __future__ import annotations
 
+from ..models import registry
+
 import argparse
 import json
 import re
@@ -118,7 +120,7 @@ def _fit_image(args: argparse.Namespace):
     _, problem, _ = prepare_fit(args, args.input)
     trainer = Trainer(problem, train_cfg)
     last, interrupted, _ = train_with_progress(trainer, args.quiet,
-                                               prefix=f"fitting {problem.config.label}: ")
+                                               prefix=f"fitting {registry.label(problem.config.kind)}: ")
     if interrupted or last is None or not last.done:
         raise KeyboardInterrupt
     model = trainer.model.cpu()

@@ -7,6 +7,8 @@ Ctrl-C stops training and still writes the outputs of the network as it is (noth
 
 from __future__ import annotations
 
+from ..models import registry
+
 import argparse
 import json
 import sys
@@ -65,7 +67,7 @@ def run_fit(args: argparse.Namespace) -> int:
     config = problem.config
     h, w = problem.height, problem.width
     trainer = Trainer(problem, train_cfg)
-    _log(f"fitting {config.label} ({config.parameter_count():,} parameters) to "
+    _log(f"fitting {registry.label(config.kind)} ({config.parameter_count():,} parameters) to "
          f"{Path(args.image).name} at {w}×{h} on {describe(trainer.device)}, "
          f"{train_cfg.iters} steps", args.quiet)
     last, interrupted, wall_s = train_with_progress(trainer, args.quiet)
@@ -77,7 +79,7 @@ def run_fit(args: argparse.Namespace) -> int:
     metrics = _metrics(args, loaded.source, loaded.bit_depth, problem, trainer, train_cfg,
                        seconds, rec, alias, interrupted or (finished and last.stopped))
     _write_outputs(out, trainer, problem, rec, metrics)
-    print(f"{config.label}: PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
+    print(f"{registry.label(config.kind)}: PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
           f"{metrics['params']:,} parameters, {metrics['iters']} steps in "
           f"{metrics['seconds']:.1f} s on {metrics['device']}; wrote {out}/")
     return 130 if interrupted else 0
@@ -104,7 +106,7 @@ def _metrics(args: argparse.Namespace, source: str, bit_depth: int, problem: Fit
         "width": problem.width,
         "scale": float(args.scale),
         "model": problem.config.kind,
-        "model_label": problem.config.label,
+        "model_label": registry.label(problem.config.kind),
         "psnr": psnr(rec, ref),
         "psnr_definition": "10*log10(1/MSE) on [0,1] values, reconstruction clipped to [0,1]",
         "ssim": ssim(rec, ref),

@@ -7,6 +7,8 @@ inflates and the rebuild. Any problem is one :class:`SinrFormatError` with a sen
 
 from __future__ import annotations
 
+from ..models import registry
+
 import os
 import struct
 from dataclasses import dataclass, field
@@ -286,7 +288,7 @@ def header_dict(h: C.Header) -> dict:
         "image": {"height": h.image.height, "width": h.image.width, "channels": h.image.channels,
                   "value_range": [h.image.value_lo, h.image.value_hi]},
         "model": h.config.to_dict(),
-        "model_label": h.config.label,
+        "model_label": registry.label(h.config.kind),
         "parameters": h.config.parameter_count(),
         "codec": {"mode": "sinr" if codec.mode == C.MODE_SINR else "plain",
                   "value_bits": codec.value_bits, "bias_bits": codec.bias_bits,

@@ -11,15 +11,23 @@ from ..errors import OptionError
 from ..segmentation import SegmentationConfig
 from ..tiling import LayerTiling, grid
 
+#: The paper's four tiling families; which models exist is :mod:`inr_studio.engine.registry`.
 MODEL_KINDS = ("siren", "ftc", "qt", "hs")
-MODEL_LABELS = {"siren": "SIREN", "ftc": "LoE FtC", "qt": "LoE QT", "hs": "HS-LoE"}
 PAPER_FTC = (128.0, 8.0, 4.0, 2.0)
-PAPER_QT = (2.0, 4.0, 8.0, 128.0)
+ACTIVATIONS = ("sine", "relu")
+ENCODINGS = ("none", "nerf", "gauss")
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    """A coordinate network: one tiling per linear layer (``depth`` hidden layers + output)."""
+    """A coordinate network: one tiling per linear layer (``depth`` hidden layers + output).
+
+    ``kind`` is the registry key of the model (``siren``, ``hs``, ``pe-relu``...): a name, not
+    the architecture, which the other fields describe completely (a decoder needs nothing else).
+    ``in_features`` is the coordinate dimension (2); an ``encoding`` widens the first layer's
+    input to :attr:`encoded_features` (SPEC §8). ``gradient_fit`` marks a network trained on
+    the image's gradients (EoREN, SPEC §7): the same SIREN, a different objective.
+    """
 
     kind: str
     tilings: tuple[LayerTiling, ...]
@@ -28,14 +36,17 @@ class ModelConfig:
     in_features: int = 2
     out_features: int = 3
     segmentation: SegmentationConfig | None = None
+    activation: str = "sine"
+    encoding: str = "none"
+    pe_levels: int = 0  # nerf: frequencies 2^0..2^(L-1)
+    pe_features: int = 0  # gauss: m rows of B
+    pe_sigma: float = 0.0  # gauss: B ~ N(0, σ²)
+    pe_seed: int = 0  # gauss: the seed that draws B (stored instead of B)
+    gradient_fit: bool = False
 
     @property
     def depth(self) -> int:
         return len(self.tilings) - 1
-
-    @property
-    def label(self) -> str:
-        return MODEL_LABELS.get(self.kind, self.kind)
 
     @property
     def seg_layer(self) -> int | None:
@@ -45,9 +56,18 @@ class ModelConfig:
                 return i
         return None
 
+    @property
+    def encoded_features(self) -> int:
+        """Width of the first layer's input: the coordinates, or their encoding γ(p)."""
+        if self.encoding == "nerf":
+            return self.in_features * (1 + 2 * self.pe_levels)
+        if self.encoding == "gauss":
+            return 2 * self.pe_features
+        return self.in_features
+
     def layer_shapes(self) -> list[tuple[int, int]]:
         """(out, in) of each linear layer."""
-        dims = [self.in_features] + [self.width] * self.depth + [self.out_features]
+        dims = [self.encoded_features] + [self.width] * self.depth + [self.out_features]
         return [(dims[i + 1], dims[i]) for i in range(len(dims) - 1)]
 
     def parameter_count(self) -> int:
@@ -63,6 +83,7 @@ class ModelConfig:
             "tilings": [t.to_dict() for t in self.tilings],
             "segmentation": None if self.segmentation is None else {
                 "method": self.segmentation.method, "classes": self.segmentation.classes},
+            **{k: getattr(self, k) for k in _NEW_FIELDS if getattr(self, k) != _DEFAULTS[k]},
         }
 
     def to_json(self) -> str:
@@ -80,6 +101,7 @@ class ModelConfig:
                 in_features=int(d.get("in_features", 2)),
                 out_features=int(d.get("out_features", 3)),
                 segmentation=None if seg is None else SegmentationConfig(str(seg["method"]), int(seg["classes"])),
+                **{k: type(_DEFAULTS[k])(d[k]) for k in _NEW_FIELDS if k in d},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise OptionError(f"model configuration is malformed ({exc}).") from exc
@@ -87,8 +109,20 @@ class ModelConfig:
         return cfg
 
     def validate(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise OptionError(f"unknown model {self.kind!r}; use one of {', '.join(MODEL_KINDS)}.")
+        if not (isinstance(self.kind, str) and 1 <= len(self.kind) <= 32 and self.kind.isascii()
+                and self.kind.replace("-", "").replace("_", "").isalnum()):
+            raise OptionError(f"model name {self.kind!r} is not a short ASCII name.")
+        if self.activation not in ACTIVATIONS:
+            raise OptionError(f"activation must be one of {', '.join(ACTIVATIONS)}.")
+        if self.encoding not in ENCODINGS:
+            raise OptionError(f"encoding must be one of {', '.join(ENCODINGS)}.")
+        if self.encoding == "nerf" and not 1 <= self.pe_levels <= 16:
+            raise OptionError(f"positional-encoding levels must be 1..16, got {self.pe_levels}.")
+        if self.encoding == "gauss" and not (1 <= self.pe_features <= 4096
+                                             and 0 < self.pe_sigma < 1e4):
+            raise OptionError("Gaussian Fourier features need 1..4096 features and 0 < σ < 1e4.")
+        if not 0 <= self.pe_seed < 2**63:
+            raise OptionError(f"encoding seed must be in 0..2^63-1, got {self.pe_seed}.")
         if not 1 <= self.width <= 4096:
             raise OptionError(f"width must be 1..4096, got {self.width}.")
         if not 1 <= self.depth <= 32:
@@ -100,6 +134,12 @@ class ModelConfig:
             raise OptionError("models map 2-D coordinates to 1..4 channels.")
         if self.seg_layer is not None and self.segmentation is None:
             raise OptionError("a segmentation layer needs a segmentation configuration.")
+
+
+_NEW_FIELDS = ("activation", "encoding", "pe_levels", "pe_features", "pe_sigma", "pe_seed",
+               "gradient_fit")
+_DEFAULTS = {"activation": "sine", "encoding": "none", "pe_levels": 0, "pe_features": 0,
+             "pe_sigma": 0.0, "pe_seed": 0, "gradient_fit": False}
 
 
 def default_ftc_scales(layers: int) -> tuple[float, ...]:

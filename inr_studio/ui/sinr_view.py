@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..models import registry
+
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +30,7 @@ class SinrViewer(QDialog):
         bpp = 8.0 * size / max(1, sinr.height * sinr.width)
         cfg = sinr.model.config
         self.info = QLabel(
-            f"<b>{cfg.label}</b>, width {cfg.width}, {cfg.depth} hidden layers, "
+            f"<b>{registry.label(cfg.kind)}</b>, width {cfg.width}, {cfg.depth} hidden layers, "
             f"{cfg.parameter_count():,} parameters · encoded at {sinr.width}×{sinr.height} · "
             f"{size:,} bytes = {bpp:.3f} bpp")
         self.info.setWordWrap(True)

@@ -1,0 +1,52 @@
+"""What to train and how: a model's configuration and its schedule of phases, as plain data.
+
+A phase names its objective (resolved by :mod:`inr_studio.engine.objectives`), so a new way of
+training (EoREN's gradient fit, quantisation-aware fine-tuning) is a new objective and a new
+phase in a spec, never a new training loop. Torch-free: views and the registry import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import OptionError
+from .config import ModelConfig
+
+
+@dataclass(frozen=True)
+class Phase:
+    """``steps`` Adam steps minimising ``objective`` (``None``: the run's iterations).
+
+    ``lr_scale`` multiplies the run's learning rate; ``options`` are the objective's keyword
+    arguments, as (name, value) pairs so the phase stays hashable and frozen.
+    """
+
+    objective: str = "pixels"
+    steps: int | None = None
+    lr_scale: float = 1.0
+    options: tuple[tuple[str, float | int | str | bool], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.steps is not None and self.steps < 0:
+            raise OptionError(f"a phase needs 0 or more steps, got {self.steps}.")
+        if not self.lr_scale > 0:
+            raise OptionError(f"a phase's learning-rate scale must be positive, got {self.lr_scale}.")
+
+    def length(self, iters: int) -> int:
+        return iters if self.steps is None else self.steps
+
+    def kwargs(self) -> dict:
+        return dict(self.options)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model of a comparison: its registry key, display label, network and schedule."""
+
+    key: str
+    label: str
+    config: ModelConfig
+    phases: tuple[Phase, ...] = field(default=(Phase(),))
+
+    def total_steps(self, iters: int) -> int:
+        return sum(p.length(iters) for p in self.phases)
