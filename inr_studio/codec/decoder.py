@@ -7,8 +7,6 @@ inflates and the rebuild. Any problem is one :class:`SinrFormatError` with a sen
 
 from __future__ import annotations
 
-from ..models import registry
-
 import os
 import struct
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ import brotli
 import numpy as np
 import torch
 
+from ..models import registry
 from ..atomic import atomic_write_bytes
 from ..errors import OptionError, SinrFormatError
 from ..imaging import MAX_PIXELS

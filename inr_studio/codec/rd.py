@@ -24,7 +24,8 @@ from ..metrics import psnr
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
 from ..tiling import auto_tile_scale
-from ..training import TrainConfig, fit
+from ..engine.config import TrainConfig
+from ..engine.fit import fit
 from .decoder import bpp, decode_bytes
 from .encoder import encode_with_report
 from .options import CodecOptions

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, Q
 
 from .maps_view import FlexLabel, image_box
 from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
-from .worker import PreviewFrame
+from ..engine.messages import PreviewFrame
 
 RECON, ERROR = "recon", "error"
 _ERROR_LUT = pg.colormap.get("inferno").getLookupTable(nPts=256)

@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
-from .worker import ProgressBatch
+from ..engine.messages import ProgressBatch
 
 
 class PsnrPlot(pg.PlotWidget):

@@ -12,11 +12,13 @@ import numpy as np
 
 from ..errors import InrStudioError, OptionError
 from ..imaging import LoadedImage, resize_image
-from ..models import ModelConfig, make_model_config
+from ..models import ModelConfig, registry
+from ..models.registry import ModelOptions
+from ..models.spec import ModelSpec
 from ..problem import expert_id_maps
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
-from ..training import TrainConfig
+from ..engine.config import CPU_LR, PAPER_ITERS, PAPER_LR, TrainConfig
 from .palette import MODEL_ORDER
 
 #: Multi-Otsu searches all threshold combinations over 256 bins: 4 classes take ~0.1 s, 5 take
@@ -32,7 +34,7 @@ class RunSettings:
 
     device: str = "auto"
     iters: int = 2000
-    lr: float = 1e-3
+    lr: float = CPU_LR
     width: int = 64
     depth: int = 3
     seed: int = 0
@@ -84,17 +86,21 @@ class RunSettings:
     def tile_scale(self, height: int, width: int) -> float:
         return auto_tile_scale(height, width) if self.scale_tiles else 1.0
 
+    def model_spec(self, kind: str, height: int, width: int) -> ModelSpec:
+        options = ModelOptions(width=self.width, depth=self.depth,
+                               seg_layer=self.effective_seg_layer, seg_method=self.seg_method,
+                               seg_classes=self.seg_classes,
+                               tile_scale=self.tile_scale(height, width),
+                               image_size=(height, width))
+        return registry.entry(kind).spec(options)
+
     def model_config(self, kind: str, height: int, width: int) -> ModelConfig:
-        return make_model_config(
-            kind, width=self.width, depth=self.depth,
-            seg_layer=self.effective_seg_layer if kind == "hs" else None,
-            seg_method=self.seg_method, seg_classes=self.seg_classes,
-            tile_scale=self.tile_scale(height, width))
+        return self.model_spec(kind, height, width).config
 
     def train_config(self, device: str | None = None) -> TrainConfig:
         return TrainConfig(iters=self.iters, lr=self.lr, seed=self.seed,
                            batch_pixels=self.batch_pixels or None,
-                           device=device or self.device, report_every=1)
+                           device=device or self.device)
 
 
 def defaults_for(device_type: str) -> RunSettings:
@@ -102,7 +108,7 @@ def defaults_for(device_type: str) -> RunSettings:
     GPU: the paper's width 256 at up to 768 px."""
     if device_type == "cpu":
         return RunSettings()
-    return RunSettings(iters=5000, lr=1e-4, width=256, long_side=768)
+    return RunSettings(iters=PAPER_ITERS, lr=PAPER_LR, width=256, long_side=768)
 
 
 def working_size(height: int, width: int, long_side: int) -> tuple[int, int]:
@@ -205,6 +211,10 @@ class Session:
         h, w = working_size(self.image.height, self.image.width, self.settings.long_side)
         self.working = resize_image(self.image.pixels, h, w)
         self.maps = compute_maps(self.working, self.settings)
+
+    def model_specs(self) -> tuple[ModelSpec, ...]:
+        """What the run trains: each model's network and schedule, from the registry."""
+        return tuple(self.settings.model_spec(k, *self.working.shape[:2]) for k in MODEL_ORDER)
 
     def model_configs(self) -> dict[str, ModelConfig]:
         assert self.working is not None

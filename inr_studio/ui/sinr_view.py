@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..models import registry
-
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from ..models import registry
 from ..atomic import save_png
 from ..errors import InrStudioError
 from .maps_view import image_box

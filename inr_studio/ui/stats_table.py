@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
-from .worker import ModelStats, PreviewFrame
+from ..engine.messages import ModelStats, PreviewFrame
 
 COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "It/s", "Elapsed", "ETA")
 TIPS = {
