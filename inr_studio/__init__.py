@@ -6,4 +6,12 @@ in the CLI, in benchmarks and in tests.
 
 from __future__ import annotations
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# OpenMP threads that sleep at barriers instead of spinning: with a GUI thread or other
+# programs on the same cores, spinning threads slow every matrix product several times (2
+# threads on a busy 2-core CPU: 5.0 s per round spinning, 0.82 s passive, 1.14 s on one thread;
+# docs/results.md). It must be set before torch loads OpenMP; a user's own value wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

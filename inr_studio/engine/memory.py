@@ -32,7 +32,7 @@ F32, I64 = 4, 8
 #: float32 B × W tensors a step keeps per hidden layer (saved for backward), and the backward's
 #: extra ones at its start: derived from the code, then calibrated (see the module docstring).
 SAVED_PER_HIDDEN = 2.0
-BACKWARD_EXTRA = 2.5
+BACKWARD_EXTRA = 1.0
 #: Bytes per pixel of a frame's numpy work per model (reconstruction, error map, PSNR and the
 #: float64 SSIM of skimage), per channel: measured.
 FRAME_BYTES_PER_VALUE = 60.0
@@ -208,6 +208,23 @@ def _round_down(x: float) -> str:
     return f"{math.floor(x * f) / f:.{max(digits, 0)}f}"
 
 
+def shortage(specs: tuple[ModelSpec, ...], height: int, width: int, batch_pixels: int | None,
+             device: str, needed: int, free: int, channels: int = 3, scale: float = 1.0,
+             room: int | None = None) -> MemoryGuardError:
+    """The one-line error for a run needing ``needed`` bytes where ``free`` are free; the
+    ways out are sized for ``room`` bytes (default: ``free``)."""
+    dev = "cpu" if device == "cpu" else "cuda"
+    where = "the GPU has" if dev == "cuda" else "this machine has"
+    batch = "full batch" if batch_pixels is None or batch_pixels >= height * width else \
+        f"{batch_pixels}-pixel batches"
+    names = ", ".join(s.label for s in specs)
+    way, n, s = advice(specs, height, width, batch_pixels, free if room is None else room,
+                       channels, dev, scale)
+    return MemoryGuardError(
+        f"{names} at {width}×{height} px ({batch}) need about {gigabytes(needed)} of memory "
+        f"and {where} {gigabytes(free)} free; {way}.", needed, free, n, s)
+
+
 def check_memory(specs: tuple[ModelSpec, ...], height: int, width: int,
                  batch_pixels: int | None, device: str, channels: int = 3,
                  scale: float = 1.0, free: int | None = None) -> MemoryEstimate:
@@ -217,11 +234,18 @@ def check_memory(specs: tuple[ModelSpec, ...], height: int, width: int,
     free = free_bytes(device) if free is None else free
     if free is None or est.peak <= free:
         return est
-    where = "the GPU has" if est.device == "cuda" else "this machine has"
-    batch = "full batch" if batch_pixels is None or batch_pixels >= height * width else \
-        f"{batch_pixels}-pixel batches"
-    names = ", ".join(s.label for s in specs)
-    way, n, s = advice(specs, height, width, batch_pixels, free, channels, est.device, scale)
-    raise MemoryGuardError(
-        f"{names} at {width}×{height} px ({batch}) need about {gigabytes(est.peak)} of memory "
-        f"and {where} {gigabytes(free)} free; {way}.", est.peak, free, n, s)
+    raise shortage(specs, height, width, batch_pixels, device, est.peak, free, channels, scale)
+
+
+def out_of_memory_advice(specs: tuple[ModelSpec, ...], height: int, width: int,
+                         batch_pixels: int | None, device: str, channels: int = 3) -> str:
+    """After a device out-of-memory the guard did not foresee: the same figures and way out."""
+    est = estimate(specs, height, width, batch_pixels, channels, device)
+    free = free_bytes(device)
+    if free is None:
+        return ("use a smaller working size (--scale), random pixel batches (--batch-pixels N) "
+                "or a narrower network")
+    # It did not fit although the estimate says it would: size the ways out for at most
+    # half the estimate, so the suggestion is a real step down.
+    return str(shortage(specs, height, width, batch_pixels, device, est.peak, free, channels,
+                        room=min(free, est.peak // 2)))

@@ -11,22 +11,24 @@ from .routing import Routing
 
 
 class _Sine(torch.autograd.Function):
-    """``sin(ω0·z)`` as one node with in-place work: one new tensor forward, one backward.
+    """``sin(ω0·z)`` as one node: two new tensors forward (u and its sine), one backward.
 
     Bit-for-bit what ``torch.sin(ω0 * z)`` and its autograd give (the same operations in the
-    same order), with a third of the temporaries; it saves ``z`` instead of ``ω0·z``.
+    same order) with fewer temporaries; it saves ``u = ω0·z`` (freeing ``z``), so the backward
+    is three passes over the rows (cos, ×grad, ×ω0) instead of four.
     """
 
     @staticmethod
     def forward(ctx, z: torch.Tensor, omega0: float) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(z)
+        u = z * omega0
+        ctx.save_for_backward(u)
         ctx.omega0 = omega0
-        return (z * omega0).sin_()
+        return torch.sin(u)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (z,) = ctx.saved_tensors
-        return (z * ctx.omega0).cos_().mul_(grad).mul_(ctx.omega0), None
+        (u,) = ctx.saved_tensors
+        return torch.cos(u).mul_(grad).mul_(ctx.omega0), None
 
 
 def sine(z: torch.Tensor, omega0: float) -> torch.Tensor:

@@ -26,6 +26,7 @@ from .session import RunRecord, RunSettings, Session, defaults_for
 from .settings import Settings
 from .stats_table import StatsTable
 from .train_panel import TrainPanel
+from ..engine.memory import check_memory
 from ..engine.side_by_side import RunRequest
 from .worker import default_cpu_threads, warm_up
 
@@ -177,7 +178,7 @@ class MainWindow(ExportActions, QMainWindow):
             device = pick_device(self.session.settings.device)
             text = describe(device)
             if device.type == "cpu" and self.cpu_threads:
-                text += f"; training on {self.cpu_threads}, one left for the window"
+                text += f"; training on {self.cpu_threads} threads"
         except InrStudioError as exc:
             text = str(exc)
         self.device_label.setText(f"Device: {text}")
@@ -305,10 +306,11 @@ class MainWindow(ExportActions, QMainWindow):
             specs = s.model_specs()
             train = s.settings.train_config()
             device = pick_device(train.device)
-        except InrStudioError as exc:
+            h, w = s.working.shape[:2]
+            check_memory(specs, h, w, train.batch_pixels, str(device), s.working.shape[2])
+        except InrStudioError as exc:  # the memory guard's refusal names its way out
             self.show_error(str(exc))
             return
-        h, w = s.working.shape[:2]
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
         self.plot.reset(train.iters)
