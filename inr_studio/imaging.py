@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .atomic import atomic_write
 from .errors import ImageLoadError
 
 #: Largest image accepted (pixels). A 3×256 network needs ~1 KB of activations per pixel
@@ -206,3 +207,17 @@ def resize_image(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
     """Size after scaling by ``scale`` (at least 1×1)."""
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def to_uint8(image01: np.ndarray) -> np.ndarray:
+    """A float image in [0, 1] → uint8, clipped and rounded to the nearest level (one place for
+    the conversion every view, PNG and codec comparison uses)."""
+    return (np.clip(image01, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def save_png(path: str | os.PathLike, image01: np.ndarray) -> None:
+    """Save an H×W×3 (or H×W) float image in [0, 1] as an 8-bit PNG, atomically."""
+    arr = to_uint8(image01)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    atomic_write(Path(path), lambda fh: Image.fromarray(arr).save(fh, format="PNG"))

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import OptionError
+from ..imaging import to_uint8
 from ..metrics import psnr
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
@@ -111,7 +112,7 @@ class RdRow:
 
 
 def _compress(pixels: np.ndarray, fmt: str, quality: int) -> tuple[bytes, np.ndarray]:
-    arr = (np.clip(pixels, 0, 1) * 255 + 0.5).astype(np.uint8)
+    arr = to_uint8(pixels)
     buf = io.BytesIO()
     kw = {"quality": quality}
     if fmt == "WEBP":
