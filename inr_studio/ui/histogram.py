@@ -88,6 +88,6 @@ class ThresholdHistogram:
         centres = [line.value() / px_w for line in self.lines]
         levels = stagger_levels(centres, [s.width() for s in sizes])
         top = vb.viewRange()[1][1]
-        step = max(s.height() for s in sizes)
+        step = max(s.height() for s in sizes) + 2  # pixels between two lines of labels
         for line, label, level in zip(self.lines, self.labels, levels):
             label.setPos(line.value(), top - (2 + level * step) * px_h)
