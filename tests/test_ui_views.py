@@ -66,7 +66,7 @@ def test_one_two_and_six_models_change_every_view(fwindow, extra_models) -> None
     choose(win, ("hs",))
     picker.set_checked("hs", False)  # the last model cannot be unchecked
     assert shown(win)["panels"] == ("hs",) and win.table.rowCount() == 1
-    assert win.compare.canvas.ci.layout.rowCount() == 2  # one row: titles above two panels
+    assert win.compare.canvas.ci.layout.rowCount() == 2 * win.compare._shape[0]
 
     six = ("siren", "ftc", "qt", "hs", "fake0", "fake1")
     choose(win, six)
@@ -75,9 +75,18 @@ def test_one_two_and_six_models_change_every_view(fwindow, extra_models) -> None
     assert sorted(got["panels"]) == sorted(six) and len(got["curves"]) == 6
     assert "Fake 0" in got["rows"] and len(got["legend"]) == 6
     assert got["maps"] == ("ftc", "qt", "hs")  # fake models have a single expert: no map
-    assert win.compare.canvas.ci.layout.rowCount() == 4  # seven panels wrap to two rows
-    kinds = [k for k in win.compare.boxes]
-    assert len(set(win.compare.boxes[k].viewRange()[0][0] for k in kinds)) == 1  # linked
+    from inr_studio.ui.compare_view import best_grid
+
+    canvas = win.compare.canvas
+    rows, cols = win.compare._shape
+    assert (rows, cols) == best_grid(7, canvas.width(), canvas.height(), 1.0)[:2]
+    assert rows * cols >= 7 and canvas.ci.layout.rowCount() == 2 * rows
+    win.compare.resize(400, 900)  # a tall view: the panels wrap
+    assert win.compare._shape[0] > rows and canvas.ci.layout.rowCount() == 2 * win.compare._shape[0]
+    boxes = win.compare.boxes
+    boxes["fake1"].setRange(xRange=(4, 12), yRange=(6, 14), padding=0)  # zoom the last panel
+    for vb in boxes.values():  # every panel, the reference included, looks at the same place
+        assert np.allclose(np.array(vb.viewRange()).mean(axis=1), (8, 10), atol=0.01)
 
 
 def test_a_chosen_pair_trains_and_saves(fwindow, qtbot, tmp_path) -> None:
@@ -204,6 +213,18 @@ def test_threshold_labels_never_overlap(window, qtbot, thresholds) -> None:
             assert not a.intersects(b), (width, thresholds, a, b)
         plot_rect = hist.plot.getViewBox().sceneBoundingRect()
         assert all(plot_rect.contains(r.center()) for r in rects)  # inside the plot
+
+
+def test_grid_fits_the_panels_to_the_canvas() -> None:
+    from inr_studio.ui.compare_view import best_grid
+
+    assert best_grid(5, 1160, 420, 1.0)[:2] == (1, 5)  # the window's default: one row
+    assert best_grid(7, 1160, 420, 1.0)[:2] == (1, 7)  # two rows would be smaller still
+    assert best_grid(7, 1160, 600, 1.0)[:2] == (2, 4)  # a taller view: two rows
+    assert best_grid(7, 1160, 420, 0.25)[0] > 1  # wide panoramas stack
+    assert best_grid(2, 400, 900, 1.0)[:2] == (2, 1)  # a tall canvas: one above the other
+    rows, cols, side = best_grid(3, 1000, 300, 1.0)
+    assert (rows, cols) == (1, 3) and side == pytest.approx(300 - 18 - 40 - 6)
 
 
 def test_stagger_levels() -> None:

@@ -29,14 +29,23 @@ RECON, ERROR, EDGES = "recon", "error", "edges"
 MODES = ((RECON, "Reconstruction"), (ERROR, "Error map"), (EDGES, "Edges"))
 REFERENCE = "original"  # the reference panel's key in ``boxes`` and ``items``
 UNTRAINED_OPACITY = 0.35  # the original under a model that has no preview yet
-ONE_ROW_MAX = 5  # panels (reference included) in one row; more wrap to two rows
+TITLE_H, MARGIN, SPACING = 40.0, 9.0, 6.0  # pixels: a two-line title, the layout's gaps
 
 
-def grid_shape(panels: int) -> tuple[int, int]:
-    """(rows, columns) for ``panels`` image panels: one row up to five, then two rows."""
-    if panels <= ONE_ROW_MAX:
-        return 1, panels
-    return 2, math.ceil(panels / 2)
+def best_grid(panels: int, width: float, height: float, aspect: float) -> tuple[int, int, float]:
+    """(rows, columns, image width) that show ``panels`` images of ``aspect`` (height / width)
+    the largest in a ``width``×``height`` canvas, each under its title; fewer rows on ties."""
+    best = (1, panels, -1.0)
+    for rows in range(1, panels + 1):
+        cols = math.ceil(panels / rows)
+        if rows > 1 and (rows - 1) * cols >= panels:
+            continue  # a row would stay empty
+        free_w = width - 2 * MARGIN - (cols - 1) * SPACING
+        free_h = height - 2 * MARGIN - rows * TITLE_H - (2 * rows - 1) * SPACING
+        side = min(free_w / cols, free_h / rows / aspect)
+        if side > best[2] + 0.5:
+            best = (rows, cols, side)
+    return best
 
 
 class CompareView(QWidget):
@@ -52,6 +61,7 @@ class CompareView(QWidget):
         self.edge_scale = 1.0
         self._edges: dict[str, np.ndarray] = {}  # kind -> edges of the current frame
         self.models: tuple[str, ...] = ()
+        self._shape: tuple[int, int] = (0, 0)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.buttons: dict[str, QRadioButton] = {}
@@ -89,17 +99,31 @@ class CompareView(QWidget):
 
     # --- inputs ---
     def set_models(self, models: tuple[str, ...]) -> None:
-        """Rebuild the panels for ``models`` (registry keys), the reference panel first."""
+        """Panels for ``models`` (registry keys), the reference panel first."""
         models = tuple(models)
         if models == self.models:
             return
         self.models = models
         self.frame = None
         self._edges = {}
+        self._shape = (0, 0)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """Lay the panels out in the grid that shows the images largest, each title right above
+        its image (the spare height goes below the images, not between title and image)."""
+        keys = (REFERENCE,) + self.models
+        h, w = self.original.shape[:2] if self.original is not None else (1, 1)
+        rows, cols, side = best_grid(len(keys), self.canvas.width(), self.canvas.height(), h / w)
+        if (rows, cols) != self._shape or set(self.boxes) != set(keys):
+            self._build(keys, cols)
+            self._shape = (rows, cols)
+        for vb in self.boxes.values():
+            vb.setMaximumHeight(max(side * h / w, 32.0))
+
+    def _build(self, keys: tuple[str, ...], cols: int) -> None:
         self.canvas.clear()
         self.boxes, self.items, self.titles = {}, {}, {}
-        keys = (REFERENCE,) + models
-        rows, cols = grid_shape(len(keys))
         grid = self.canvas.ci.layout
         for i, key in enumerate(keys):
             r, c = divmod(i, cols)
@@ -107,12 +131,16 @@ class CompareView(QWidget):
             self.canvas.addItem(self.titles[key], row=2 * r, col=c)
             vb, item = image_box()
             self.canvas.addItem(vb, row=2 * r + 1, col=c)
+            grid.setAlignment(vb, Qt.AlignmentFlag.AlignTop)
             grid.setColumnStretchFactor(c, 1)
-            grid.setRowStretchFactor(2 * r + 1, 1)
             self.boxes[key], self.items[key] = vb, item
         link_views([self.boxes[k] for k in keys])
         self._redraw()
         self._fit_range()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._arrange()
 
     def set_original(self, pixels01: np.ndarray | None) -> None:
         """A new working image: forget the old frame; the panels show the original until their
@@ -125,6 +153,7 @@ class CompareView(QWidget):
             self.original = to_uint8(pixels01)
             self.target_edges = sobel_magnitude(pixels01)
             self.edge_scale = max(1e-3, float(np.percentile(self.target_edges, 99.5)))
+        self._arrange()  # the image's shape may call for another grid
         self._redraw()
         self._fit_range()
 
