@@ -53,6 +53,8 @@ def test_one_two_and_six_models_change_every_view(fwindow, extra_models) -> None
     assert set(PAPER + extra_models) <= set(keys)  # every registry entry is offered
     assert picker.models() == PAPER and shown(win)["panels"] == PAPER  # the paper's four
     assert "HS-LoE (Oh & Bae 2024)" in shown(win)["legend"]
+    assert "Oh &amp; Bae 2024" in win.compare.titles["hs"].text or \
+        "Oh & Bae 2024" in win.compare.titles["hs"].text
     assert not any("ours" in t for t in shown(win)["legend"] + list(shown(win)["rows"]))
 
     choose(win, ("siren", "hs"))
@@ -219,8 +221,9 @@ def test_grid_fits_the_panels_to_the_canvas() -> None:
     from inr_studio.ui.compare_view import best_grid
 
     assert best_grid(5, 1160, 420, 1.0)[:2] == (1, 5)  # the window's default: one row
-    assert best_grid(7, 1160, 420, 1.0)[:2] == (1, 7)  # two rows would be smaller still
-    assert best_grid(7, 1160, 600, 1.0)[:2] == (2, 4)  # a taller view: two rows
+    assert best_grid(7, 1160, 420, 1.0)[:2] == (2, 4)  # one row: titles 160 px wide, too narrow
+    assert best_grid(7, 2000, 420, 1.0)[:2] == (1, 7)  # a wide screen: one row
+    assert best_grid(7, 700, 300, 1.0)[:2] == (1, 7)  # small: the largest images, titles cut
     assert best_grid(7, 1160, 420, 0.25)[0] > 1  # wide panoramas stack
     assert best_grid(2, 400, 900, 1.0)[:2] == (2, 1)  # a tall canvas: one above the other
     rows, cols, side = best_grid(3, 1000, 300, 1.0)

@@ -30,12 +30,16 @@ MODES = ((RECON, "Reconstruction"), (ERROR, "Error map"), (EDGES, "Edges"))
 REFERENCE = "original"  # the reference panel's key in ``boxes`` and ``items``
 UNTRAINED_OPACITY = 0.35  # the original under a model that has no preview yet
 TITLE_H, MARGIN, SPACING = 40.0, 9.0, 6.0  # pixels: a two-line title, the layout's gaps
+MIN_COLUMN_W = 200.0  # pixels a title needs ("LoE FtC · 27.76 dB · step 1,234")
+NARROW_PENALTY = 0.7  # columns narrower than that count as 70 % of their image size
 
 
 def best_grid(panels: int, width: float, height: float, aspect: float) -> tuple[int, int, float]:
     """(rows, columns, image width) that show ``panels`` images of ``aspect`` (height / width)
-    the largest in a ``width``×``height`` canvas, each under its title; fewer rows on ties."""
-    best = (1, panels, -1.0)
+    the largest in a ``width``×``height`` canvas, each under its title; fewer rows on ties.
+    Columns narrower than a title lose to a layout with room for every title unless their
+    images are much larger (small windows)."""
+    best = (1, panels, -1.0, -1.0)
     for rows in range(1, panels + 1):
         cols = math.ceil(panels / rows)
         if rows > 1 and (rows - 1) * cols >= panels:
@@ -43,9 +47,10 @@ def best_grid(panels: int, width: float, height: float, aspect: float) -> tuple[
         free_w = width - 2 * MARGIN - (cols - 1) * SPACING
         free_h = height - 2 * MARGIN - rows * TITLE_H - (2 * rows - 1) * SPACING
         side = min(free_w / cols, free_h / rows / aspect)
-        if side > best[2] + 0.5:
-            best = (rows, cols, side)
-    return best
+        score = side * (1.0 if free_w / cols >= MIN_COLUMN_W else NARROW_PENALTY)
+        if score > best[3] + 0.5:
+            best = (rows, cols, side, score)
+    return best[:3]
 
 
 class CompareView(QWidget):
@@ -127,7 +132,7 @@ class CompareView(QWidget):
         grid = self.canvas.ci.layout
         for i, key in enumerate(keys):
             r, c = divmod(i, cols)
-            self.titles[key] = FlexLabel("", size="10pt")
+            self.titles[key] = FlexLabel("", size="9pt")
             self.canvas.addItem(self.titles[key], row=2 * r, col=c)
             vb, item = image_box()
             self.canvas.addItem(vb, row=2 * r + 1, col=c)
@@ -228,14 +233,16 @@ class CompareView(QWidget):
             "<b>Original</b>" + (" · edges" if ref_kind == EDGES else ""), color="#222")
         frame = self.frame
         for kind in self.models:
-            name = registry.titled(kind)
+            name = f"<b>{registry.label(kind)}</b>"
+            cite = registry.entry(kind).citation if kind in registry.REGISTRY else ""
             colour = registry.colour(kind)
             if self.original_shown:
                 self._show(kind, self.original)
-                self.titles[kind].setText(f"{name}<br>original", color="#222")
+                self.titles[kind].setText(f"{name} · original<br>{cite}", color="#222")
             elif frame is None or kind not in frame.recon:
                 self._show(kind, ref, ref_kind, opacity=UNTRAINED_OPACITY)
-                self.titles[kind].setText(f"{name}<br>original · not trained yet", color=colour)
+                self.titles[kind].setText(f"{name} · original, not trained yet<br>{cite}",
+                                          color=colour)
             else:
                 if self.mode == ERROR:
                     self._show(kind, frame.error[kind], ERROR)
@@ -244,7 +251,7 @@ class CompareView(QWidget):
                 else:
                     self._show(kind, frame.recon[kind])
                 self.titles[kind].setText(
-                    f"{name}<br>{frame.psnr[kind]:.2f} dB · step {frame.steps[kind]}",
+                    f"{name} · {frame.psnr[kind]:.2f} dB · step {frame.steps[kind]:,}<br>{cite}",
                     color=colour)
         self.scale_label.setText(self._scale_text())
 

@@ -4,6 +4,7 @@ right way up with square pixels, and titles that never widen their column."""
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtWidgets import QGraphicsItem
 
 
 def canvas() -> pg.GraphicsLayoutWidget:
@@ -23,7 +24,12 @@ def image_box() -> tuple[pg.ViewBox, pg.ImageItem]:
 
 
 class FlexLabel(pg.LabelItem):
-    """A label that never widens its layout column, so image columns keep equal widths."""
+    """A label that never widens its layout column, so image columns keep equal widths; text
+    longer than its column is cut at the column's edge rather than drawn over its neighbour."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
 
     def updateMin(self) -> None:  # noqa: N802 - pyqtgraph API
         super().updateMin()
