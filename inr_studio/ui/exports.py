@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write_bytes, save_png
+from ..atomic import atomic_write_bytes
+from ..imaging import save_png
 from ..metrics import error_magnitude, shared_error_scale
 from .palette import MODEL_NAMES, MODEL_ORDER
 from .session import RunRecord

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QFileDialog, QHBoxLayout, 
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ..models import registry
-from ..atomic import save_png
+from ..imaging import save_png
 from ..errors import InrStudioError
 from .maps_view import image_box
 
