@@ -32,4 +32,3 @@ def atomic_write(path: Path, writer: Callable) -> None:
         except OSError:
             pass
         raise
-

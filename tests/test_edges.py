@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from inr_studio.edges import sobel_magnitude
-from inr_studio.imaging import to_uint8
+from inr_studio.metrics import to_uint8
 
 
 def hand_sobel(channel: np.ndarray, i: int, j: int) -> tuple[float, float]:

@@ -126,7 +126,7 @@ def test_original_is_visible_before_start(window) -> None:
 
 
 def synthetic_frame(window, recon: dict):
-    from inr_studio.ui.worker import PreviewFrame
+    from inr_studio.engine.messages import PreviewFrame
 
     h, w = window.session.working.shape[:2]
     err = {k: np.full((h, w), 0.1, np.float32) for k in recon}
@@ -136,7 +136,7 @@ def synthetic_frame(window, recon: dict):
 
 def test_edges_mode_shows_sobel_magnitudes(window) -> None:
     from inr_studio.edges import sobel_magnitude
-    from inr_studio.imaging import to_uint8
+    from inr_studio.metrics import to_uint8
 
     cmp = window.compare
     working = window.session.working

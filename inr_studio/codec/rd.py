@@ -20,12 +20,12 @@ import numpy as np
 from PIL import Image
 
 from ..errors import OptionError
-from ..imaging import to_uint8
-from ..metrics import psnr
+from ..metrics import psnr, to_uint8
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
 from ..tiling import auto_tile_scale
-from ..training import TrainConfig, fit
+from ..engine.config import TrainConfig
+from ..engine.fit import fit
 from .decoder import bpp, decode_bytes
 from .encoder import encode_with_report
 from .options import CodecOptions

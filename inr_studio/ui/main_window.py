@@ -26,13 +26,15 @@ from .session import RunRecord, RunSettings, Session, defaults_for
 from .settings import SettingsStore
 from .stats_table import StatsTable
 from .train_panel import TrainPanel
-from .worker import RunRequest, default_cpu_threads, warm_up
+from ..engine.side_by_side import RunRequest
+from .worker import default_cpu_threads, warm_up
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ");;All files (*)"
 
 
 class MainWindow(ExportActions, QMainWindow):
-    def __init__(self, store: SettingsStore | None = None, devices: list[str] | None = None) -> None:
+    def __init__(self, store: SettingsStore | None = None,
+                 devices: list[str] | None = None) -> None:
         super().__init__()
         warm_up()
         self.setWindowTitle("inr-studio")
@@ -307,7 +309,6 @@ class MainWindow(ExportActions, QMainWindow):
             return
         try:
             specs = s.model_specs()
-            configs = tuple((spec.key, spec.config) for spec in specs)
             train = s.settings.train_config()
             device = pick_device(train.device)
         except InrStudioError as exc:
@@ -317,10 +318,10 @@ class MainWindow(ExportActions, QMainWindow):
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
         self.plot.reset(train.iters)
-        self.table.reset({k: c.parameter_count() for k, c in configs})
+        self.table.reset({sp.key: sp.config.parameter_count() for sp in specs})
         pixels = s.working.copy()
         self.messages.clear()
-        self.controller.start(lambda gen: RunRequest(gen, pixels, configs, train,
+        self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
                                                      cpu_threads=self.cpu_threads))
 
     def restart_training(self) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from ..models import registry
 from ..models.registry import PAPER_MODELS
-from .worker import ProgressBatch
+from ..engine.messages import ProgressBatch
 
 
 class PsnrPlot(pg.PlotWidget):

@@ -11,13 +11,14 @@ from dataclasses import asdict, dataclass, field, fields, replace
 import numpy as np
 
 from ..errors import InrStudioError, OptionError
-from ..imaging import LoadedImage, resize_image, to_uint8
+from ..imaging import LoadedImage, resize_image
+from ..metrics import to_uint8
 from ..models import ModelConfig, ModelSpec, registry
 from ..models.registry import MAX_SIDE_BY_SIDE, PAPER_MODELS, ModelOptions
 from ..problem import expert_id_maps
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
-from ..training import TrainConfig
+from ..engine.config import CPU_LR, PAPER_ITERS, PAPER_LR, TrainConfig
 
 #: Multi-Otsu searches all threshold combinations over 256 bins: 4 classes take ~0.1 s, 5 take
 #: seconds and 6 minutes, so the window offers more classes with equal bins only.
@@ -32,7 +33,7 @@ class RunSettings:
 
     device: str = "auto"
     iters: int = 2000
-    lr: float = 1e-3
+    lr: float = CPU_LR
     width: int = 64
     depth: int = 3
     seed: int = 0
@@ -108,7 +109,7 @@ class RunSettings:
     def train_config(self, device: str | None = None) -> TrainConfig:
         return TrainConfig(iters=self.iters, lr=self.lr, seed=self.seed,
                            batch_pixels=self.batch_pixels or None,
-                           device=device or self.device, report_every=1)
+                           device=device or self.device)
 
 
 def defaults_for(device_type: str) -> RunSettings:
@@ -116,7 +117,7 @@ def defaults_for(device_type: str) -> RunSettings:
     GPU: the paper's width 256 at up to 768 px."""
     if device_type == "cpu":
         return RunSettings()
-    return RunSettings(iters=5000, lr=1e-4, width=256, long_side=768)
+    return RunSettings(iters=PAPER_ITERS, lr=PAPER_LR, width=256, long_side=768)
 
 
 def working_size(height: int, width: int, long_side: int) -> tuple[int, int]:

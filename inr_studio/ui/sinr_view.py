@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from ..models import registry
-
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ..imaging import save_png, to_uint8
 from ..errors import InrStudioError
+from ..imaging import save_png
+from ..metrics import to_uint8
+from ..models import registry
 from .panels import canvas, image_box
 
 MAX_RENDER_SIDE = 8192

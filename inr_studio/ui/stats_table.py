@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 
+from tqdm.std import tqdm as _tqdm
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from ..models import registry
 from ..models.registry import PAPER_MODELS
-from .worker import ModelStats, PreviewFrame
+from ..engine.messages import ModelStats, PreviewFrame
 
 COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "It/s", "Elapsed", "ETA")
 TIPS = {
@@ -22,12 +23,13 @@ TIPS = {
 
 
 def _duration(seconds: float) -> str:
+    """``m:ss`` / ``h:mm:ss`` as the command line's progress bar (tqdm) writes them."""
     if seconds is None or not math.isfinite(seconds):
         return "—"
-    s = int(round(seconds))
-    if s < 3600:
-        return f"{s // 60}:{s % 60:02d}"
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return format_interval(seconds)
+
+
+format_interval = _tqdm.format_interval
 
 
 class StatsTable(QTableWidget):
