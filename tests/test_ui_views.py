@@ -158,6 +158,25 @@ def test_edges_mode_shows_sobel_magnitudes(window) -> None:
     assert cmp.mode == "recon" and cmp.current_image("hs").ndim == 3
 
 
+def test_edges_of_large_previews_are_spread_over_event_loop_turns(window, qtbot,
+                                                                  monkeypatch) -> None:
+    from inr_studio.edges import sobel_magnitude
+    from inr_studio.ui import compare_view
+
+    monkeypatch.setattr(compare_view, "EDGE_BUDGET_S", 0.0)  # as if each took too long
+    cmp = window.compare
+    cmp.set_mode("edges")
+    shape = window.session.working.shape
+    recon = {k: np.full(shape, 60 * i, np.uint8) for i, k in enumerate(PAPER)}
+    recon["hs"][8:] = 255  # an edge
+    cmp.show_frame(synthetic_frame(window, recon))
+    assert len(cmp._edges) == 1  # one model's edges at once, the rest on later turns
+    qtbot.waitUntil(lambda: len(cmp._edges) == 4, timeout=2_000)
+    for kind in PAPER:
+        assert np.array_equal(cmp.current_image(kind), sobel_magnitude(recon[kind] / 255.0))
+    assert cmp.current_image("hs").max() == pytest.approx(4 * 75 / 255)  # 180 → 255 step
+
+
 def test_restart_runs_again_on_the_same_image(window, qtbot) -> None:
     ctl = window.controller
     window.panel.iters.setValue(100_000)
