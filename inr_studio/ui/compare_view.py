@@ -247,8 +247,11 @@ class CompareView(QWidget):
         self._edge_computed = False
         ref, ref_kind = self._reference_image()
         self._show(REFERENCE, ref, ref_kind)
+        size = "" if self.original is None else \
+            "{1}×{0} px".format(*self.original.shape[:2])
         self.titles[REFERENCE].setText(
-            "<b>Original</b>" + (" · edges" if ref_kind == EDGES else ""), color="#222")
+            "<b>Original</b>" + (" · edges" if ref_kind == EDGES else "") + f"<br>{size}",
+            color="#222")
         frame = self.frame
         for kind in self.models:
             name = f"<b>{registry.label(kind)}</b>"
