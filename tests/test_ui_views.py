@@ -65,6 +65,9 @@ def test_one_two_and_six_models_change_every_view(fwindow, extra_models) -> None
     assert win.session.settings.models == ("siren", "hs")
     assert win.store.run_settings()["models"] == ["siren", "hs"]  # stored with the settings
 
+    win._device_defaults()  # "Defaults for this device" keeps the chosen models
+    assert win.session.settings.models == ("siren", "hs") and picker.models() == ("siren", "hs")
+
     choose(win, ("hs",))
     picker.set_checked("hs", False)  # the last model cannot be unchecked
     assert shown(win)["panels"] == ("hs",) and win.table.rowCount() == 1

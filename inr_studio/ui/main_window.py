@@ -155,8 +155,11 @@ class MainWindow(ExportActions, QMainWindow):
         self.error_action.toggled.connect(lambda on: self.compare.toggle_mode("error", on))
         self.edges_action = self._add(view_menu, "Edges", None, "G", checkable=True)
         self.edges_action.toggled.connect(lambda on: self.compare.toggle_mode("edges", on))
-        self.compare.modeChanged.connect(lambda m: (self.error_action.setChecked(m == "error"),
-                                                    self.edges_action.setChecked(m == "edges")))
+        self.compare.modeChanged.connect(self._mode_changed)
+
+    def _mode_changed(self, mode: str) -> None:
+        self.error_action.setChecked(mode == "error")
+        self.edges_action.setChecked(mode == "edges")
 
     def _add(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
         act = QAction(text, self)
@@ -285,7 +288,8 @@ class MainWindow(ExportActions, QMainWindow):
 
     def _device_defaults(self) -> None:
         device = self.panel.device_name()
-        base = replace(defaults_for(pick_device(device).type), device=device)
+        base = replace(defaults_for(pick_device(device).type), device=device,
+                       models=self.session.settings.models)  # the choice of models stays
         self._apply_settings(base)
         self._show_settings()
 
