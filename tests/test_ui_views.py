@@ -271,3 +271,17 @@ def test_export_formats_are_qt_free() -> None:
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_chosen_models_come_back_in_a_new_window(qtbot, tiny_png, extra_models) -> None:
+    first = make_window(qtbot, tiny_png)
+    choose(first, ("ftc", "fake2"))
+    first.close()
+    second = make_window(qtbot, tiny_png)
+    try:
+        assert second.session.settings.models == ("ftc", "fake2")
+        assert second.panel.picker.models() == ("ftc", "fake2")
+        assert shown(second)["panels"] == ("ftc", "fake2")
+    finally:
+        second.shutdown()
+        second.close()
