@@ -16,7 +16,7 @@ SOBEL_Y = SOBEL_X.T.copy()
 
 
 def sobel_magnitude(img01: np.ndarray) -> np.ndarray:
-    """H×W(×C) image in [0, 1] → H×W float32: sqrt(gx² + gy²) per channel, averaged over them."""
+    """H×W(×C) image in [0, 1] → H×W float32: √(gx² + gy²) per channel, channels averaged."""
     arr = np.asarray(img01, dtype=np.float32)
     if arr.ndim == 2:
         arr = arr[..., None]

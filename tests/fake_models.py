@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+__all__ = ["extra_models"]
+
 
 @pytest.fixture
 def extra_models():

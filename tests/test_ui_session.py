@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fake_models import *  # noqa: F403
 from inr_studio.ui.session import (MAX_OTSU_CLASSES, RunSettings, compute_maps, defaults_for,
                                    working_size)
 
@@ -42,9 +43,6 @@ def test_maps_follow_the_settings(small_image: np.ndarray) -> None:
 
 
 # --- the models of a comparison (any registry entries, 1 to 6) ---
-from fake_models import extra_models  # noqa: E402,F401
-
-
 def test_models_default_to_the_paper_and_are_validated(extra_models) -> None:
     import pytest
 
@@ -72,8 +70,8 @@ def test_stored_unknown_models_are_dropped(extra_models) -> None:
 
 
 def test_session_builds_specs_and_maps_for_the_chosen_models(small_image, extra_models) -> None:
-    from inr_studio.ui.session import Session
     from inr_studio.models.registry import PAPER_MODELS
+    from inr_studio.ui.session import Session
 
     session = Session(RunSettings(models=("fake2", "qt", "siren")))
     assert session.set_settings(RunSettings(models=("fake2", "qt", "siren"))) is False  # no image

@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from fake_models import extra_models  # noqa: E402,F401
+from fake_models import *  # noqa: E402,F403
 from ui_helpers import *  # noqa: E402,F403
 from ui_helpers import make_window, wait_idle  # noqa: E402
 

@@ -19,12 +19,12 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QVBoxLayout, QWidget
 
 from ..edges import sobel_magnitude
+from ..engine.messages import PreviewFrame
 from ..metrics import to_uint8
 from ..models import registry
 from ..models.registry import PAPER_MODELS
 from .palette import inferno
 from .panels import FlexLabel, canvas, image_box, link_views
-from ..engine.messages import PreviewFrame
 
 RECON, ERROR, EDGES = "recon", "error", "edges"
 MODES = ((RECON, "Reconstruction"), (ERROR, "Error map"), (EDGES, "Edges"))

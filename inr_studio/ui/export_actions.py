@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QFileDialog
 from ..errors import InrStudioError
 from ..metrics import error_magnitude, shared_error_scale
 from . import exports
-from .palette import inferno
 from .export_dialog import ExportDialog, ExportTarget
+from .palette import inferno
 from .sinr_view import SinrViewer
 
 

@@ -17,7 +17,8 @@ from .palette import hex_of
 LABEL_GAP_PX = 4.0  # horizontal room kept between two labels on one line
 
 
-def stagger_levels(centres: list[float], widths: list[float], gap: float = LABEL_GAP_PX) -> list[int]:
+def stagger_levels(centres: list[float], widths: list[float],
+                   gap: float = LABEL_GAP_PX) -> list[int]:
     """Text lines (0 = top) for labels centred at ``centres`` with ``widths`` (pixels): each
     takes the highest line where it keeps ``gap`` from every label already there."""
     levels = [0] * len(centres)

@@ -12,9 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
+from ..engine.messages import ProgressBatch
 from ..models import registry
 from ..models.registry import PAPER_MODELS
-from ..engine.messages import ProgressBatch
 
 
 class PsnrPlot(pg.PlotWidget):

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
+from ..engine.config import CPU_LR, PAPER_ITERS, PAPER_LR, TrainConfig
 from ..errors import InrStudioError, OptionError
 from ..imaging import LoadedImage, resize_image
 from ..metrics import to_uint8
@@ -18,7 +19,6 @@ from ..models.registry import MAX_SIDE_BY_SIDE, PAPER_MODELS, ModelOptions
 from ..problem import expert_id_maps
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
-from ..engine.config import CPU_LR, PAPER_ITERS, PAPER_LR, TrainConfig
 
 #: Multi-Otsu searches all threshold combinations over 256 bins: 4 classes take ~0.1 s, 5 take
 #: seconds and 6 minutes, so the window offers more classes with equal bins only.

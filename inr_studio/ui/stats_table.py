@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-from tqdm.std import tqdm as _tqdm
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from tqdm.std import tqdm as _tqdm
 
+from ..engine.messages import ModelStats, PreviewFrame
 from ..models import registry
 from ..models.registry import PAPER_MODELS
-from ..engine.messages import ModelStats, PreviewFrame
 
 COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "It/s", "Elapsed", "ETA")
 TIPS = {
