@@ -96,20 +96,22 @@ def test_one_two_and_six_models_change_every_view(fwindow, extra_models) -> None
 
 def test_a_chosen_pair_trains_and_saves(fwindow, qtbot, tmp_path) -> None:
     win = fwindow
-    choose(win, ("qt", "fake0"))
+    choose(win, ("qt", "fake2"))
     win.panel.iters.setValue(6)
     win.start_training()
     wait_idle(qtbot, win)
-    assert set(win.session.trainers) == {"qt", "fake0"}
-    assert list(win.plot.series("fake0")[0]) == list(range(6))
-    assert win.table.text_at("fake0", "Step") == "6 / 6"
-    assert not win.compare.is_faded("fake0")
+    assert set(win.session.trainers) == {"qt", "fake2"}
+    assert list(win.plot.series("qt")[0]) == list(range(6))
+    assert list(win.plot.series("fake2")[0]) == list(range(10))  # a second phase of 4 steps
+    assert win.plot.viewRange()[0][1] >= 10  # the x axis holds the longest schedule
+    assert win.table.text_at("fake2", "Step") == "10 / 10"
+    assert not win.compare.is_faded("fake2")
     assert len(win.save_pngs(tmp_path)) == 4
     out = win.save_run(tmp_path / "run.csv")
-    assert {line.split(",")[0] for line in out.read_text().splitlines()[1:]} == {"qt", "fake0"}
+    assert {line.split(",")[0] for line in out.read_text().splitlines()[1:]} == {"qt", "fake2"}
     dialog = win.export_sinr_dialog(modal=False)
     qtbot.addWidget(dialog)
-    assert [dialog.model.itemData(i) for i in range(dialog.model.count())] == ["qt", "fake0"]
+    assert [dialog.model.itemData(i) for i in range(dialog.model.count())] == ["qt", "fake2"]
     dialog.close()
 
 

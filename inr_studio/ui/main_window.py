@@ -321,7 +321,7 @@ class MainWindow(ExportActions, QMainWindow):
         h, w = s.working.shape[:2]
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
-        self.plot.reset(train.iters)
+        self.plot.reset(max(sp.total_steps(train.iters) for sp in specs))  # phases add steps
         self.table.reset({sp.key: sp.config.parameter_count() for sp in specs})
         pixels = s.working.copy()
         self.messages.clear()
