@@ -188,15 +188,18 @@ def advice(specs: tuple[ModelSpec, ...], height: int, width: int, batch_pixels: 
     ``scale`` is the current ``--scale`` (the suggested one is relative to the source)."""
     s = suggest_scale(specs, height, width, batch_pixels, free, channels, device)
     n = suggest_batch_pixels(specs, height, width, free, channels, device)
-    ways = []
     if s is not None:
         w, h = max(1, math.floor(width * s)), max(1, math.floor(height * s))
-        ways.append(f"a working size of at most {w}×{h} px (--scale {_round_down(scale * s)})")
+        size = f"a working size of at most {w}×{h} px (--scale {_round_down(scale * s)})"
+    else:
+        size = "a smaller working size (--scale)"
     if n is not None and (batch_pixels is None or n < batch_pixels):
-        ways.append(f"random pixel batches (--batch-pixels {n})")
-    if not ways:
-        return "use a smaller working size, fewer models or a narrower network", None, None
-    return "use " + " or ".join(ways), n, s
+        batch = f"random pixel batches of {n} (--batch-pixels {n})"
+    else:
+        n = None
+        batch = "smaller pixel batches (--batch-pixels N)" if batch_pixels else \
+            "random pixel batches (--batch-pixels N)"
+    return f"use {size} or {batch}", n, s
 
 
 def _round_down(x: float) -> str:
