@@ -99,6 +99,8 @@ def main() -> None:
                     help="measure --before-src then this tree, back to back")
     ap.add_argument("--before-src", type=Path, default=None,
                     help="source tree of the 'before' (required with --compare)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="alternate before/after this many times (shows the machine's noise)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -113,8 +115,9 @@ def main() -> None:
     print(f"image {args.image}, {args.seconds:g} s wall per run, {os.cpu_count()} CPUs, "
           f"load average at start {os.getloadavg()[0]:.1f}", flush=True)
     for side in args.long_side:
-        for label, src in trees:
-            print(row(label, run_child(src, args.image, side, args.seconds)), flush=True)
+        for _ in range(args.repeat):
+            for label, src in trees:
+                print(row(label, run_child(src, args.image, side, args.seconds)), flush=True)
 
 
 if __name__ == "__main__":

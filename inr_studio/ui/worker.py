@@ -80,7 +80,11 @@ def warm_up() -> None:
 
 
 def default_cpu_threads() -> int:
-    """Every core: the GUI thread needs little, and OpenMP's threads wait passively
-    (``OMP_WAIT_POLICY``, set in ``inr_studio/__init__``), so they yield the core to it. On a
-    2-core CPU this trains ~1.4× faster than one thread (benchmarks/cpu_60s.py)."""
-    return max(1, os.cpu_count() or 1)
+    """Every core when OpenMP's threads wait passively (``inr_studio.OPENMP_PASSIVE``): the GUI
+    thread needs little and gets its core back at once. With spinning threads (torch loaded
+    before ``inr_studio`` set the policy) one core is left to the GUI thread: spinning threads
+    beside a busy thread slow training several times (docs/results.md)."""
+    from .. import OPENMP_PASSIVE
+
+    cores = os.cpu_count() or 1
+    return max(1, cores if OPENMP_PASSIVE else cores - 1)
