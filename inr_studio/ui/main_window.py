@@ -185,7 +185,7 @@ class MainWindow(ExportActions, QMainWindow):
             device = pick_device(self.session.settings.device)
             text = describe(device)
             if device.type == "cpu" and self.cpu_threads:
-                text += f"; training on {self.cpu_threads} threads"
+                text += f"; training on {self.cpu_threads}, one left for the window"
         except InrStudioError as exc:
             text = str(exc)
         self.device_label.setText(f"Device: {text}")

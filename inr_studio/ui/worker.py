@@ -80,11 +80,5 @@ def warm_up() -> None:
 
 
 def default_cpu_threads() -> int:
-    """Every core when OpenMP's threads wait passively (``inr_studio.OPENMP_PASSIVE``): the GUI
-    thread needs little and gets its core back at once. With spinning threads (torch loaded
-    before ``inr_studio`` set the policy) one core is left to the GUI thread: spinning threads
-    beside a busy thread slow training several times (docs/results.md)."""
-    from .. import OPENMP_PASSIVE
-
-    cores = os.cpu_count() or 1
-    return max(1, cores if OPENMP_PASSIVE else cores - 1)
+    """Leave one core to the GUI thread so the window stays responsive while training on CPU."""
+    return max(1, (os.cpu_count() or 2) - 1)
