@@ -6,6 +6,8 @@ It draws only the newest frame it was given; arrays are never modified after the
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -14,7 +16,9 @@ from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, Q
 
 from .maps_view import FlexLabel, image_box
 from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
-from .worker import PreviewFrame
+
+if TYPE_CHECKING:  # the worker imports torch; the window paints before it loads
+    from .worker import PreviewFrame
 
 RECON, ERROR = "recon", "error"
 _ERROR_LUT = pg.colormap.get("inferno").getLookupTable(nPts=256)

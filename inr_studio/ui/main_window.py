@@ -1,5 +1,9 @@
 """The window: composes the widgets, owns the :class:`Session` and the :class:`RunController`,
-and turns every failure into a message in the window (nothing here may raise into Qt)."""
+and turns every failure into a message in the window (nothing here may raise into Qt).
+
+Nothing here imports torch: the window paints first, then :class:`EngineLoader` loads the engine
+in a thread ("preparing the engine…", Start and Save .sinr disabled until then), and images load
+in another (``window_loading``)."""
 
 from __future__ import annotations
 
@@ -8,44 +12,52 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGridLayout, QLabel, QMainWindow, QPushButton,
+from PySide6.QtWidgets import (QGridLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from ..device import available_devices, describe, pick_device
 from ..errors import InrStudioError
-from ..imaging import SUPPORTED_SUFFIXES, load_image
 from .compare_view import CompareView
+from .engine_loader import EngineLoader, PendingController
 from .export_actions import ExportActions
 from .image_drop import DropFilter
+from .image_loader import ImageLoader
 from .maps_view import MapsView
 from .message_bar import MessageBar
 from .psnr_plot import PsnrPlot
-from .run_controller import IDLE, PAUSED, RUNNING, RunController
-from .samples import default_sample, samples
-from .session import RunRecord, RunSettings, Session, defaults_for
+from .run_states import IDLE, PAUSED, RUNNING
+from .samples import samples
+from .session import RunRecord, RunSettings, Session, defaults_for, rework_needed
 from .settings import Settings
 from .stats_table import StatsTable
+from .status_line import ElidedLabel, short_status
 from .train_panel import TrainPanel
-from .worker import RunRequest, default_cpu_threads, warm_up
+from .window_loading import IMAGE_FILTER, LoadingActions  # noqa: F401 - IMAGE_FILTER re-exported
 
-IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ");;All files (*)"
+PREPARING = "preparing the engine…"
 
 
-class MainWindow(ExportActions, QMainWindow):
+def default_cpu_threads() -> int:
+    """Leave one core to the GUI thread so the window stays responsive while training on CPU."""
+    import os
+
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class MainWindow(LoadingActions, ExportActions, QMainWindow):
     def __init__(self, store: Settings | None = None, devices: list[str] | None = None) -> None:
         super().__init__()
-        warm_up()
         self.setWindowTitle("inr-studio")
         self.store = store or Settings()
-        self.devices = devices or available_devices()
-        base = defaults_for(self.devices[0])
-        settings = RunSettings.from_dict(self.store.run_settings(), base=replace(
-            base, device=self.devices[0]))
-        if settings.device not in self.devices:
-            settings = replace(settings, device=self.devices[0])
-        self.session = Session(settings.usable())
-        self.controller = RunController(self)
+        #: The devices are known once torch has loaded; until then the CPU (or what was given).
+        self._fixed_devices = devices
+        self.devices = list(devices or ["cpu"])
+        self.session = Session(self._initial_settings(self.devices))
+        self.controller = PendingController(self)
+        self.engine_ready = False
+        self.engine_error: str | None = None
         self.cpu_threads: int | None = default_cpu_threads()
+        self.loader = ImageLoader(self)
+        self._load_remember = True
 
         self.messages = MessageBar()
         self.panel = TrainPanel(self.devices)
@@ -70,13 +82,67 @@ class MainWindow(ExportActions, QMainWindow):
         self.panel.pauseClicked.connect(self.toggle_pause)
         self.panel.stopClicked.connect(self.stop_training)
         self.maps_view.segmentationChanged.connect(self._segmentation_changed)
+        self.loader.imageReady.connect(self._on_image_ready)
+        self.loader.mapsReady.connect(self._on_maps_ready)
+        self.loader.failed.connect(self._on_load_failed)
+        self.loader.busyChanged.connect(self._on_load_busy)
+        self._show_settings()
+        self._restore_geometry()
+        self._set_engine_state(False)
+        self.engine_loader = EngineLoader(self)
+        self.engine_loader.ready.connect(self._on_engine_ready)
+        self.engine_loader.failed.connect(self._on_engine_failed)
+
+    # --- the engine (torch), loaded after the first paint ---
+    def _initial_settings(self, devices: list[str]) -> RunSettings:
+        base = defaults_for(devices[0])
+        settings = RunSettings.from_dict(self.store.run_settings(), base=replace(
+            base, device=devices[0]))
+        if settings.device not in devices:
+            settings = replace(settings, device=devices[0])
+        return settings.usable()
+
+    def start_engine(self) -> None:
+        """Load torch and the worker in a thread (call once the window has painted)."""
+        if not self.engine_ready and not self.engine_loader.isRunning():
+            self.engine_loader.start()
+
+    def _on_engine_ready(self, devices: list[str]) -> None:
+        from .run_controller import RunController
+
+        if self._fixed_devices is None and devices != self.devices:
+            self.devices = list(devices)
+            self.panel.device.blockSignals(True)
+            self.panel.device.clear()
+            for name in devices:
+                self.panel.device.addItem(name, name)
+            self.panel.device.blockSignals(False)
+            self._apply_settings(self._initial_settings(self.devices))
+            self._show_settings()
+        pending = self.controller
+        self.controller = RunController(self)
         self.controller.progressed.connect(self._on_progress)
         self.controller.previewed.connect(self._on_preview)
         self.controller.stateChanged.connect(self._on_state)
         self.controller.failed.connect(self.show_error)
         self.controller.finished.connect(self._on_finished)
-        self._show_settings()
-        self._restore_geometry()
+        pending.deleteLater()
+        self.engine_ready = True
+        self._set_engine_state(True)
+
+    def _on_engine_failed(self, message: str) -> None:
+        self.engine_error = message
+        self.show_error(message)
+        self.device_label.setText("Device: the training engine is unavailable")
+
+    def _set_engine_state(self, ready: bool) -> None:
+        """Before the engine is loaded only Start and Save .sinr are off; all else works."""
+        self.panel.start_btn.setEnabled(ready and self.controller.state == IDLE)
+        self.panel.start_btn.setText("Start" if ready else "Preparing the engine…")
+        for w in self._engine_widgets:
+            w.setEnabled(ready)
+        self.state_label.setText(self.controller.state if ready else PREPARING)
+        self._update_device_label()
 
     # --- layout ---
     def _build_layout(self) -> None:
@@ -115,6 +181,7 @@ class MainWindow(ExportActions, QMainWindow):
 
     def _export_buttons(self) -> QGridLayout:
         grid = QGridLayout()
+        self._engine_widgets: list = []
         for i, (text, slot) in enumerate((("Save .sinr…", self.export_sinr_dialog),
                                           ("Save PNGs…", self.export_pngs_dialog),
                                           ("Save run (CSV/JSON)…", self.export_run_dialog),
@@ -122,6 +189,8 @@ class MainWindow(ExportActions, QMainWindow):
             b = QPushButton(text)
             b.clicked.connect(lambda _=False, slot=slot: slot())
             grid.addWidget(b, i // 2, i % 2)
+            if slot == self.export_sinr_dialog:
+                self._engine_widgets.append(b)
         return grid
 
     def _build_menus(self) -> None:
@@ -135,14 +204,16 @@ class MainWindow(ExportActions, QMainWindow):
         self._rebuild_recent()
         self._add(file_menu, "Open .&sinr file…", self.open_sinr_dialog)
         file_menu.addSeparator()
-        self._add(file_menu, "Save .sinr…", self.export_sinr_dialog, "Ctrl+E")
+        self._engine_widgets.append(
+            self._add(file_menu, "Save .sinr…", self.export_sinr_dialog, "Ctrl+E"))
         self._add(file_menu, "Save reconstructions and error maps (PNG)…", self.export_pngs_dialog)
         self._add(file_menu, "Save run (CSV/JSON)…", self.export_run_dialog)
         self._add(file_menu, "Save view as PNG…", self.export_view_dialog)
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         run_menu = self.menuBar().addMenu("&Run")
-        self._add(run_menu, "Start", self.start_training, "Ctrl+Return")
+        self._engine_widgets.append(
+            self._add(run_menu, "Start", self.start_training, "Ctrl+Return"))
         self._add(run_menu, "Pause / resume", self.toggle_pause, "Ctrl+P")
         self._add(run_menu, "Stop", self.stop_training, "Ctrl+.")
         view_menu = self.menuBar().addMenu("&View")
@@ -164,14 +235,30 @@ class MainWindow(ExportActions, QMainWindow):
         return act
 
     def _build_status(self) -> None:
-        self.device_label = QLabel()
-        self.image_label = QLabel()
+        """Labels elide on the right: the status bar is never cut at its start."""
+        self.load_label = ElidedLabel()
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 0)  # busy: a load has no meaningful percentage
+        self.load_progress.setMaximumWidth(120)
+        self.load_progress.setMaximumHeight(14)
+        self.load_progress.setTextVisible(False)
+        self.image_label = ElidedLabel()
+        self.device_label = ElidedLabel()
         self.state_label = QLabel("idle")
-        for w in (self.image_label, self.device_label, self.state_label):
-            self.statusBar().addPermanentWidget(w)
-        self._update_device_label()
+        bar = self.statusBar()
+        bar.addWidget(self.load_progress)
+        bar.addWidget(self.load_label, 1)
+        for w, stretch in ((self.image_label, 2), (self.device_label, 2), (self.state_label, 0)):
+            bar.addPermanentWidget(w, stretch)
+        self.load_progress.hide()
+        self.load_label.hide()
 
     def _update_device_label(self) -> None:
+        if not self.engine_ready:
+            self.device_label.setText(f"Device: {PREPARING}")
+            return
+        from ..device import describe, pick_device
+
         try:
             device = pick_device(self.session.settings.device)
             text = describe(device)
@@ -181,48 +268,7 @@ class MainWindow(ExportActions, QMainWindow):
             text = str(exc)
         self.device_label.setText(f"Device: {text}")
 
-    # --- images ---
-    def open_initial(self, path: str | None) -> None:
-        """The image given on the command line, else the first bundled sample."""
-        if path:
-            if self.open_image(path):
-                return
-        sample = default_sample()
-        if sample is not None:
-            self.open_image(str(sample.path), remember=False)
-        elif not path:
-            self.show_error("No sample image found; open an image with File ▸ Open or drop one.")
-
-    def open_image_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
-        if name:
-            self.open_image(name)
-
-    def open_image(self, path: str, remember: bool = True) -> bool:
-        """Load ``path``; on failure show why and keep the current image and run."""
-        try:
-            if Path(path).suffix.lower() == ".sinr":
-                return self.open_sinr(path)
-            image = load_image(path)
-        except InrStudioError as exc:
-            self.show_error(str(exc))
-            return False
-        except Exception as exc:  # noqa: BLE001 - a reader crash must not end the window
-            self.show_error(f"{Path(path).name} could not be opened: {type(exc).__name__}: {exc}")
-            return False
-        self.controller.stop(wait=True)
-        self.session.set_image(image)
-        self.messages.clear()
-        for note in image.notes:
-            self.messages.show_message(note, "warning")
-        if remember:
-            self.store.add_recent_file(path)
-            self._rebuild_recent()
-        self.store.set_last_image(path)
-        self.setWindowTitle(f"{self.session.name} — inr-studio")
-        self._refresh_image_views()
-        return True
-
+    # --- images (opening: window_loading.LoadingActions) ---
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
         files = self.store.recent_files()
@@ -259,7 +305,13 @@ class MainWindow(ExportActions, QMainWindow):
         self.maps_view.show_controls(s.seg_method, s.seg_classes, s.effective_seg_layer, s.layers)
 
     def _apply_settings(self, settings: RunSettings) -> None:
-        if self.session.set_settings(settings):
+        """New settings; a new working copy or new maps are made off the GUI thread."""
+        old, self.session.settings = self.session.settings, settings
+        need = rework_needed(old, settings) if self.session.image is not None else None
+        if need == "working" or (need == "maps" and self.session.working is None):
+            self.loader.rework(self.session.image, settings)
+        elif need == "maps":
+            self.loader.rework(self.session.image, settings, working=self.session.working)
             self._refresh_image_views()
         self.store.set_run_settings(settings.to_dict())
         self._update_device_label()
@@ -278,7 +330,12 @@ class MainWindow(ExportActions, QMainWindow):
 
     def _device_defaults(self) -> None:
         device = self.panel.device_name()
-        base = replace(defaults_for(pick_device(device).type), device=device)
+        kind = "cpu" if device == "cpu" else device.split(":")[0]
+        if device == "auto" and self.engine_ready:
+            from ..device import pick_device
+
+            kind = pick_device(device).type
+        base = replace(defaults_for(kind), device=device)
         self._apply_settings(base)
         self._show_settings()
 
@@ -295,11 +352,18 @@ class MainWindow(ExportActions, QMainWindow):
     # --- training ---
     def start_training(self) -> None:
         s = self.session
+        if not self.engine_ready:
+            self.show_error(self.engine_error or "The training engine is still being prepared; "
+                            "Start works in a moment.")
+            return
         if s.working is None:
             self.show_error("Open an image first (File ▸ Open, a sample, or drop one here).")
             return
         if self.controller.is_active():
             return
+        from ..device import describe, pick_device
+        from .worker import RunRequest
+
         try:
             configs = tuple(s.model_configs().items())
             train = s.settings.train_config()
@@ -350,6 +414,7 @@ class MainWindow(ExportActions, QMainWindow):
 
     def _on_state(self, state: str) -> None:
         self.panel.set_state(state)
+        self.panel.start_btn.setEnabled(state == IDLE and self.engine_ready)
         self.maps_view.set_editable(state == IDLE)
         self.state_label.setText(state)
 
@@ -361,8 +426,9 @@ class MainWindow(ExportActions, QMainWindow):
 
     # --- messages, lifetime ---
     def show_error(self, text: str) -> None:
+        """In the message bar (stays until closed); the status bar gets a short echo."""
         self.messages.show_message(text, "error")
-        self.statusBar().showMessage(text, 8000)
+        self.statusBar().showMessage(short_status(text), 8000)
 
     def _restore_geometry(self) -> None:
         geometry, state = self.store.geometry()
@@ -373,6 +439,8 @@ class MainWindow(ExportActions, QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every thread and save the window's state (idempotent)."""
+        self.loader.shutdown()
+        self.engine_loader.wait()
         self.controller.shutdown()
         self.store.set_geometry(self.saveGeometry(), self.saveState())
         self.store.set_run_settings(self.session.settings.to_dict())

@@ -8,12 +8,16 @@ the GIL between steps cost tens of milliseconds per update (benchmarks/ui_stall.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
 from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
-from .worker import ProgressBatch
+
+if TYPE_CHECKING:  # the worker imports torch; the window paints before it loads
+    from .worker import ProgressBatch
 
 
 class PsnrPlot(pg.PlotWidget):

@@ -13,11 +13,12 @@ import numpy as np
 from ..errors import InrStudioError, OptionError
 from ..imaging import LoadedImage, resize_image
 from ..models import ModelConfig, make_model_config
-from ..problem import expert_id_maps
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
-from ..training import TrainConfig
 from .palette import MODEL_ORDER
+
+# ``problem`` and ``training`` import torch: they are imported where used, so that the window
+# paints before torch loads (issue 10).
 
 #: Multi-Otsu searches all threshold combinations over 256 bins: 4 classes take ~0.1 s, 5 take
 #: seconds and 6 minutes, so the window offers more classes with equal bins only.
@@ -91,7 +92,9 @@ class RunSettings:
             seg_method=self.seg_method, seg_classes=self.seg_classes,
             tile_scale=self.tile_scale(height, width))
 
-    def train_config(self, device: str | None = None) -> TrainConfig:
+    def train_config(self, device: str | None = None):
+        from ..training import TrainConfig
+
         return TrainConfig(iters=self.iters, lr=self.lr, seed=self.seed,
                            batch_pixels=self.batch_pixels or None,
                            device=device or self.device, report_every=1)
@@ -124,8 +127,30 @@ class MapsData:
     error: str | None = None
 
 
+def make_working(image: LoadedImage, settings: RunSettings) -> np.ndarray:
+    """The working copy of ``image`` at the settings' working size."""
+    h, w = working_size(image.height, image.width, settings.long_side)
+    return resize_image(image.pixels, h, w)
+
+
+#: Settings whose change needs a new working image, or new maps (see :func:`rework_needed`).
+WORKING_KEYS = ("long_side",)
+MAPS_KEYS = ("depth", "scale_tiles", "seg_method", "seg_classes", "seg_layer")
+
+
+def rework_needed(old: RunSettings, new: RunSettings) -> str | None:
+    """'working', 'maps' or None: what a change from ``old`` to ``new`` makes stale."""
+    if any(getattr(old, k) != getattr(new, k) for k in WORKING_KEYS):
+        return "working"
+    if any(getattr(old, k) != getattr(new, k) for k in MAPS_KEYS):
+        return "maps"
+    return None
+
+
 def compute_maps(pixels: np.ndarray, settings: RunSettings) -> MapsData:
     """Segmentation and the expert-id map of every layer of FtC, QT and HS-LoE."""
+    from ..problem import expert_id_maps
+
     h, w = pixels.shape[:2]
     try:
         seg = segment(pixels, SegmentationConfig(settings.seg_method, settings.seg_classes))
@@ -191,20 +216,27 @@ class Session:
         old, self.settings = self.settings, settings
         if self.image is None:
             return False
-        if old.long_side != settings.long_side:
+        need = rework_needed(old, settings)
+        if need == "working":
             self.refresh_working()
-            return True
-        keys = ("depth", "scale_tiles", "seg_method", "seg_classes", "seg_layer")
-        if any(getattr(old, k) != getattr(settings, k) for k in keys):
+        elif need == "maps":
             self.maps = compute_maps(self.working, settings)
-            return True
-        return False
+        return need is not None
 
     def refresh_working(self) -> None:
+        """Synchronous; the window does the same off its thread (``ui/image_loader.py``)."""
         assert self.image is not None
-        h, w = working_size(self.image.height, self.image.width, self.settings.long_side)
-        self.working = resize_image(self.image.pixels, h, w)
+        self.working = make_working(self.image, self.settings)
         self.maps = compute_maps(self.working, self.settings)
+
+    def adopt_image(self, image: LoadedImage, working: np.ndarray) -> None:
+        """A loaded image and its working copy (made off the GUI thread); maps follow."""
+        if image is not self.image:
+            self.record = None
+            self.trainers = {}
+        self.image = image
+        self.working = working
+        self.maps = None
 
     def model_configs(self) -> dict[str, ModelConfig]:
         assert self.working is not None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
-from .worker import ModelStats, PreviewFrame
+
+if TYPE_CHECKING:  # the worker imports torch; the window paints before it loads
+    from .worker import ModelStats, PreviewFrame
 
 COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "It/s", "Elapsed", "ETA")
 TIPS = {

@@ -9,7 +9,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from .run_controller import IDLE, PAUSED, RUNNING, STOPPING
+from .run_states import IDLE, PAUSED, RUNNING, STOPPING
 from .session import BATCHES, LONG_SIDES, RunSettings
 
 CPU_HINT = ("On CPU the defaults are small on purpose: a 128-px working size, width 64 and a "

@@ -1,0 +1,91 @@
+"""The training engine (torch, the worker, the run controller) loads after the first paint.
+
+Importing torch, scipy and the optimiser's ``torch._dynamo`` takes seconds; doing it before the
+window shows made the first frame wait 8 s (issue 10). The window now paints first, shows
+"preparing the engine…" and disables only what needs torch (Start, Save .sinr) until
+:class:`EngineLoader` (a ``QThread`` subclass, so its signals reach GUI-thread slots queued,
+QT_NOTES §2) has imported everything and warmed the optimiser up. Until then the window holds a
+:class:`PendingController`, which answers the controller's queries as an idle one would.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+#: Imported by the loader thread, in this order (the heaviest first, so the rest is quick).
+ENGINE_MODULES = ("torch", "inr_studio.device", "inr_studio.training", "inr_studio.problem",
+                  "inr_studio.ui.worker", "inr_studio.ui.run_controller",
+                  "skimage.filters", "inr_studio.metrics")
+
+IDLE = "idle"  # the value of run_controller.IDLE
+
+
+class EngineLoader(QThread):
+    """Imports the engine off the GUI thread; ``ready(devices)`` or ``failed(message)``."""
+
+    ready = Signal(object)  # list[str]: the devices available, best first
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.seconds = 0.0
+
+    def run(self) -> None:  # noqa: D401 - QThread API
+        t0 = time.perf_counter()
+        try:
+            for name in ENGINE_MODULES:
+                importlib.import_module(name)
+            from ..device import available_devices
+            from .worker import warm_up
+
+            warm_up()
+            devices = available_devices()
+        except Exception as exc:  # noqa: BLE001 - a broken install becomes a message, not a crash
+            self.seconds = time.perf_counter() - t0
+            self.failed.emit(f"The training engine could not be loaded ({type(exc).__name__}: "
+                             f"{exc}); images open, training is unavailable. Reinstall with the "
+                             "README's pip command.")
+            return
+        self.seconds = time.perf_counter() - t0
+        self.ready.emit(devices)
+
+
+class PendingController(QObject):
+    """Stands in for the RunController until the engine is loaded: idle, no run, no threads."""
+
+    progressed = Signal(object)
+    previewed = Signal(object)
+    stateChanged = Signal(str)
+    failed = Signal(str)
+    finished = Signal(bool)
+
+    generation = 0
+    state = IDLE
+    worker = None
+
+    def start(self, make_request) -> int:  # noqa: ARG002 - same signature as RunController
+        raise RuntimeError("the engine is not loaded yet")
+
+    def pause(self) -> None:
+        pass
+
+    def resume(self) -> None:
+        pass
+
+    def stop(self, wait: bool = False, timeout_ms: int = 30_000) -> None:  # noqa: ARG002
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+    def is_active(self) -> bool:
+        return False
+
+    def readable_trainers(self) -> dict:
+        return {}
+
+    def threads_alive(self) -> int:
+        return 0
