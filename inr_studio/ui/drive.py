@@ -80,6 +80,8 @@ def drive(app, window, out: str, started: float | None = None) -> None:
             elif window.engine_ready and s.working is not None and not window.loader.busy:
                 report["engine_s"] = time.perf_counter() - t0
                 report["image"] = s.name
+                report["message_at_start"] = window.messages.text()
+                report["message_level_at_start"] = window.messages.level
                 window.panel.width_.setValue(16)
                 window.panel.iters.setValue(STEPS)
                 window.start_training()

@@ -91,7 +91,7 @@ def problem_line(missing: Sequence[tuple[str, str]]) -> str:
 
 
 def check_platform(env: Mapping[str, str] | None = None,
-                   libraries: Sequence[tuple[str, str]] = XCB_LIBRARIES,
+                   libraries: Sequence[tuple[str, str]] | None = None,
                    loads: Callable[[str], bool] = _loads,
                    system: str | None = None) -> str | None:
     """None when the window can start; else the one line to print (then exit with code 2)."""
@@ -104,5 +104,5 @@ def check_platform(env: Mapping[str, str] | None = None,
                 "the command-line tools (inr-studio fit, bench, encode) need no display.")
     if not platform_is_xcb(env, system):
         return None
-    missing = missing_libraries(libraries, loads)
+    missing = missing_libraries(XCB_LIBRARIES if libraries is None else libraries, loads)
     return problem_line(missing) if missing else None
