@@ -193,14 +193,35 @@ def _to_float_rgb(arr: np.ndarray, p: Path, notes: list[str]) -> tuple[np.ndarra
 
 
 def resize_image(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Area-correct resize (anti-aliased) of an H×W×3 float image, for working resolutions."""
+    """Area-correct resize (anti-aliased) of an H×W×3 float image, for working resolutions.
+
+    A large reduction first averages f×f blocks (numpy, a few hundred ms for 24 MP) so that
+    scikit-image's anti-aliased resize only reduces by 2–4×: on a 24-MP photo its Gaussian
+    alone took 10.7 s (2-core CPU, shared machine). The last < f rows and columns are dropped
+    by the block step, < 0.1 % of a photo's side.
+    """
     from skimage.transform import resize
 
     if pixels.shape[:2] == (height, width):
         return pixels
+    pixels = block_reduce_mean(pixels, height, width)
+    if pixels.shape[:2] == (height, width):
+        return np.clip(pixels, 0.0, 1.0).astype(np.float32)
     out = resize(pixels, (height, width, pixels.shape[2]), order=1, anti_aliasing=True,
                  preserve_range=True)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def block_reduce_mean(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Average f×f blocks, f the largest integer keeping the result ≥ 2× the target size
+    (the image unchanged when f < 2)."""
+    h, w = pixels.shape[:2]
+    f = int(min(h / max(height, 1), w / max(width, 1)) // 2)
+    if f < 2:
+        return pixels
+    hh, ww = h // f, w // f
+    blocks = pixels[: hh * f, : ww * f].reshape(hh, f, ww, f, *pixels.shape[2:])
+    return blocks.mean(axis=(1, 3), dtype=np.float32)
 
 
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
