@@ -40,9 +40,45 @@ def create_window(path: str | None = None):
         window.open_initial(path)
         window.start_engine()
 
-    # A zero timer runs once the events queued by show() (expose, first paint) are handled.
-    QTimer.singleShot(0, after_first_paint)
+    app._first_paint = _AfterFirstPaint(app, window, after_first_paint)  # keep it referenced
     return app, window
+
+
+class _AfterFirstPaint:
+    """Runs ``callback`` once the window has painted its first frame (or after FALLBACK_MS).
+
+    The image and engine threads compete with the GUI thread for the GIL; started before the
+    first paint (a zero timer after ``show()`` fires before the X server's expose event), they
+    delayed the first frame by a second and more.
+    """
+
+    FALLBACK_MS = 2000
+
+    def __init__(self, app, window, callback) -> None:
+        from PySide6.QtCore import QEvent, QObject, QTimer
+
+        self.callback, self.done = callback, False
+        outer = self
+
+        class Filter(QObject):
+            def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+                if event.type() == QEvent.Type.Paint and not outer.done:
+                    if getattr(watched, "window", None) and watched.window() is window:
+                        QTimer.singleShot(0, outer.fire)
+                        outer.done = True
+                return False
+
+        self.filter = Filter()
+        self.app = app
+        app.installEventFilter(self.filter)
+        QTimer.singleShot(self.FALLBACK_MS, self.fire)
+
+    def fire(self) -> None:
+        if self.filter is not None:
+            self.app.removeEventFilter(self.filter)
+            self.filter = None
+            self.done = True
+            self.callback()
 
 
 def run_app(path: str | None = None) -> int:

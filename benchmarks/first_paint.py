@@ -1,0 +1,122 @@
+"""Launch to first painted frame: inr-studio against a bare PySide6 window, under Xvfb.
+
+Both programs are started as a user would (a fresh interpreter each time) on a private Xvfb
+display with a black background, alternately, ``--runs`` times each. This script, a Qt program
+on the same display, grabs the screen every few milliseconds from the moment of the launch
+until a quarter of it is no longer black (both windows are 1500×900 on a 1600×1000 screen), and
+reports the median launch-to-first-frame time of each and their ratio. Target (issue 10): the
+window within 3× the bare one. The window here opens on the bundled sample, as ``inr-studio``
+does with no argument; its engine (torch) loads after this first frame.
+
+    python3 benchmarks/first_paint.py --runs 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+BARE = r"""
+import sys
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication(sys.argv[:1])
+label = QLabel("A bare PySide6 window")
+label.resize(1500, 900)
+label.show()
+sys.exit(app.exec())
+"""
+
+
+def nonblack_share(screen) -> float:
+    from PySide6.QtGui import QImage
+
+    img = screen.grabWindow(0).toImage().convertToFormat(QImage.Format.Format_RGB32)
+    w, h, stride = img.width(), img.height(), img.bytesPerLine()
+    arr = np.frombuffer(img.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)
+    px = arr[::8, : w * 4].reshape(h // 8 + (h % 8 > 0), w, 4)[:, ::8, :3]
+    return float((px.max(axis=2) > 16).mean())
+
+
+def time_launch(cmd: list[str], env: dict, screen, app, timeout: float = 60.0) -> float | None:
+    """Seconds from Popen to the first screen grab that is ≥ 25 % non-black."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    found = None
+    try:
+        while time.perf_counter() - t0 < timeout and proc.poll() is None:
+            if nonblack_share(screen) >= 0.25:
+                found = time.perf_counter() - t0
+                break
+            app.processEvents()
+            time.sleep(0.003)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    end = time.perf_counter() + 10
+    while nonblack_share(screen) > 0.01 and time.perf_counter() < end:  # the screen black again
+        time.sleep(0.02)
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="launches of each program")
+    ap.add_argument("--json", default=None, help="also write the figures to this file")
+    args = ap.parse_args(argv)
+    from xvfb_helpers import WHY_NOT, XVFB, xcb_env, xvfb
+
+    if XVFB is None:
+        print(f"first_paint: {WHY_NOT}", file=sys.stderr)
+        return 2
+    with xvfb() as display, tempfile.TemporaryDirectory(prefix="inr-paint-") as tmp:
+        env = xcb_env(display, INR_STUDIO_SETTINGS_DIR=tmp,
+                      PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
+        from PySide6.QtGui import QGuiApplication
+
+        app = QGuiApplication(sys.argv[:1])
+        screen = app.primaryScreen()
+        t = time.perf_counter()
+        nonblack_share(screen)
+        grab_ms = (time.perf_counter() - t) * 1e3
+        programs = {"bare PySide6 window": [sys.executable, "-c", BARE],
+                    "inr-studio": [sys.executable, "-m", "inr_studio"]}
+        times: dict[str, list[float]] = {k: [] for k in programs}
+        for _ in range(args.runs):
+            for name, cmd in programs.items():
+                s = time_launch(cmd, env, screen, app)
+                if s is not None:
+                    times[name].append(s)
+    med = {k: statistics.median(v) for k, v in times.items() if v}
+    ratio = med["inr-studio"] / med["bare PySide6 window"]
+    print(f"Xvfb 1600×1000, {os.cpu_count()} cores, {args.runs} launches each, one screen grab "
+          f"≈ {grab_ms:.0f} ms")
+    for name, v in times.items():
+        print(f"{name:22s} first frame after {med[name]:.2f} s (median; runs "
+              f"{', '.join(f'{x:.2f}' for x in v)})")
+    print(f"ratio inr-studio / bare: {ratio:.2f}× (target ≤ 3×)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"runs": times, "median_s": med, "ratio": ratio},
+                                              indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
