@@ -18,8 +18,6 @@ from .settings import APPLICATION, ORGANISATION
 def create_window(path: str | None = None):
     """Make (or reuse) the QApplication and a shown window; the image and the engine load
     after the first paint."""
-    import pyqtgraph as pg
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
@@ -30,8 +28,8 @@ def create_window(path: str | None = None):
     app.setApplicationName(APPLICATION)
     app.setDesktopFileName(DESKTOP_FILE_NAME)
     app.setWindowIcon(app_icon())
-    pg.setConfigOptions(antialias=True)
-    window = MainWindow()
+    window = MainWindow(deferred_views=True)  # pyqtgraph loads after the first paint
+    window.engine_loader.viewsImportable.connect(_pyqtgraph_options)
     window.setWindowIcon(app.windowIcon())
     window.show()
     app.aboutToQuit.connect(window.shutdown)
@@ -42,6 +40,12 @@ def create_window(path: str | None = None):
 
     app._first_paint = _AfterFirstPaint(app, window, after_first_paint)  # keep it referenced
     return app, window
+
+
+def _pyqtgraph_options() -> None:
+    import pyqtgraph as pg
+
+    pg.setConfigOptions(antialias=True)
 
 
 class _AfterFirstPaint:

@@ -16,14 +16,11 @@ from PySide6.QtWidgets import (QGridLayout, QLabel, QMainWindow, QProgressBar, Q
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..errors import InrStudioError
-from .compare_view import CompareView
 from .engine_loader import EngineLoader, PendingController
 from .export_actions import ExportActions
 from .image_drop import DropFilter
 from .image_loader import ImageLoader
-from .maps_view import MapsView
 from .message_bar import MessageBar
-from .psnr_plot import PsnrPlot
 from .run_states import IDLE, PAUSED, RUNNING
 from .samples import samples
 from .session import RunRecord, RunSettings, Session, defaults_for, rework_needed
@@ -44,7 +41,12 @@ def default_cpu_threads() -> int:
 
 
 class MainWindow(LoadingActions, ExportActions, QMainWindow):
-    def __init__(self, store: Settings | None = None, devices: list[str] | None = None) -> None:
+    """``deferred_views``: the pyqtgraph views (Compare panels, maps, PSNR plot) are built once
+    pyqtgraph has been imported in the loader thread (the app's quick first paint); tests and
+    benchmarks build them at once."""
+
+    def __init__(self, store: Settings | None = None, devices: list[str] | None = None,
+                 deferred_views: bool = False) -> None:
         super().__init__()
         self.setWindowTitle("inr-studio")
         self.store = store or Settings()
@@ -61,9 +63,7 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
 
         self.messages = MessageBar()
         self.panel = TrainPanel(self.devices)
-        self.maps_view = MapsView()
-        self.compare = CompareView()
-        self.plot = PsnrPlot()
+        self.maps_view = self.compare = self.plot = None  # see build_views
         self.table = StatsTable()
         self.tabs = QTabWidget()
         self._build_layout()
@@ -81,7 +81,6 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         self.panel.startClicked.connect(self.start_training)
         self.panel.pauseClicked.connect(self.toggle_pause)
         self.panel.stopClicked.connect(self.stop_training)
-        self.maps_view.segmentationChanged.connect(self._segmentation_changed)
         self.loader.imageReady.connect(self._on_image_ready)
         self.loader.mapsReady.connect(self._on_maps_ready)
         self.loader.failed.connect(self._on_load_failed)
@@ -90,8 +89,43 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         self._restore_geometry()
         self._set_engine_state(False)
         self.engine_loader = EngineLoader(self)
+        self.engine_loader.viewsImportable.connect(self.build_views)
         self.engine_loader.ready.connect(self._on_engine_ready)
         self.engine_loader.failed.connect(self._on_engine_failed)
+        if not deferred_views:
+            self.build_views()
+
+    def build_views(self) -> None:
+        """Create the pyqtgraph views in place of their placeholders (once)."""
+        if self.compare is not None:
+            return
+        from .compare_view import CompareView
+        from .maps_view import MapsView
+        from .psnr_plot import PsnrPlot
+
+        self.compare, self.maps_view, self.plot = CompareView(), MapsView(), PsnrPlot()
+        self.compare_tab.replaceWidget(0, self.compare)
+        self.lower_split.replaceWidget(0, self.plot)
+        self.compare_tab.setSizes([450, 380])
+        self.lower_split.setSizes([580, 620])
+        current = self.tabs.currentIndex()
+        self.tabs.removeTab(1)
+        self.tabs.insertTab(1, self.maps_view, "Segmentation and expert maps")
+        self.tabs.setCurrentIndex(current)
+        for placeholder in self._placeholders:
+            placeholder.deleteLater()
+        self._placeholders = []
+        self.original_action.toggled.connect(self.compare.set_show_original)
+        self.error_action.toggled.connect(
+            lambda on: self.compare.set_mode("error" if on else "recon"))
+        self.compare.modeChanged.connect(lambda m: self.error_action.setChecked(m == "error"))
+        self.maps_view.segmentationChanged.connect(self._segmentation_changed)
+        s = self.session.settings
+        self.maps_view.show_controls(s.seg_method, s.seg_classes, s.effective_seg_layer, s.layers)
+        self.maps_view.set_editable(self.controller.state == IDLE)
+        self._refresh_image_views()
+        if self.session.maps is not None:
+            self.maps_view.show_maps(self.session.maps)
 
     # --- the engine (torch), loaded after the first paint ---
     def _initial_settings(self, devices: list[str]) -> RunSettings:
@@ -151,10 +185,12 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(self.panel.sizeHint().width() + 24)
+        self._placeholders = [_placeholder("Loading the image views…") for _ in range(3)]
         compare_tab = QSplitter(Qt.Orientation.Vertical)
-        compare_tab.addWidget(self.compare)
+        compare_tab.addWidget(self._placeholders[0])
         lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self.plot)
+        lower.addWidget(self._placeholders[1])
+        self.lower_split = lower
         table_box = QWidget()
         tv = QVBoxLayout(table_box)
         tv.setContentsMargins(0, 0, 0, 0)
@@ -166,7 +202,7 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         compare_tab.setSizes([450, 380])
         self.compare_tab = compare_tab
         self.tabs.addTab(compare_tab, "Compare")
-        self.tabs.addTab(self.maps_view, "Segmentation and expert maps")
+        self.tabs.addTab(self._placeholders[2], "Segmentation and expert maps")
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(self.tabs)
@@ -218,11 +254,7 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         self._add(run_menu, "Stop", self.stop_training, "Ctrl+.")
         view_menu = self.menuBar().addMenu("&View")
         self.original_action = self._add(view_menu, "Show original", None, "O", checkable=True)
-        self.original_action.toggled.connect(self.compare.set_show_original)
         self.error_action = self._add(view_menu, "Error maps", None, "E", checkable=True)
-        self.error_action.toggled.connect(
-            lambda on: self.compare.set_mode("error" if on else "recon"))
-        self.compare.modeChanged.connect(lambda m: self.error_action.setChecked(m == "error"))
 
     def _add(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
         act = QAction(text, self)
@@ -282,9 +314,10 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         if s.image is None or s.working is None:
             return
         h, w = s.working.shape[:2]
-        self.compare.set_original(s.working)
-        self.maps_view.show_maps(s.maps)
-        self.plot.reset(self.session.settings.iters)
+        if self.compare is not None:
+            self.compare.set_original(s.working)
+            self.maps_view.show_maps(s.maps)
+            self.plot.reset(self.session.settings.iters)
         try:
             params = {k: c.parameter_count() for k, c in s.model_configs().items()}
         except InrStudioError:
@@ -302,7 +335,9 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
     def _show_settings(self) -> None:
         s = self.session.settings
         self.panel.show_settings(s)
-        self.maps_view.show_controls(s.seg_method, s.seg_classes, s.effective_seg_layer, s.layers)
+        if self.maps_view is not None:
+            self.maps_view.show_controls(s.seg_method, s.seg_classes, s.effective_seg_layer,
+                                         s.layers)
 
     def _apply_settings(self, settings: RunSettings) -> None:
         """New settings; a new working copy or new maps are made off the GUI thread."""
@@ -322,7 +357,8 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         if new.depth != old.depth:
             new = replace(new, seg_layer=0 if old.seg_layer in (0, old.layers) else
                           min(old.seg_layer, new.layers))
-            self.maps_view.show_controls(new.seg_method, new.seg_classes, new.effective_seg_layer,
+            if self.maps_view is not None:
+                self.maps_view.show_controls(new.seg_method, new.seg_classes, new.effective_seg_layer,
                                          new.layers)
         if new.device != old.device:
             self.panel.show_settings(new)  # the hint depends on the device
@@ -415,7 +451,8 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
     def _on_state(self, state: str) -> None:
         self.panel.set_state(state)
         self.panel.start_btn.setEnabled(state == IDLE and self.engine_ready)
-        self.maps_view.set_editable(state == IDLE)
+        if self.maps_view is not None:
+            self.maps_view.set_editable(state == IDLE)
         self.state_label.setText(state)
 
     def _on_finished(self, stopped: bool) -> None:
@@ -449,3 +486,10 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.shutdown()
         super().closeEvent(event)
+
+
+def _placeholder(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setStyleSheet("color:#777;")
+    return label

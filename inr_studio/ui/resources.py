@@ -41,10 +41,13 @@ def icon_files() -> list[Path]:
 
 
 def app_icon():
-    """A QIcon with every size (an empty icon where the files are missing)."""
+    """A QIcon with every PNG size (an empty icon where the files are missing). The PNGs are
+    rendered from the SVG (``resources/render_icons.py``); loading the SVG itself would load
+    Qt's SVG plugin before the first paint."""
     from PySide6.QtGui import QIcon
 
     icon = QIcon()
     for path in icon_files():
-        icon.addFile(str(path))
+        if path.suffix == ".png":
+            icon.addFile(str(path))
     return icon

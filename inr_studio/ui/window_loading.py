@@ -90,7 +90,8 @@ class LoadingActions:
 
     def _on_maps_ready(self, stage: MapsStage) -> None:
         self.session.maps = stage.maps
-        self.maps_view.show_maps(stage.maps)
+        if self.maps_view is not None:
+            self.maps_view.show_maps(stage.maps)
 
     def _on_load_failed(self, failure: LoadFailure) -> None:
         self.show_error(failure.message)
