@@ -125,10 +125,13 @@ class ImageLoader(QObject):
         self.generation = 0
         self.job: LoadJob | None = None
         self._retired: list[LoadJob] = []
+        self._busy = False
 
     @property
     def busy(self) -> bool:
-        return self.job is not None and not self.job.isFinished()
+        """True until the newest job's last signal has been handled here (its ``finished``
+        arrives after its results, queued in order)."""
+        return self._busy
 
     def open(self, path: str, settings: RunSettings, tag: Any = None) -> int:
         """Start reading ``path``; an older job is cancelled. Returns the new generation."""
@@ -152,6 +155,7 @@ class ImageLoader(QObject):
         if self.job is not None:
             self._retired.append(self.job)
         self.job = job
+        self._busy = True
         job.start()
         self.busyChanged.emit(True, "")
         return self.generation
@@ -188,5 +192,6 @@ class ImageLoader(QObject):
             self.busyChanged.emit(True, text)
 
     def _on_finished(self) -> None:
-        if self.job is not None and self.job.isFinished():
+        if self.sender() is self.job:
+            self._busy = False
             self.busyChanged.emit(False, "")
