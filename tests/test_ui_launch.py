@@ -48,7 +48,7 @@ def test_window_paints_before_torch_scipy_skimage_pyqtgraph(tmp_path: Path) -> N
     proc = _py(BEFORE_PAINT, tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "HEAVY []" in proc.stdout, proc.stdout
-    assert "START False Preparing the engine…" in proc.stdout
+    assert "START False Preparing…" in proc.stdout
 
 
 def test_run_states_match_the_controller() -> None:

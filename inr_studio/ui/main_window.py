@@ -172,7 +172,10 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
     def _set_engine_state(self, ready: bool) -> None:
         """Before the engine is loaded only Start and Save .sinr are off; all else works."""
         self.panel.start_btn.setEnabled(ready and self.controller.state == IDLE)
-        self.panel.start_btn.setText("Start" if ready else "Preparing the engine…")
+        self.panel.start_btn.setText("Start" if ready else "Preparing…")
+        self.panel.start_btn.setToolTip(
+            "Train SIREN, LoE FtC, LoE QT and HS-LoE side by side" if ready else
+            "The training engine (PyTorch) is loading; Start works in a few seconds.")
         for w in self._engine_widgets:
             w.setEnabled(ready)
         self.state_label.setText(self.controller.state if ready else PREPARING)
@@ -278,10 +281,11 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         self.device_label = ElidedLabel()
         self.state_label = QLabel("idle")
         bar = self.statusBar()
-        bar.addWidget(self.load_progress)
-        bar.addWidget(self.load_label, 1)
-        for w, stretch in ((self.image_label, 2), (self.device_label, 2), (self.state_label, 0)):
-            bar.addPermanentWidget(w, stretch)
+        # All permanent, without stretch: the left keeps room for the short message echo,
+        # and a load's progress never draws over it.
+        for w in (self.load_progress, self.load_label, self.image_label, self.device_label,
+                  self.state_label):
+            bar.addPermanentWidget(w)
         self.load_progress.hide()
         self.load_label.hide()
 
