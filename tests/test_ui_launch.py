@@ -236,3 +236,38 @@ def test_block_reduce_keeps_area_means(small_image: np.ndarray) -> None:
     out = resize_image(big, 48, 64)
     mse = float(np.mean((out - small_image) ** 2))
     assert out.shape == (48, 64, 3) and 10 * np.log10(1 / mse) > 30
+
+
+ENGINE_COVERS = r"""
+import os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+import numpy as np
+from PySide6.QtWidgets import QApplication
+from inr_studio.ui.main_window import MainWindow
+app = QApplication(sys.argv[:1])
+w = MainWindow(devices=["cpu"])
+w.start_engine()
+t0 = time.time()
+while not w.engine_ready and time.time() - t0 < 120:
+    app.processEvents(); time.sleep(0.01)
+before = set(sys.modules)
+import torch
+from inr_studio.metrics import psnr, ssim
+from inr_studio.segmentation import segment
+from inr_studio.imaging import resize_image
+img = np.random.default_rng(0).random((16, 16, 3)).astype(np.float32)
+ssim(img, img); psnr(img * 0.5, img); segment(img); resize_image(img, 8, 8)
+torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+late = sorted(m for m in set(sys.modules) - before if m.split(".")[0] in ("scipy", "skimage", "torch"))
+print("LATE", late[:20])
+w.shutdown()
+"""
+
+
+def test_engine_loader_imports_what_a_run_first_touches(tmp_path: Path) -> None:
+    """Whatever training and its previews import on first use (scipy.stats through SSIM,
+    torch._dynamo through Adam) is imported by the loader: in the worker it froze the window
+    for 0.4 s after Start."""
+    proc = _py(ENGINE_COVERS, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "LATE []" in proc.stdout, proc.stdout
