@@ -173,23 +173,49 @@ def _orient(arr: np.ndarray, code: int) -> np.ndarray:
     return np.ascontiguousarray(ops[code](arr)) if code in ops else arr
 
 
+#: Large arrays are converted in row bands of about this many values: a whole 24-MP photo in one
+#: numpy call held the GIL long enough to stall the window's event loop (ui/image_loader.py
+#: loads in a thread; benchmarks/ui_stall.py --open).
+BAND_VALUES = 1 << 21
+
+
+def _bands(height: int, row_values: int) -> range:
+    return range(0, height, max(1, BAND_VALUES // max(row_values, 1)))
+
+
+def _scaled(arr: np.ndarray, factor: float, low: float, high: float) -> np.ndarray:
+    """``clip(arr, low, high) * factor`` as float32, H×W(×C), one row band at a time."""
+    out = np.empty(arr.shape, dtype=np.float32)
+    step = _bands(arr.shape[0], int(np.prod(arr.shape[1:])))
+    for i in step:
+        band = out[i : i + step.step]
+        band[...] = arr[i : i + step.step]
+        np.clip(band, low, high, out=band)
+        band *= np.float32(factor)
+    return out
+
+
 def _to_float_rgb(arr: np.ndarray, p: Path, notes: list[str]) -> tuple[np.ndarray, int, bool]:
     if arr.dtype == np.bool_:
         arr = arr.astype(np.uint8) * 255
     if arr.dtype == np.uint8:
-        depth, scaled = 8, arr.astype(np.float32) / 255.0
+        depth, scaled = 8, _scaled(arr, 1.0 / 255.0, 0.0, 255.0)
     elif arr.dtype in (np.uint16, np.int32, np.uint32):
-        depth, scaled = 16, np.clip(arr, 0, 65535).astype(np.float32) / 65535.0
+        depth, scaled = 16, _scaled(arr, 1.0 / 65535.0, 0.0, 65535.0)
     elif np.issubdtype(arr.dtype, np.floating):
-        depth, scaled = 32, np.clip(arr.astype(np.float32), 0.0, 1.0)
+        depth, scaled = 32, _scaled(arr, 1.0, 0.0, 1.0)
     else:
         raise ImageLoadError(f"{p.name}: sample type {arr.dtype} is not supported.")
     gray = scaled.ndim == 2
     if gray:
-        scaled = np.repeat(scaled[..., None], 3, axis=2)
+        rgb = np.empty(scaled.shape + (3,), dtype=np.float32)
+        step = _bands(scaled.shape[0], scaled.shape[1] * 3)
+        for i in step:
+            rgb[i : i + step.step] = scaled[i : i + step.step, :, None]
+        scaled = rgb
     if scaled.ndim != 3 or scaled.shape[-1] != 3:
         raise ImageLoadError(f"{p.name}: {scaled.shape} is not an RGB or grayscale image.")
-    return np.ascontiguousarray(scaled, dtype=np.float32), depth, gray
+    return scaled, depth, gray
 
 
 def resize_image(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -221,7 +247,11 @@ def block_reduce_mean(pixels: np.ndarray, height: int, width: int) -> np.ndarray
         return pixels
     hh, ww = h // f, w // f
     blocks = pixels[: hh * f, : ww * f].reshape(hh, f, ww, f, *pixels.shape[2:])
-    return blocks.mean(axis=(1, 3), dtype=np.float32)
+    out = np.empty((hh, ww, *pixels.shape[2:]), dtype=np.float32)
+    step = _bands(hh, f * f * ww * int(np.prod(pixels.shape[2:])))  # in row bands, as above
+    for i in step:
+        out[i : i + step.step] = blocks[i : i + step.step].mean(axis=(1, 3), dtype=np.float32)
+    return out
 
 
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
