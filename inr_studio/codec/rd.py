@@ -20,11 +20,12 @@ import numpy as np
 from PIL import Image
 
 from ..errors import OptionError
-from ..metrics import psnr
+from ..metrics import psnr, to_uint8
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
 from ..tiling import auto_tile_scale
-from ..training import TrainConfig, fit
+from ..engine.config import TrainConfig
+from ..engine.fit import fit
 from .decoder import bpp, decode_bytes
 from .encoder import encode_with_report
 from .options import CodecOptions
@@ -111,7 +112,7 @@ class RdRow:
 
 
 def _compress(pixels: np.ndarray, fmt: str, quality: int) -> tuple[bytes, np.ndarray]:
-    arr = (np.clip(pixels, 0, 1) * 255 + 0.5).astype(np.uint8)
+    arr = to_uint8(pixels)
     buf = io.BytesIO()
     kw = {"quality": quality}
     if fmt == "WEBP":

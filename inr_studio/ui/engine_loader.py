@@ -23,7 +23,8 @@ from PySide6.QtCore import QObject, QThread, Signal
 VIEW_MODULES = ("pyqtgraph", "inr_studio.ui.compare_view", "inr_studio.ui.maps_view",
                 "inr_studio.ui.psnr_plot")
 #: Then the engine, in this order (the heaviest first, so the rest is quick).
-ENGINE_MODULES = ("torch", "inr_studio.device", "inr_studio.training", "inr_studio.problem",
+ENGINE_MODULES = ("torch", "inr_studio.device", "inr_studio.problem",
+                  "inr_studio.engine.side_by_side", "inr_studio.engine.trainer",
                   "inr_studio.ui.worker", "inr_studio.ui.run_controller",
                   "inr_studio.metrics")
 #: scikit-image loads its submodules lazily, on first attribute access: these are touched here.

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 from ..errors import InrStudioError
 from ..metrics import error_magnitude, shared_error_scale
 from . import exports
+from .palette import inferno
 
 if TYPE_CHECKING:  # imported where used: sinr_view imports pyqtgraph, loaded after first paint
     from .export_dialog import ExportDialog, ExportTarget
@@ -88,7 +89,7 @@ class ExportActions:
             scale = shared_error_scale(*(error_magnitude(r, ref) for r in recons.values()))
             for kind, rec in recons.items():
                 written += exports.save_model_pngs(Path(folder), self._stem(), kind, rec, ref,
-                                                   scale)
+                                                   inferno(), scale)
         except (OSError, InrStudioError) as exc:
             self.show_error(f"Could not save the PNGs: {exc}")
             return written

@@ -8,11 +8,10 @@ in another (``window_loading``)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QGridLayout, QLabel, QMainWindow, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QGridLayout, QMainWindow, QPushButton,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..errors import InrStudioError
@@ -24,13 +23,12 @@ from .message_bar import MessageBar
 from .run_states import IDLE, PAUSED, RUNNING
 from .samples import samples
 from .session import RunRecord, RunSettings, Session, defaults_for, rework_needed
-from .settings import Settings
+from .settings import SettingsStore
 from .stats_table import StatsTable
-from .status_line import ElidedLabel, short_status
+from .status_line import short_status
 from .train_panel import TrainPanel
 from .window_loading import IMAGE_FILTER, LoadingActions  # noqa: F401 - IMAGE_FILTER re-exported
-
-PREPARING = "preparing the engine…"
+from .window_startup import PREPARING, StartupActions, placeholder  # noqa: F401 - PREPARING
 
 
 def default_cpu_threads() -> int:
@@ -40,16 +38,16 @@ def default_cpu_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-class MainWindow(LoadingActions, ExportActions, QMainWindow):
+class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
     """``deferred_views``: the pyqtgraph views (Compare panels, maps, PSNR plot) are built once
     pyqtgraph has been imported in the loader thread (the app's quick first paint); tests and
     benchmarks build them at once."""
 
-    def __init__(self, store: Settings | None = None, devices: list[str] | None = None,
+    def __init__(self, store: SettingsStore | None = None, devices: list[str] | None = None,
                  deferred_views: bool = False) -> None:
         super().__init__()
         self.setWindowTitle("inr-studio")
-        self.store = store or Settings()
+        self.store = store or SettingsStore()
         #: The devices are known once torch has loaded; until then the CPU (or what was given).
         self._fixed_devices = devices
         self.devices = list(devices or ["cpu"])
@@ -95,92 +93,6 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         if not deferred_views:
             self.build_views()
 
-    def build_views(self) -> None:
-        """Create the pyqtgraph views in place of their placeholders (once)."""
-        if self.compare is not None:
-            return
-        from .compare_view import CompareView
-        from .maps_view import MapsView
-        from .psnr_plot import PsnrPlot
-
-        self.compare, self.maps_view, self.plot = CompareView(), MapsView(), PsnrPlot()
-        self.compare_tab.replaceWidget(0, self.compare)
-        self.lower_split.replaceWidget(0, self.plot)
-        self.compare_tab.setSizes([450, 380])
-        self.lower_split.setSizes([580, 620])
-        current = self.tabs.currentIndex()
-        self.tabs.removeTab(1)
-        self.tabs.insertTab(1, self.maps_view, "Segmentation and expert maps")
-        self.tabs.setCurrentIndex(current)
-        for placeholder in self._placeholders:
-            placeholder.deleteLater()
-        self._placeholders = []
-        self.original_action.toggled.connect(self.compare.set_show_original)
-        self.error_action.toggled.connect(
-            lambda on: self.compare.set_mode("error" if on else "recon"))
-        self.compare.modeChanged.connect(lambda m: self.error_action.setChecked(m == "error"))
-        self.maps_view.segmentationChanged.connect(self._segmentation_changed)
-        s = self.session.settings
-        self.maps_view.show_controls(s.seg_method, s.seg_classes, s.effective_seg_layer, s.layers)
-        self.maps_view.set_editable(self.controller.state == IDLE)
-        self._refresh_image_views()
-        if self.session.maps is not None:
-            self.maps_view.show_maps(self.session.maps)
-
-    # --- the engine (torch), loaded after the first paint ---
-    def _initial_settings(self, devices: list[str]) -> RunSettings:
-        base = defaults_for(devices[0])
-        settings = RunSettings.from_dict(self.store.run_settings(), base=replace(
-            base, device=devices[0]))
-        if settings.device not in devices:
-            settings = replace(settings, device=devices[0])
-        return settings.usable()
-
-    def start_engine(self) -> None:
-        """Load torch and the worker in a thread (call once the window has painted)."""
-        if not self.engine_ready and not self.engine_loader.isRunning():
-            self.engine_loader.start()
-
-    def _on_engine_ready(self, devices: list[str]) -> None:
-        from .run_controller import RunController
-
-        if self._fixed_devices is None and devices != self.devices:
-            self.devices = list(devices)
-            self.panel.device.blockSignals(True)
-            self.panel.device.clear()
-            for name in devices:
-                self.panel.device.addItem(name, name)
-            self.panel.device.blockSignals(False)
-            self._apply_settings(self._initial_settings(self.devices))
-            self._show_settings()
-        pending = self.controller
-        self.controller = RunController(self)
-        self.controller.progressed.connect(self._on_progress)
-        self.controller.previewed.connect(self._on_preview)
-        self.controller.stateChanged.connect(self._on_state)
-        self.controller.failed.connect(self.show_error)
-        self.controller.finished.connect(self._on_finished)
-        pending.deleteLater()
-        self.engine_ready = True
-        self._set_engine_state(True)
-
-    def _on_engine_failed(self, message: str) -> None:
-        self.engine_error = message
-        self.show_error(message)
-        self.device_label.setText("Device: the training engine is unavailable")
-
-    def _set_engine_state(self, ready: bool) -> None:
-        """Before the engine is loaded only Start and Save .sinr are off; all else works."""
-        self.panel.start_btn.setEnabled(ready and self.controller.state == IDLE)
-        self.panel.start_btn.setText("Start" if ready else "Preparing…")
-        self.panel.start_btn.setToolTip(
-            "Train SIREN, LoE FtC, LoE QT and HS-LoE side by side" if ready else
-            "The training engine (PyTorch) is loading; Start works in a few seconds.")
-        for w in self._engine_widgets:
-            w.setEnabled(ready)
-        self.state_label.setText(self.controller.state if ready else PREPARING)
-        self._update_device_label()
-
     # --- layout ---
     def _build_layout(self) -> None:
         scroll = QScrollArea()
@@ -188,7 +100,7 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(self.panel.sizeHint().width() + 24)
-        self._placeholders = [_placeholder("Loading the image views…") for _ in range(3)]
+        self._placeholders = [placeholder("Loading the image views…") for _ in range(3)]
         compare_tab = QSplitter(Qt.Orientation.Vertical)
         compare_tab.addWidget(self._placeholders[0])
         lower = QSplitter(Qt.Orientation.Horizontal)
@@ -255,9 +167,15 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
             self._add(run_menu, "Start", self.start_training, "Ctrl+Return"))
         self._add(run_menu, "Pause / resume", self.toggle_pause, "Ctrl+P")
         self._add(run_menu, "Stop", self.stop_training, "Ctrl+.")
+        self._add(run_menu, "Restart with these settings", self.restart_training, "Ctrl+R")
         view_menu = self.menuBar().addMenu("&View")
         self.original_action = self._add(view_menu, "Show original", None, "O", checkable=True)
         self.error_action = self._add(view_menu, "Error maps", None, "E", checkable=True)
+        self.edges_action = self._add(view_menu, "Edges", None, "G", checkable=True)
+
+    def _mode_changed(self, mode: str) -> None:
+        self.error_action.setChecked(mode == "error")
+        self.edges_action.setChecked(mode == "edges")
 
     def _add(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
         act = QAction(text, self)
@@ -268,41 +186,6 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
             act.triggered.connect(lambda _=False: slot())
         menu.addAction(act)
         return act
-
-    def _build_status(self) -> None:
-        """Labels elide on the right: the status bar is never cut at its start."""
-        self.load_label = ElidedLabel()
-        self.load_progress = QProgressBar()
-        self.load_progress.setRange(0, 0)  # busy: a load has no meaningful percentage
-        self.load_progress.setMaximumWidth(120)
-        self.load_progress.setMaximumHeight(14)
-        self.load_progress.setTextVisible(False)
-        self.image_label = ElidedLabel()
-        self.device_label = ElidedLabel()
-        self.state_label = QLabel("idle")
-        bar = self.statusBar()
-        # All permanent, without stretch: the left keeps room for the short message echo,
-        # and a load's progress never draws over it.
-        for w in (self.load_progress, self.load_label, self.image_label, self.device_label,
-                  self.state_label):
-            bar.addPermanentWidget(w)
-        self.load_progress.hide()
-        self.load_label.hide()
-
-    def _update_device_label(self) -> None:
-        if not self.engine_ready:
-            self.device_label.setText(f"Device: {PREPARING}")
-            return
-        from ..device import describe, pick_device
-
-        try:
-            device = pick_device(self.session.settings.device)
-            text = describe(device)
-            if device.type == "cpu" and self.cpu_threads:
-                text += f"; training on {self.cpu_threads}, one left for the window"
-        except InrStudioError as exc:
-            text = str(exc)
-        self.device_label.setText(f"Device: {text}")
 
     # --- images (opening: window_loading.LoadingActions) ---
     def _rebuild_recent(self) -> None:
@@ -319,6 +202,8 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
             return
         h, w = s.working.shape[:2]
         if self.compare is not None:
+            for view in (self.compare, self.plot, self.table):
+                view.set_models(s.settings.models)
             self.compare.set_original(s.working)
             self.maps_view.show_maps(s.maps)
             self.plot.reset(self.session.settings.iters)
@@ -362,8 +247,8 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
             new = replace(new, seg_layer=0 if old.seg_layer in (0, old.layers) else
                           min(old.seg_layer, new.layers))
             if self.maps_view is not None:
-                self.maps_view.show_controls(new.seg_method, new.seg_classes, new.effective_seg_layer,
-                                         new.layers)
+                self.maps_view.show_controls(new.seg_method, new.seg_classes,
+                                             new.effective_seg_layer, new.layers)
         if new.device != old.device:
             self.panel.show_settings(new)  # the hint depends on the device
         self._apply_settings(new)
@@ -375,7 +260,8 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
             from ..device import pick_device
 
             kind = pick_device(device).type
-        base = replace(defaults_for(kind), device=device)
+        base = replace(defaults_for(kind), device=device,
+                       models=self.session.settings.models)  # the choice of models stays
         self._apply_settings(base)
         self._show_settings()
 
@@ -402,10 +288,10 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         if self.controller.is_active():
             return
         from ..device import describe, pick_device
-        from .worker import RunRequest
+        from ..engine.side_by_side import RunRequest
 
         try:
-            configs = tuple(s.model_configs().items())
+            specs = s.model_specs()
             train = s.settings.train_config()
             device = pick_device(train.device)
         except InrStudioError as exc:
@@ -414,12 +300,17 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
         h, w = s.working.shape[:2]
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
-        self.plot.reset(train.iters)
-        self.table.reset({k: c.parameter_count() for k, c in configs})
+        self.plot.reset(max(sp.total_steps(train.iters) for sp in specs))  # phases add steps
+        self.table.reset({sp.key: sp.config.parameter_count() for sp in specs})
         pixels = s.working.copy()
         self.messages.clear()
-        self.controller.start(lambda gen: RunRequest(gen, pixels, configs, train,
+        self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
                                                      cpu_threads=self.cpu_threads))
+
+    def restart_training(self) -> None:
+        """Stop the current run and start again on the same image with the panel's settings."""
+        self.controller.stop(wait=True)
+        self.start_training()
 
     def toggle_pause(self) -> None:
         if self.controller.state == RUNNING:
@@ -490,10 +381,3 @@ class MainWindow(LoadingActions, ExportActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.shutdown()
         super().closeEvent(event)
-
-
-def _placeholder(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setStyleSheet("color:#777;")
-    return label
