@@ -34,7 +34,7 @@ def _run(display: str, image: Path, tmp_path: Path) -> tuple[subprocess.Complete
 
 
 def test_window_trains_on_xcb_under_xvfb(tmp_path: Path, small_image: np.ndarray) -> None:
-    from inr_studio.atomic import save_png
+    from inr_studio.imaging import save_png
 
     image = tmp_path / "astronaut.png"
     save_png(image, small_image)
