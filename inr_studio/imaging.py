@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Pillow is imported where used (reading, writing): the window paints before it loads.
 
 from .errors import ImageLoadError
 
@@ -44,6 +45,8 @@ class LoadedImage:
 
 def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     """Read ``path``; raise :class:`ImageLoadError` with a readable reason on any failure."""
+    from PIL import Image, UnidentifiedImageError
+
     p = Path(path)
     if not p.exists():
         raise ImageLoadError(f"{p}: no such file. Check the path.")
@@ -91,6 +94,8 @@ def _check_size(width: int, height: int, max_pixels: int, name: str) -> None:
 
 
 def _read_with_pillow(p: Path, max_pixels: int, notes: list[str]) -> np.ndarray:
+    from PIL import Image, ImageOps
+
     with warnings.catch_warnings():
         # Our own size check below is stricter; Pillow's bomb warning would only add noise.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -225,6 +230,8 @@ def size_ok(height: int, width: int, max_pixels: int = MAX_PIXELS) -> bool:
 
 def save_png(path: str | os.PathLike, image01: np.ndarray) -> None:
     """Save an H×W×3 (or H×W×1) float image in [0, 1] as an 8-bit PNG, written atomically."""
+    from PIL import Image
+
     from .atomic import atomic_write
     from .metrics import to_uint8
 
