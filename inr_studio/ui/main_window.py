@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QGridLayout, QMainWindow, QPushButton,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
@@ -196,22 +196,16 @@ class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
             act.triggered.connect(lambda _=False, p=p: self.open_image(p))
         self.recent_menu.setEnabled(bool(files))
 
-    def _refresh_image_views(self) -> None:
+    def _refresh_image_views(self, staged: bool = False) -> None:
+        """Every view for the session's image. ``staged`` (a new image arrived): the picture in
+        this event-loop turn, the plot, table and maps in the next, so no turn grows long."""
         s = self.session
         if s.image is None or s.working is None:
             return
         h, w = s.working.shape[:2]
         if self.compare is not None:
-            for view in (self.compare, self.plot, self.table):
-                view.set_models(s.settings.models)
+            self.compare.set_models(s.settings.models)
             self.compare.set_original(s.working)
-            self.maps_view.show_maps(s.maps)
-            self.plot.reset(self.session.settings.iters)
-        try:
-            params = {k: c.parameter_count() for k, c in s.model_configs().items()}
-        except InrStudioError:
-            params = None
-        self.table.reset(params)
         full = f"{s.image.width}×{s.image.height}"
         if (h, w) == (s.image.height, s.image.width):
             text = f"Training at the image size, {w}×{h}"
@@ -219,6 +213,25 @@ class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
             text = f"Training at {w}×{h} (image {full})"
         self.panel.show_working_size(text)
         self.image_label.setText(f"{s.name} · {full} · working {w}×{h}")
+        if staged:
+            QTimer.singleShot(0, self._refresh_run_views)
+        else:
+            self._refresh_run_views()
+
+    def _refresh_run_views(self) -> None:
+        s = self.session
+        if s.working is None:
+            return
+        if self.compare is not None:
+            for view in (self.plot, self.table):
+                view.set_models(s.settings.models)
+            self.maps_view.show_maps(s.maps)
+            self.plot.reset(self.session.settings.iters)
+        try:
+            params = {k: c.parameter_count() for k, c in s.model_configs().items()}
+        except InrStudioError:
+            params = None
+        self.table.reset(params)
 
     # --- settings ---
     def _show_settings(self) -> None:

@@ -86,7 +86,7 @@ class LoadingActions:
         if stage.tag != FALLBACK:
             self.store.set_last_image(stage.path)
         self.setWindowTitle(f"{self.session.name} — inr-studio")
-        self._refresh_image_views()
+        self._refresh_image_views(staged=True)
 
     def _on_maps_ready(self, stage: MapsStage) -> None:
         self.session.maps = stage.maps
