@@ -152,6 +152,20 @@ def test_bad_launch_file_message_stays_over_sample(qtbot, tmp_path: Path) -> Non
         window.close()
 
 
+def test_bad_sinr_at_launch_message_over_sample(qtbot, tmp_path: Path) -> None:
+    bad = tmp_path / "damaged.sinr"
+    bad.write_bytes(b"SINR" + b"\0" * 20)
+    window = make_window(qtbot)
+    try:
+        window.open_initial(str(bad))
+        assert window.wait_loaded()
+        assert window.session.name == "astronaut.png"
+        assert window.messages.level == "error" and "damaged.sinr" in window.messages.text()
+    finally:
+        window.shutdown()
+        window.close()
+
+
 def test_status_text_is_cut_at_its_end_never_its_start(qtbot) -> None:
     from inr_studio.ui.status_line import ElidedLabel, short_status
 

@@ -27,8 +27,12 @@ class LoadingActions:
     ``self.store``, ``self.show_error``, ``self._refresh_image_views`` and the status widgets."""
 
     def open_initial(self, path: str | None) -> None:
-        """The image given on the command line, else the first bundled sample."""
-        if path:
+        """The image given on the command line, else the first bundled sample. A ``.sinr``
+        file opens its viewer over the sample."""
+        if path and Path(path).suffix.lower() == ".sinr":
+            self._open_sample()
+            self.open_sinr(path)
+        elif path:
             self.open_image(path, tag=LAUNCH)
         else:
             self._open_sample()
