@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from inr_studio.cli.main import main
-from inr_studio.codec import rd
-from inr_studio.codec.rdplot import draw, rd_series
+from inr_studio.studies import rd
+from inr_studio.studies.rdplot import draw, rd_series
 from inr_studio.errors import OptionError
 from inr_studio.training import TrainConfig
 

@@ -11,6 +11,7 @@ from ..models import registry
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -107,10 +108,9 @@ def run_encode(args: argparse.Namespace) -> int:
     after = psnr(decoded.render(), reference)
     quality = (f"PSNR {before:.2f} dB before coding, {after:.2f} dB after" if before is not None
                else f"PSNR {after:.2f} dB against the checkpoint's own rendering")
-    sparse = [t for t in report.tensors if t.s]
     print(f"wrote {out}: {len(data):,} bytes, {decoded.bpp:.3f} bpp at {w}×{h}; {options.label()}; "
-          f"{len(sparse)}/{sum(1 for t in report.tensors if 'weight' in t.name)} weight tensors "
-          f"sparse-coded; {quality}; encoded in {report.seconds:.1f} s")
+          f"{report.sparse_tensors}/{report.weight_tensors} weight tensors sparse-coded; "
+          f"{quality}; encoded in {report.seconds:.1f} s")
     return 0
 
 
@@ -187,10 +187,24 @@ def run_info(args: argparse.Namespace) -> int:
     f = read_sinr(args.input)
     size = Path(args.input).stat().st_size
     if args.json:
-        print(json.dumps({"file_bytes": size, "bpp": f.bpp, "sections": f.sections,
-                          "header": f.header}, indent=2))
-        return 0
-    print(format_info(f, Path(args.input).name, size, args.tensors))
+        text = json.dumps({"file_bytes": size, "bpp": f.bpp, "sections": f.sections,
+                           "header": f.header}, indent=2)
+    else:
+        text = format_info(f, Path(args.input).name, size, args.tensors)
+    return print_to_pipe(text)
+
+
+def print_to_pipe(text: str) -> int:
+    """Print ``text``; a reader that stops early (``| head``) ends the command quietly, as
+    other command-line tools do, instead of with a BrokenPipeError traceback."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at devnull so that flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a reader that stopped early
     return 0
 
 
@@ -207,9 +221,10 @@ def format_info(f, name: str, size: int, tensors: bool = False) -> str:
         f"model:  {hd['model_label']}, {cfg['width']} wide, {len(cfg['tilings']) - 1} hidden layers, "
         f"ω0 = {cfg['omega0']:g}, {hd['parameters']:,} parameters",
         f"tiles:  {tilings}",
-        f"coding: {mode}; {codec['value_bits']}-bit values, {codec['bias_bits']}-bit biases; "
-        f"{len(sparse)} of {sum(1 for t in hd['tensors'] if t['role'] == 'weight')} weight tensors "
-        "sparse-coded",
+        f"coding: {mode}; {_bits_label(hd['tensors'])}; {len(sparse)} of "
+        f"{sum(1 for t in hd['tensors'] if t['role'] == 'weight')} weight tensors sparse-coded",
+        "sections: " + ", ".join(f"{k} {v['coding']}" for k, v in hd["streams"].items())
+        + f", class map {hd['class_map']['method']}",
         "",
         f"{'section':<22}{'bytes':>12}{'share':>9}{'bpp':>10}",
     ]
@@ -221,11 +236,23 @@ def format_info(f, name: str, size: int, tensors: bool = False) -> str:
         lines.append(f"warning: sections sum to {total:,} bytes, the file has {size:,}")
     if tensors:
         lines.append("")
-        lines.append(f"{'tensor':<22}{'layout':<9}{'s':>5}{'vectors':>9}{'length':>8}")
+        lines.append(f"{'tensor':<22}{'layout':<9}{'s':>5}{'bits':>5}{'vectors':>9}{'length':>8}")
         for t in hd["tensors"]:
             label = f"L{t['layer']} " + (f"expert {t['expert']} weight" if t["role"] == "weight" else "bias")
-            lines.append(f"{label:<22}{t['layout']:<9}{t['s']:>5}{t['n_vec']:>9}{t['vec_len']:>8}")
+            lines.append(f"{label:<22}{t['layout']:<9}{t['s']:>5}{t['bits']:>5}{t['n_vec']:>9}"
+                         f"{t['vec_len']:>8}")
     return "\n".join(lines)
+
+
+def _bits_label(tensors: list[dict]) -> str:
+    """``16-bit values, 16-bit biases``, or the range when the tensors differ."""
+    out = []
+    for role, name in (("weight", "values"), ("bias", "biases")):
+        bits = sorted({t["bits"] for t in tensors if t["role"] == role})
+        if bits:
+            span = f"{bits[0]}" if len(bits) == 1 else f"{bits[0]}–{bits[-1]}"
+            out.append(f"{span}-bit {name}")
+    return ", ".join(out)
 
 
 def _tiling_label(t: dict) -> str:
@@ -239,7 +266,7 @@ def _tiling_label(t: dict) -> str:
 
 # ---------------------------------------------------------------------------------------- rd
 def _register_rd(subparsers) -> None:
-    from ..codec.rd import DEFAULT_MODELS
+    from ..studies.rd import DEFAULT_MODELS
 
     p = subparsers.add_parser(
         "rd", help="measure rate–distortion: .sinr (SINR and plain) against JPEG and WebP",
@@ -266,8 +293,8 @@ def _register_rd(subparsers) -> None:
 
 def run_rd(args: argparse.Namespace) -> int:
     from ..atomic import atomic_write, atomic_write_bytes
-    from ..codec import rd
-    from ..codec.rdplot import draw, rd_series
+    from ..studies import rd
+    from ..studies.rdplot import draw, rd_series
 
     models = [rd.RdModel.parse(m) for m in args.models.split(",") if m.strip()]
     if not models:

@@ -14,8 +14,8 @@ used when the network was trained on a thumbnail's map (it is then exact, and fa
 
 from __future__ import annotations
 
-import numpy as np
 import constriction
+import numpy as np
 
 from ..errors import SinrFormatError
 from .header import CM_BYTES, CM_CONTEXT, CM_PACKED, CM_THUMBNAIL

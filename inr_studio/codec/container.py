@@ -26,8 +26,17 @@ from ..models.config import ModelConfig
 from ..segmentation import SegmentationConfig
 from ..tiling import LayerTiling
 from . import header as F
-from .header import (CHECKSUM, CODING_BROTLI, CODING_NONE, PREAMBLE, SECTIONS, STREAMS, V1, V2,
-                     Reader)
+from .header import (
+    CHECKSUM,
+    CODING_BROTLI,
+    CODING_NONE,
+    PREAMBLE,
+    SECTIONS,
+    STREAMS,
+    V1,
+    V2,
+    Reader,
+)
 from .layout import LAYOUT_NAMES, ROLE_BIAS, TensorEntry, TensorSlot, cut_shape, tensor_slots
 
 MAGIC = b"\x89SINR\r\n\x1a"
@@ -122,11 +131,11 @@ def _model_values(config: ModelConfig, version: int) -> dict:
                 gradient_fit=int(config.gradient_fit))
 
 
-def write_model(config: ModelConfig, version: int = VERSION) -> bytes:
-    out = [F.MODEL.pack(_model_values(config, version), version)]
+def write_model(config: ModelConfig, version: int = VERSION, check: bool = True) -> bytes:
+    out = [F.MODEL.pack(_model_values(config, version), version, check)]
     for t in config.tilings:
         out.append(F.TILING.pack(dict(kind=F.TILING_CODES[t.kind], classes=t.classes,
-                                      scale=t.scale, shift=t.shift), version))
+                                      scale=t.scale, shift=t.shift), version, check))
     return b"".join(out)
 
 
@@ -159,8 +168,8 @@ def read_model(r: Reader, version: int) -> ModelConfig:
 
 
 # -- codec and tensor table ---------------------------------------------------------------------
-def write_codec(c: CodecInfo, version: int = VERSION) -> bytes:
-    return F.CODEC.pack(c.__dict__, version)
+def write_codec(c: CodecInfo, version: int = VERSION, check: bool = True) -> bytes:
+    return F.CODEC.pack(c.__dict__, version, check)
 
 
 def read_codec(r: Reader, version: int) -> CodecInfo:
@@ -170,9 +179,9 @@ def read_codec(r: Reader, version: int) -> CodecInfo:
     return CodecInfo(**d)
 
 
-def write_tensors(entries, version: int = VERSION) -> bytes:
-    out = [F.TENSOR_COUNT.pack({"count": len(entries)}, version)]
-    out += [F.TENSOR.pack(e.__dict__, version) for e in entries]
+def write_tensors(entries, version: int = VERSION, check: bool = True) -> bytes:
+    out = [F.TENSOR_COUNT.pack({"count": len(entries)}, version, check)]
+    out += [F.TENSOR.pack(e.__dict__, version, check) for e in entries]
     return b"".join(out)
 
 
@@ -197,12 +206,12 @@ def read_tensors(r: Reader, slots: list[TensorSlot], codec: CodecInfo,
 
 
 # -- lengths / sections ------------------------------------------------------------------------
-def write_lengths(n: Lengths, version: int = VERSION) -> bytes:
+def write_lengths(n: Lengths, version: int = VERSION, check: bool = True) -> bytes:
     d = {"class_map_method": n.class_map_method}
     for s in SECTIONS:
         d[f"{s}_raw"], d[f"{s}_coded"] = getattr(n, s)
         d[f"{s}_coding"] = n.coding(s)
-    return (F.LENGTHS_V1 if version == V1 else F.SECTIONS_V2).pack(d, version)
+    return (F.LENGTHS_V1 if version == V1 else F.SECTIONS_V2).pack(d, version, check)
 
 
 def read_lengths(r: Reader, version: int) -> Lengths:
@@ -212,11 +221,11 @@ def read_lengths(r: Reader, version: int) -> Lengths:
                    codings=codings)
 
 
-def write_thumbnail(t: Thumbnail | None, version: int = VERSION) -> bytes:
+def write_thumbnail(t: Thumbnail | None, version: int = VERSION, check: bool = True) -> bytes:
     if t is None:
         return b""
-    out = [F.THUMBNAIL.pack({"thumb_height": t.height, "thumb_width": t.width}, version)]
-    out += [F.THRESHOLD.pack({"threshold": v}, version) for v in t.thresholds]
+    out = [F.THUMBNAIL.pack({"thumb_height": t.height, "thumb_width": t.width}, version, check)]
+    out += [F.THRESHOLD.pack({"threshold": v}, version, check) for v in t.thresholds]
     return b"".join(out)
 
 
@@ -229,23 +238,25 @@ def read_thumbnail(r: Reader, version: int, classes: int) -> Thumbnail:
 
 
 # -- whole file -----------------------------------------------------------------------------------
-def header_groups(h: Header) -> dict[str, bytes]:
-    """The header's field groups, in file order (their sizes make ``info``'s byte budget)."""
+def header_groups(h: Header, check: bool = False) -> dict[str, bytes]:
+    """The header's field groups, in file order (their sizes make ``info``'s byte budget);
+    ``check``: refuse a field out of its declared bounds."""
     v = h.version
     groups = {
-        "image": F.IMAGE.pack(h.image.__dict__, v),
-        "model": write_model(h.config, v),
-        "codec": write_codec(h.codec, v),
-        "tensor_table": write_tensors(h.tensors, v),
-        "lengths" if v == V1 else "sections": write_lengths(h.lengths, v),
+        "image": F.IMAGE.pack(h.image.__dict__, v, check),
+        "model": write_model(h.config, v, check),
+        "codec": write_codec(h.codec, v, check),
+        "tensor_table": write_tensors(h.tensors, v, check),
+        "lengths" if v == V1 else "sections": write_lengths(h.lengths, v, check),
     }
     if h.thumbnail is not None:
-        groups["thumbnail"] = write_thumbnail(h.thumbnail, v)
+        groups["thumbnail"] = write_thumbnail(h.thumbnail, v, check)
     return groups
 
 
-def pack_file(h: Header, class_map: bytes, streams: dict[str, bytes]) -> bytes:
-    header = b"".join(header_groups(h).values())
+def pack_file(h: Header, class_map: bytes, streams: dict[str, bytes], check: bool = False) -> bytes:
+    """The whole file; the encoder passes ``check`` (tests craft damaged headers without)."""
+    header = b"".join(header_groups(h, check).values())
     if len(header) > 0xFFFF:
         raise OptionError("this model's header exceeds 64 KiB; it cannot be stored as .sinr.")
     parts = [PREAMBLE.pack(MAGIC, h.version, len(header)), header, class_map]

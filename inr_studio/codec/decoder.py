@@ -24,8 +24,17 @@ from . import classmap, entropy
 from . import container as C
 from .container import bpp, header_dict
 from .dictionary import MAX_DICTIONARY_VALUES, fingerprint, reconstruct
-from .header import (CM_BYTES, CM_CONTEXT, CM_NONE, CM_PACKED, CODING_BROTLI, CODING_ENTROPY,
-                     CODING_NONE, INDEX_BITS, V1)
+from .header import (
+    CM_BYTES,
+    CM_CONTEXT,
+    CM_NONE,
+    CM_PACKED,
+    CODING_BROTLI,
+    CODING_ENTROPY,
+    CODING_NONE,
+    INDEX_BITS,
+    V1,
+)
 from .layout import LAYOUT_DENSE, ROLE_BIAS, TensorEntry, TensorSlot, from_vectors, tensor_slots
 from .quantise import dequantise, planes_size, split_planes
 from .streams import inflate

@@ -19,9 +19,20 @@ from ..thumbmap import ThumbnailMap
 from . import classmap, entropy
 from . import container as C
 from .dictionary import MAX_DICTIONARY_VALUES, dictionary, fingerprint
-from .header import (CLASS_MAP_METHODS, CM_BYTES, CM_CONTEXT, CM_NONE, CM_PACKED,
-                     CM_THUMBNAIL, CODING_BROTLI, CODING_ENTROPY, CODING_NAMES, CODING_NONE,
-                     FLAT_BELOW, INDEX_BITS)
+from .header import (
+    CLASS_MAP_METHODS,
+    CM_BYTES,
+    CM_CONTEXT,
+    CM_NONE,
+    CM_PACKED,
+    CM_THUMBNAIL,
+    CODING_BROTLI,
+    CODING_ENTROPY,
+    CODING_NAMES,
+    CODING_NONE,
+    FLAT_BELOW,
+    INDEX_BITS,
+)
 from .layout import (
     LAYOUT_DENSE,
     LAYOUT_NAMES,
@@ -180,7 +191,7 @@ def encode_with_report(model: CoordinateNet, height: int, width: int,
         version=options.version,
         thumbnail=None if thumb is None else C.Thumbnail(*thumb.thumbnail.shape, thumb.thresholds),
     )
-    data = C.pack_file(header, cm_coded, coded)
+    data = C.pack_file(header, cm_coded, coded, check=True)
     names = {k: CODING_NAMES[c] for k, c in codings.items()}
     names["class_map"] = CLASS_MAP_METHODS[cm_method]
     return data, EncodeReport(tuple(reports), time.perf_counter() - t0, omp_seconds, names)

@@ -15,8 +15,8 @@ raises or returns symbols that are still inside the alphabet) are one :class:`Si
 
 from __future__ import annotations
 
-import numpy as np
 import constriction
+import numpy as np
 
 from ..errors import SinrFormatError
 from .header import ENTROPY_MODEL, MAX_LOC, V2, Reader

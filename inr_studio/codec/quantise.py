@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .header import MAX_BITS
-
 
 def levels(bits: int) -> int:
     return (1 << bits) - 1
