@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from inr_studio.cli.main import main
+from inr_studio.errors import OptionError
 from inr_studio.studies import rd
 from inr_studio.studies.rdplot import draw, rd_series
-from inr_studio.errors import OptionError
 from inr_studio.training import TrainConfig
 
 

@@ -120,15 +120,17 @@ def context_decode(coded: bytes | memoryview, height: int, width: int, classes: 
                 label = int(dec.decode(model, p[None, :])[0])
                 row[j] = label
                 p[label] += 1.0
-        exhausted = dec.maybe_exhausted()
     except (AssertionError, ValueError, RuntimeError, IndexError) as exc:
         raise SinrFormatError(f"the class map's context-coded data is damaged ({exc}).") from exc
-    if not exhausted:
-        raise SinrFormatError("the class map section has coded words after its end.")
     labels = out[1:, 1:]
     if labels.size and int(labels.max()) >= classes:
         raise SinrFormatError("the class map's context-coded data is damaged.")
-    return labels.astype(np.uint8)
+    labels = labels.astype(np.uint8)
+    # as for the integer sections: the words must be exactly the coding of these labels
+    if context_encode(labels, classes) != bytes(coded):
+        raise SinrFormatError("the class map's context-coded data is damaged (its words are "
+                              "not the coding of what they decode to).")
+    return labels
 
 
 # -- choose and decode ----------------------------------------------------------------------------

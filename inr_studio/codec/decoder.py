@@ -32,12 +32,13 @@ from .header import (
     CODING_BROTLI,
     CODING_ENTROPY,
     CODING_NONE,
+    CODING_STORED,
     INDEX_BITS,
     V1,
 )
 from .layout import LAYOUT_DENSE, ROLE_BIAS, TensorEntry, TensorSlot, from_vectors, tensor_slots
 from .quantise import dequantise, planes_size, split_planes
-from .streams import inflate
+from .streams import unpack_bytes
 
 #: Largest network a file may declare (parameters); a 3×1024 LoE has ~12.6 M.
 MAX_PARAMETERS = 1 << 24
@@ -119,7 +120,8 @@ def _decode(data: bytes) -> SinrFile:
     method = h.lengths.class_map_method
     if method != CM_NONE:
         raw_len = h.lengths.class_map[0]
-        raw = b"" if method == CM_CONTEXT else inflate(coded["class_map"], raw_len, "class map")
+        raw = b"" if method == CM_CONTEXT else unpack_bytes(
+            coded["class_map"], h.lengths.coding("class_map"), raw_len, "class map")
         class_map = classmap.decode(method, raw, coded["class_map"], h.image.height,
                                     h.image.width, h.config.segmentation.classes, h.thumbnail)
     sections = _sections(h, header_len)
@@ -139,7 +141,7 @@ def _integers(h: C.Header, stream: str, coded: memoryview) -> list[np.ndarray]:
     coding = h.lengths.coding(stream)
     if coding == CODING_ENTROPY:
         return entropy.decode(coded, counts, stream)
-    raw = inflate(coded, getattr(h.lengths, stream)[0], stream)
+    raw = unpack_bytes(coded, coding, getattr(h.lengths, stream)[0], stream)
     return split_planes(raw, counts)
 
 
@@ -204,7 +206,7 @@ def _check_lengths(h: C.Header, slots: list[TensorSlot]) -> None:
         if raw != size:
             raise SinrFormatError(f"the {name} stream declares {raw:,} bytes; the tensor table "
                                   f"implies {size:,}.")
-        want = {CODING_BROTLI, CODING_ENTROPY} if size else {CODING_NONE}
+        want = {CODING_BROTLI, CODING_ENTROPY, CODING_STORED} if size else {CODING_NONE}
         if n.codings is not None and n.coding(name) not in want:
             raise SinrFormatError(f"the {name} section's coding does not fit its contents.")
     seg = h.config.seg_layer is not None
@@ -219,8 +221,9 @@ def _check_lengths(h: C.Header, slots: list[TensorSlot]) -> None:
     if n.class_map[0] != size:
         raise SinrFormatError(f"the class map declares {n.class_map[0]:,} bytes; a "
                               f"{h.image.width}×{h.image.height} map needs {size:,}.")
-    coding = {CM_NONE: CODING_NONE, CM_CONTEXT: CODING_ENTROPY}.get(method, CODING_BROTLI)
-    if n.codings is not None and n.coding("class_map") != coding:
+    coding = {CM_NONE: {CODING_NONE}, CM_CONTEXT: {CODING_ENTROPY}}.get(
+        method, {CODING_BROTLI, CODING_STORED})
+    if n.codings is not None and n.coding("class_map") not in coding:
         raise SinrFormatError("the class map section's coding does not fit its method.")
     if method == CM_CONTEXT and size > classmap.MAX_CONTEXT_PIXELS:
         raise SinrFormatError(f"a context-coded class map of {size:,} pixels (at most "

@@ -26,7 +26,6 @@ from .header import (
     CM_NONE,
     CM_PACKED,
     CM_THUMBNAIL,
-    CODING_BROTLI,
     CODING_ENTROPY,
     CODING_NAMES,
     CODING_NONE,
@@ -46,7 +45,7 @@ from .layout import (
 from .omp import fit_coefficients, omp_path
 from .options import CodecOptions
 from .quantise import join_planes, quantise, value_range
-from .streams import deflate
+from .streams import pack_bytes
 
 #: Target-error mode: vectors of a tensor tried first, and the margin on the target they get.
 PROBE_VECTORS = 32
@@ -169,7 +168,7 @@ def encode_with_report(model: CoordinateNet, height: int, width: int,
     raw, coded, codings = {}, {}, {}
     for k in C.STREAMS:
         raw[k] = join_planes(parts[k])
-        coded[k], codings[k] = deflate(raw[k]), CODING_BROTLI if raw[k] else CODING_NONE
+        codings[k], coded[k] = pack_bytes(raw[k], stored=options.version != 1)
         if raw[k] and options.entropy:
             alt = entropy.encode(parts[k])
             if len(alt) < len(coded[k]):
@@ -212,9 +211,10 @@ def _class_map(config, class_map: np.ndarray | None, thumb: ThumbnailMap | None,
     if config.seg_layer is None:
         return CM_NONE, b"", b"", CODING_NONE
     classes = config.segmentation.classes
-    if thumb is not None and options.version != 1:
+    v2 = options.version != 1
+    if thumb is not None and v2:
         raw = thumb.thumbnail.astype(np.uint8).tobytes()
-        return CM_THUMBNAIL, raw, deflate(raw), CODING_BROTLI
+        return (CM_THUMBNAIL, raw) + pack_bytes(raw)[::-1]
     forced = {"bytes": CM_BYTES, "packed": CM_PACKED, "context": CM_CONTEXT}.get(options.class_map_coding)
     if forced == CM_CONTEXT:
         if class_map.size > classmap.MAX_CONTEXT_PIXELS:
@@ -222,12 +222,15 @@ def _class_map(config, class_map: np.ndarray | None, thumb: ThumbnailMap | None,
                               f"{classmap.MAX_CONTEXT_PIXELS:,} pixels.")
         return CM_CONTEXT, class_map.astype(np.uint8).tobytes(), \
             classmap.context_encode(class_map, classes), CODING_ENTROPY
-    method, raw, coded = classmap.encode_lossless(class_map, classes,
-                                                  allow_context=options.version != 1)
+    method, raw, coded = classmap.encode_lossless(class_map, classes, allow_context=v2)
+    if method == CM_CONTEXT and forced is None:
+        return method, raw, coded, CODING_ENTROPY
     if forced is not None and method != forced:
-        raw = classmap.pack(class_map, classes) if forced == CM_PACKED else class_map.astype(np.uint8).tobytes()
-        method, coded = forced, deflate(raw)
-    return method, raw, coded, CODING_ENTROPY if method == CM_CONTEXT else CODING_BROTLI
+        method = forced
+        raw = classmap.pack(class_map, classes) if forced == CM_PACKED else \
+            class_map.astype(np.uint8).tobytes()
+    coding, coded = pack_bytes(raw, stored=v2)
+    return method, raw, coded, coding
 
 
 def _check_image(config, height: int, width: int, class_map: np.ndarray | None) -> None:

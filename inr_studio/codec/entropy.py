@@ -98,13 +98,19 @@ def decode(coded: bytes | memoryview, counts: list[tuple[int, int]], what: str) 
             (_, _), m = next(it)
             sym = dec.decode(_model(m["family"], bits, m["loc"], m["scale"]), n)
             out.append(np.asarray(sym, dtype=np.int64).astype(np.uint32))
-        exhausted = dec.maybe_exhausted()
     except (AssertionError, ValueError, RuntimeError, OverflowError) as exc:
         raise SinrFormatError(f"the {what} section's entropy-coded data is damaged ({exc}).") \
             from exc
-    if not exhausted:
-        raise SinrFormatError(f"the {what} section has coded words after its end.")
     for (n, bits), sym in zip(counts, out):
         if sym.size != n or (n and int(sym.max()) >= 1 << bits):
             raise SinrFormatError(f"the {what} section's entropy-coded data is damaged.")
+    # A range decoder reads whatever words it is given (past the end it reads zeros), so the
+    # words must be exactly the encoder's for what they decode to: a short, padded or altered
+    # stream is refused here rather than becoming a slightly different network.
+    enc = RangeEncoder()
+    for sym, (_, m), (_, bits) in zip([q for q in out if q.size], zip(live, models), live):
+        enc.encode(sym.astype(np.int32), _model(m["family"], bits, m["loc"], m["scale"]))
+    if not np.array_equal(enc.get_compressed(), words):
+        raise SinrFormatError(f"the {what} section's entropy-coded data is damaged (its words "
+                              "are not the coding of what they decode to).")
     return out

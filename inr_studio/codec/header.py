@@ -44,9 +44,11 @@ MODE_PLAIN, MODE_SINR = 0, 1
 CM_NONE, CM_BYTES, CM_PACKED, CM_CONTEXT, CM_THUMBNAIL = 0, 1, 2, 3, 4
 CLASS_MAP_METHODS = {CM_NONE: "none", CM_BYTES: "bytes", CM_PACKED: "packed",
                      CM_CONTEXT: "context", CM_THUMBNAIL: "thumbnail"}
-#: Section codings (version 2): empty, Brotli, entropy-coded (constriction range coder).
-CODING_NONE, CODING_BROTLI, CODING_ENTROPY = 0, 1, 2
-CODING_NAMES = {CODING_NONE: "none", CODING_BROTLI: "brotli", CODING_ENTROPY: "entropy"}
+#: Section codings (version 2): empty, Brotli, entropy-coded (constriction range coder),
+#: stored (the raw bytes as they are, when nothing codes them shorter).
+CODING_NONE, CODING_BROTLI, CODING_ENTROPY, CODING_STORED = 0, 1, 2, 3
+CODING_NAMES = {CODING_NONE: "none", CODING_BROTLI: "brotli", CODING_ENTROPY: "entropy",
+                CODING_STORED: "stored"}
 SECTIONS = ("class_map", "values", "indices", "biases")
 STREAMS = SECTIONS[1:]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import brotli
 
 from ..errors import SinrFormatError
+from .header import CODING_BROTLI, CODING_NONE, CODING_STORED
 
 QUALITY = 11
 #: Compressed bytes handed to the decompressor per call.
@@ -59,3 +60,24 @@ def inflate(coded: bytes | memoryview, size: int, what: str) -> bytes:
         raise SinrFormatError(f"the {what} stream holds {len(out)} bytes; its header declares "
                               f"{size}.")
     return bytes(out)
+
+
+def pack_bytes(raw: bytes, stored: bool = True) -> tuple[int, bytes]:
+    """(coding, coded) of a byte section: Brotli, or the bytes themselves if that is not
+    longer (``stored``: allowed, version 2)."""
+    if not raw:
+        return CODING_NONE, b""
+    coded = deflate(raw)
+    if stored and len(raw) <= len(coded):
+        return CODING_STORED, bytes(raw)
+    return CODING_BROTLI, coded
+
+
+def unpack_bytes(coded: bytes | memoryview, coding: int, size: int, what: str) -> bytes:
+    """The raw bytes of a Brotli or stored section of declared raw ``size``."""
+    if coding == CODING_STORED:
+        if len(coded) != size:
+            raise SinrFormatError(f"the stored {what} section holds {len(coded)} bytes; its "
+                                  f"header declares {size}.")
+        return bytes(coded)
+    return inflate(coded, size, what)
