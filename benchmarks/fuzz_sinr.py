@@ -5,7 +5,7 @@
 
 Seeds: version 1 files (SINR HS-LoE with a class map, plain FtC) and version 2 files
 (entropy-coded sections, a SINR SIREN, and an HS-LoE map coded as bytes/packed, by context and
-by thumbnail). Every mutant must either decode (and render) or raise SinrFormatError with a
+by thumbnail luminance and thumbnail labels). Every mutant must either decode (and render) or raise SinrFormatError with a
 one-line message. Anything else (another exception, a multi-line message, a decode slower
 than --slow seconds, or a Python heap peak above --max-mb on the mutants traced with
 tracemalloc, one in --trace-every) is a finding: its bytes are written to --out and the run
@@ -58,7 +58,10 @@ def seed_files() -> dict[str, bytes]:
             sparsity=6, target_error=None, k2=200, bits=7)),
         "v2 hs packed": encode_model(hs, 8, 10, cmap, CodecOptions(**sinr, class_map_coding="packed")),
         "v2 hs context": encode_model(hs, 8, 10, cmap, CodecOptions(**sinr, class_map_coding="context")),
-        "v2 hs thumbnail": encode_model(hs, 8, 10, thumb, CodecOptions(plain=True, bits=7)),
+        "v2 hs thumbnail": encode_model(hs, 8, 10, thumb, CodecOptions(
+            plain=True, bits=7, class_map_coding="thumbnail")),
+        "v2 hs thumbnail-labels": encode_model(hs, 8, 10, thumb, CodecOptions(
+            **sinr, class_map_coding="thumbnail-labels")),
     }
     data, report = encode_with_report(bell, 8, 10, None, CodecOptions(plain=True, bits=12))
     assert report.codings["values"] == "entropy", report.codings

@@ -35,14 +35,26 @@ class ThumbnailMap:
     def class_map(self) -> np.ndarray:
         return class_map_from_thumbnail(self.thumbnail, self.thresholds, self.height, self.width)
 
+    def labels(self) -> np.ndarray:
+        return thumbnail_labels(self.thumbnail, self.thresholds)
+
 
 def class_map_from_thumbnail(thumbnail: np.ndarray, thresholds, height: int,
                              width: int) -> np.ndarray:
     """The H×W class map (uint8) of a u8 thumbnail: class = number of thresholds ≤ the
     thumbnail value, then row ``i`` takes thumbnail row ``i·h // H`` (columns likewise)."""
-    th, tw = thumbnail.shape
+    return upsample_labels(thumbnail_labels(thumbnail, thresholds), height, width)
+
+
+def thumbnail_labels(thumbnail: np.ndarray, thresholds) -> np.ndarray:
+    """The thumbnail's classes: the number of thresholds ≤ each value (uint8)."""
     thr = np.asarray(thresholds, dtype=np.int64)
-    labels = (thumbnail.astype(np.int64)[..., None] >= thr).sum(axis=-1).astype(np.uint8)
+    return (thumbnail.astype(np.int64)[..., None] >= thr).sum(axis=-1).astype(np.uint8)
+
+
+def upsample_labels(labels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Integer nearest-neighbour: row ``i`` takes row ``i·h // H``, column ``j`` ``j·w // W``."""
+    th, tw = labels.shape
     rows = (np.arange(height, dtype=np.int64) * th) // height
     cols = (np.arange(width, dtype=np.int64) * tw) // width
     return labels[rows[:, None], cols[None, :]]

@@ -24,7 +24,7 @@ EXAMPLES = 1500  # per test; two tests: 3,000 mutants
 
 def _files() -> list[bytes]:
     """Version 1 seeds, and version 2 seeds with entropy-coded sections and each class-map
-    coding (context, thumbnail)."""
+    coding (context, thumbnail, thumbnail labels)."""
     torch.set_num_threads(1)
     out = []
     cmap = (np.arange(8 * 10).reshape(8, 10) * 7 % 3).astype(np.uint8)
@@ -37,7 +37,9 @@ def _files() -> list[bytes]:
     out.append(encode_model(hs, 8, 10, cmap, CodecOptions(sparsity=3, target_error=None, k2=64,
                                                           class_map_coding="context")))
     thumb = ThumbnailMap(np.array([[10, 200, 90], [250, 30, 120]], dtype=np.uint8), (50, 150), 8, 10)
-    out.append(encode_model(hs, 8, 10, thumb, CodecOptions(plain=True, bits=7)))
+    for coding in ("thumbnail", "thumbnail-labels"):
+        out.append(encode_model(hs, 8, 10, thumb, CodecOptions(plain=True, bits=7,
+                                                               class_map_coding=coding)))
     siren = CoordinateNet(make_model_config("siren", width=12, depth=1), 3)
     with torch.no_grad():
         for p in siren.parameters():

@@ -246,12 +246,19 @@ def test_the_thumbnail_map_is_rebuilt_identically_by_encoder_and_decoder() -> No
     assert len(np.unique(seg.class_map)) == 4
     config = make_model_config("hs", width=8, depth=2, tile_scale=0.1)
     model = CoordinateNet(config, 0)
-    data, report = encode_with_report(model, 48, 64, thumb, CodecOptions(plain=True, bits=8))
-    f = decode_bytes(data)
-    assert f.header["class_map"]["method"] == "thumbnail"
-    assert f.header["class_map"]["thresholds"] == list(thumb.thresholds)
-    np.testing.assert_array_equal(f.class_map, seg.class_map)  # the map training used
-    assert f.sections["class_map"] <= thumb.thumbnail.size  # Brotli or stored, never more
+    sizes = {}
+    for coding in ("thumbnail", "thumbnail-labels", "auto"):
+        data, report = encode_with_report(model, 48, 64, thumb, CodecOptions(
+            plain=True, bits=8, class_map_coding=coding))
+        f = decode_bytes(data)
+        assert f.header["class_map"]["method"] == report.codings["class_map"]
+        assert f.header["class_map"]["thresholds"] == list(thumb.thresholds)
+        np.testing.assert_array_equal(f.class_map, seg.class_map)  # the map training used
+        sizes[report.codings["class_map"] if coding == "auto" else coding] = f.sections["class_map"]
+    assert sizes["thumbnail"] <= thumb.thumbnail.size  # Brotli or stored, never more
+    assert min(sizes["thumbnail"], sizes["thumbnail-labels"]) == min(sizes.values())  # auto: smaller
+    with pytest.raises(OptionError, match="thumbnail map"):
+        encode_model(model, 48, 64, seg.class_map, CodecOptions(class_map_coding="thumbnail"))
     # integer nearest-neighbour: each thumbnail pixel covers a block of whole pixels
     small = np.arange(6, dtype=np.uint8).reshape(2, 3) * 40
     big = class_map_from_thumbnail(small, (30, 90, 170), 4, 6)
@@ -270,7 +277,7 @@ def test_training_on_the_thumbnail_map_and_saving_it_agree() -> None:
     net = TrainedNetwork(trainer.model.cpu(), 32, 40, problem.class_map)
     rt = roundtrip(net, pixels, CodecOptions(plain=True, bits=16),
                    class_map=class_map_source(problem.segmentation))
-    assert rt.decoded.header["class_map"]["method"] == "thumbnail"
+    assert rt.decoded.header["class_map"]["method"] in ("thumbnail", "thumbnail-labels")
     from inr_studio.metrics import psnr
     assert abs(rt.psnr - psnr(net.render(), pixels)) < 0.05
 

@@ -5,8 +5,11 @@
   categorical model chosen by its causal neighbours (left, up, up-left; "outside" at the
   borders): the counts of each context start at zero and grow as labels are coded, so the
   decoder, coding the same labels in the same order, keeps the same model;
-* thumbnail (version 2): an 8-bit luminance thumbnail (Brotli) and integer thresholds in the
-  header; the decoder rebuilds the map (:func:`inr_studio.thumbmap.class_map_from_thumbnail`).
+* thumbnail (version 2): an 8-bit luminance thumbnail (Brotli or stored) and integer
+  thresholds in the header; the decoder rebuilds the map
+  (:func:`inr_studio.thumbmap.class_map_from_thumbnail`);
+* thumbnail-labels (version 2): the same map, from the thumbnail's labels context-coded
+  (the decoder needs only the labels; measured several times smaller).
 
 The encoder keeps the smallest of the lossless codings of the map it is given; a thumbnail is
 used when the network was trained on a thumbnail's map (it is then exact, and far smaller).
@@ -18,7 +21,8 @@ import constriction
 import numpy as np
 
 from ..errors import SinrFormatError
-from .header import CM_BYTES, CM_CONTEXT, CM_PACKED, CM_THUMBNAIL
+from ..thumbmap import class_map_from_thumbnail, upsample_labels
+from .header import CM_BYTES, CM_CONTEXT, CM_PACKED, CM_THUMB_LABELS, CM_THUMBNAIL
 from .streams import deflate
 
 # constriction's native submodules are attributes, not importable modules.
@@ -45,7 +49,7 @@ def raw_size(method: int, height: int, width: int, classes: int,
         return height * width
     if method == CM_PACKED:
         return (height * width * packed_bits(classes) + 7) // 8
-    if method == CM_THUMBNAIL and thumb is not None:
+    if method in (CM_THUMBNAIL, CM_THUMB_LABELS) and thumb is not None:
         return thumb[0] * thumb[1]
     return 0
 
@@ -148,17 +152,18 @@ def encode_lossless(class_map: np.ndarray, classes: int,
 
 def decode(method: int, raw: bytes, coded: bytes | memoryview, height: int, width: int,
            classes: int, thumb=None) -> np.ndarray:
-    """The H×W map from its section (``raw``: the Brotli-inflated bytes, methods 1, 2, 4;
-    ``coded``: the section itself, method 3; ``thumb``: the header's thumbnail entry)."""
+    """The H×W map from its section (``raw``: the unpacked bytes, methods 1, 2, 4; ``coded``:
+    the section itself, methods 3 and 5; ``thumb``: the header's thumbnail entry)."""
     if method == CM_BYTES:
         cmap = np.frombuffer(raw, dtype=np.uint8).reshape(height, width).copy()
     elif method == CM_PACKED:
         cmap = unpack(raw, height, width, classes)
     elif method == CM_CONTEXT:
         cmap = context_decode(coded, height, width, classes)
+    elif method == CM_THUMB_LABELS:
+        cmap = upsample_labels(context_decode(coded, thumb.height, thumb.width, classes),
+                               height, width)
     else:
-        from ..thumbmap import class_map_from_thumbnail
-
         small = np.frombuffer(raw, dtype=np.uint8).reshape(thumb.height, thumb.width)
         cmap = class_map_from_thumbnail(small, thumb.thresholds, height, width)
     if cmap.size and int(cmap.max()) >= classes:

@@ -294,7 +294,7 @@ def read_header(data: bytes, version: int, header_len: int) -> Header:
     tensors = read_tensors(r, tensor_slots(config), codec, version)
     lengths = read_lengths(r, version)
     thumb = None
-    if lengths.class_map_method == F.CM_THUMBNAIL:
+    if lengths.class_map_method in F.THUMBNAIL_METHODS:
         if config.segmentation is None:
             raise SinrFormatError("a class-map thumbnail in a file whose model has no "
                                   "segmentation layer.")

@@ -29,6 +29,7 @@ from .header import (
     CM_CONTEXT,
     CM_NONE,
     CM_PACKED,
+    CM_THUMB_LABELS,
     CODING_BROTLI,
     CODING_ENTROPY,
     CODING_NONE,
@@ -120,7 +121,7 @@ def _decode(data: bytes) -> SinrFile:
     method = h.lengths.class_map_method
     if method != CM_NONE:
         raw_len = h.lengths.class_map[0]
-        raw = b"" if method == CM_CONTEXT else unpack_bytes(
+        raw = b"" if method in (CM_CONTEXT, CM_THUMB_LABELS) else unpack_bytes(
             coded["class_map"], h.lengths.coding("class_map"), raw_len, "class map")
         class_map = classmap.decode(method, raw, coded["class_map"], h.image.height,
                                     h.image.width, h.config.segmentation.classes, h.thumbnail)
@@ -221,7 +222,8 @@ def _check_lengths(h: C.Header, slots: list[TensorSlot]) -> None:
     if n.class_map[0] != size:
         raise SinrFormatError(f"the class map declares {n.class_map[0]:,} bytes; a "
                               f"{h.image.width}×{h.image.height} map needs {size:,}.")
-    coding = {CM_NONE: {CODING_NONE}, CM_CONTEXT: {CODING_ENTROPY}}.get(
+    coding = {CM_NONE: {CODING_NONE}, CM_CONTEXT: {CODING_ENTROPY},
+              CM_THUMB_LABELS: {CODING_ENTROPY}}.get(
         method, {CODING_BROTLI, CODING_STORED})
     if n.codings is not None and n.coding("class_map") not in coding:
         raise SinrFormatError("the class map section's coding does not fit its method.")

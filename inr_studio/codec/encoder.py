@@ -25,6 +25,7 @@ from .header import (
     CM_CONTEXT,
     CM_NONE,
     CM_PACKED,
+    CM_THUMB_LABELS,
     CM_THUMBNAIL,
     CODING_ENTROPY,
     CODING_NAMES,
@@ -212,9 +213,17 @@ def _class_map(config, class_map: np.ndarray | None, thumb: ThumbnailMap | None,
         return CM_NONE, b"", b"", CODING_NONE
     classes = config.segmentation.classes
     v2 = options.version != 1
-    if thumb is not None and v2:
+    if thumb is not None and v2:  # the smaller of the luminance and its labels
         raw = thumb.thumbnail.astype(np.uint8).tobytes()
-        return (CM_THUMBNAIL, raw) + pack_bytes(raw)[::-1]
+        luminance = (CM_THUMBNAIL, raw) + pack_bytes(raw)[::-1]
+        labels = (CM_THUMB_LABELS, raw, classmap.context_encode(thumb.labels(), classes),
+                  CODING_ENTROPY)
+        if options.class_map_coding in ("thumbnail", "thumbnail-labels"):
+            return luminance if options.class_map_coding == "thumbnail" else labels
+        return min(luminance, labels, key=lambda c: len(c[2]))
+    if options.class_map_coding in ("thumbnail", "thumbnail-labels"):
+        raise OptionError(f"class-map coding {options.class_map_coding!r} needs a thumbnail map "
+                          "(a network trained on inr_studio.thumbmap.thumbnail_segmentation).")
     forced = {"bytes": CM_BYTES, "packed": CM_PACKED, "context": CM_CONTEXT}.get(options.class_map_coding)
     if forced == CM_CONTEXT:
         if class_map.size > classmap.MAX_CONTEXT_PIXELS:

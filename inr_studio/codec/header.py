@@ -40,10 +40,13 @@ ACTIVATION_CODES = {"sine": 0, "relu": 1}
 ENCODING_CODES = {"none": 0, "nerf": 1, "gauss": 2}
 MODE_PLAIN, MODE_SINR = 0, 1
 #: Class-map methods: none, bytes, packed (both Brotli; version 1 and 2), context-coded
-#: labels and a thumbnail the decoder thresholds (version 2).
-CM_NONE, CM_BYTES, CM_PACKED, CM_CONTEXT, CM_THUMBNAIL = 0, 1, 2, 3, 4
+#: labels, a luminance thumbnail the decoder thresholds, and that thumbnail's labels
+#: context-coded (version 2; both thumbnail methods upsample by integer nearest-neighbour).
+CM_NONE, CM_BYTES, CM_PACKED, CM_CONTEXT, CM_THUMBNAIL, CM_THUMB_LABELS = 0, 1, 2, 3, 4, 5
 CLASS_MAP_METHODS = {CM_NONE: "none", CM_BYTES: "bytes", CM_PACKED: "packed",
-                     CM_CONTEXT: "context", CM_THUMBNAIL: "thumbnail"}
+                     CM_CONTEXT: "context", CM_THUMBNAIL: "thumbnail",
+                     CM_THUMB_LABELS: "thumbnail-labels"}
+THUMBNAIL_METHODS = (CM_THUMBNAIL, CM_THUMB_LABELS)
 #: Section codings (version 2): empty, Brotli, entropy-coded (constriction range coder),
 #: stored (the raw bytes as they are, when nothing codes them shorter).
 CODING_NONE, CODING_BROTLI, CODING_ENTROPY, CODING_STORED = 0, 1, 2, 3
