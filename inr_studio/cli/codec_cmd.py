@@ -7,8 +7,6 @@ header and a byte budget that adds up to the file size; ``rd`` measures rate–d
 
 from __future__ import annotations
 
-from ..models import registry
-
 import argparse
 import json
 import os
@@ -22,6 +20,7 @@ from ..checkpoint import load_checkpoint
 from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
+from ..models import registry
 from ..render import render
 from ..training import Trainer
 from .common import (
@@ -43,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_codec_options(parser: argparse.ArgumentParser) -> None:
     from ..codec import CodecOptions
+    from ..codec.options import CLASS_MAP_CODINGS
 
     d = CodecOptions()
     g = parser.add_argument_group("SINR coding")
@@ -58,6 +58,13 @@ def add_codec_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--plain", action="store_true",
                    help="no sparse code: quantise the weights directly (the baseline)")
     g.add_argument("--dict-seed", type=int, default=d.seed, help="dictionary seed (default 0)")
+    g.add_argument("--no-entropy", action="store_true",
+                   help="Brotli only (no range coding of the quantised integers)")
+    g.add_argument("--class-map-coding", default="auto", choices=CLASS_MAP_CODINGS,
+                   help="HS-LoE map: auto (the smallest; default), bytes, packed, context, or "
+                        "for a thumbnail map (--thumbnail-map) thumbnail / thumbnail-labels")
+    g.add_argument("--sinr-version", type=int, default=d.version, choices=(1, d.version),
+                   help=f"file format version to write (default {d.version}; 1 for old readers)")
 
 
 def codec_options_from_args(args: argparse.Namespace):
@@ -67,7 +74,9 @@ def codec_options_from_args(args: argparse.Namespace):
         raise OptionError("give --sparsity or --target-error, not both.")
     if args.plain and (args.sparsity is not None or args.target_error is not None):
         raise OptionError("--plain stores no sparse code; drop --sparsity / --target-error.")
-    kw = {"k2": args.k2, "bits": args.bits, "plain": args.plain, "seed": args.dict_seed}
+    kw = {"k2": args.k2, "bits": args.bits, "plain": args.plain, "seed": args.dict_seed,
+          "entropy": not args.no_entropy and args.sinr_version != 1,
+          "class_map_coding": args.class_map_coding, "version": args.sinr_version}
     if args.sparsity is not None:
         kw.update(sparsity=args.sparsity, target_error=None)
     elif args.target_error is not None:
@@ -85,6 +94,10 @@ def _register_encode(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, help="the .sinr file to write")
     add_codec_options(p)
     add_model_options(p)
+    p.add_argument("--thumbnail-map", type=int, default=None, metavar="SIDE",
+                   help="HS-LoE from an image: train on (and store) the class map of a SIDE-px "
+                        "luminance thumbnail, which the decoder rebuilds (a few hundred bytes "
+                        "instead of a full-resolution map)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run_encode)
 
@@ -93,6 +106,9 @@ def run_encode(args: argparse.Namespace) -> int:
     from ..codec import decode_bytes, encode_with_report, write_sinr
 
     options = codec_options_from_args(args)
+    if args.thumbnail_map is not None and Path(args.input).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise OptionError("--thumbnail-map applies when encoding an image (the map is chosen "
+                          "before training); a checkpoint keeps the map it was trained on.")
     out = Path(args.output)
     if out.is_dir():
         raise OptionError(f"-o {out} is a folder; give a file name such as {out}/image.sinr.")
@@ -118,13 +134,25 @@ def _fit_image(args: argparse.Namespace):
     train_cfg = train_config_from_args(args, report_every=max(1, min(100, args.iters // 20)))
     check_scale(args.scale)
     _, problem, _ = prepare_fit(args, args.input)
+    if args.thumbnail_map is not None:
+        from dataclasses import replace
+
+        from ..thumbmap import thumbnail_segmentation
+
+        if problem.segmentation is None:
+            raise OptionError("--thumbnail-map applies to the hs model (it has a class map).")
+        problem = replace(problem, segmentation=thumbnail_segmentation(
+            problem.pixels, problem.config.segmentation, side=args.thumbnail_map))
     trainer = Trainer(problem, train_cfg)
     last, interrupted, _ = train_with_progress(trainer, args.quiet,
                                                prefix=f"fitting {registry.label(problem.config.kind)}: ")
     if interrupted or last is None or not last.done:
         raise KeyboardInterrupt
     model = trainer.model.cpu()
-    return model, problem.height, problem.width, problem.class_map, problem.pixels, last.psnr
+    from ..codec import class_map_source
+
+    return (model, problem.height, problem.width, class_map_source(problem.segmentation),
+            problem.pixels, last.psnr)
 
 
 # ------------------------------------------------------------------------------------ decode

@@ -43,7 +43,6 @@ MAGIC = b"\x89SINR\r\n\x1a"
 #: The version the encoder writes; readers open every version up to it.
 VERSION = V2
 MODE_PLAIN, MODE_SINR = F.MODE_PLAIN, F.MODE_SINR
-MAX_GRID = F.MAX_GRID
 
 
 def _inverse(d: dict) -> dict:
