@@ -35,6 +35,7 @@ from .header import (
     CODING_NONE,
     CODING_STORED,
     INDEX_BITS,
+    MAX_K2,
     V1,
 )
 from .layout import LAYOUT_DENSE, ROLE_BIAS, TensorEntry, TensorSlot, from_vectors, tensor_slots
@@ -167,8 +168,8 @@ def _check_header(h: C.Header) -> list[TensorSlot]:
         _check_entry(slot, e, codec)
         sparse |= e.layout != LAYOUT_DENSE
     if sparse:
-        if not 1 <= codec.k2 <= 1 << 16:
-            raise SinrFormatError(f"dictionary size k2 = {codec.k2} (1..65536 allowed).")
+        if not 1 <= codec.k2 <= MAX_K2:
+            raise SinrFormatError(f"dictionary size k2 = {codec.k2} (1..{MAX_K2} allowed).")
         if codec.fingerprint != fingerprint(codec.seed):
             raise SinrFormatError("this machine's random generator does not reproduce the file's "
                                   "dictionary (numpy's PCG64 normal stream differs); it cannot "

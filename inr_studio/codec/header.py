@@ -30,6 +30,8 @@ MAX_NAME = 32
 #: Largest quantiser (bits); indices are 16-bit.
 MAX_BITS = 16
 INDEX_BITS = 16
+#: Largest dictionary: its atom indices fit the index width.
+MAX_K2 = 1 << INDEX_BITS
 FLAT_BELOW = 50
 
 #: Model codes of version 1 (version 2 stores the registry key as text).
@@ -219,7 +221,7 @@ CODEC = Group("codec", (
     _u("bias_bits", "B", 1, MAX_BITS, versions=(V1,)),
     Field("index_bits", "B", codes=(INDEX_BITS,)),
     _u("flat_below", "H"),
-    _u("k2", "I", 0, 1 << 16),
+    _u("k2", "I", 0, MAX_K2),
     _u("seed", "Q"),
     _u("fingerprint", "I"),
 ))

@@ -6,15 +6,13 @@ import math
 from dataclasses import dataclass
 
 from ..errors import OptionError
-from .header import MAX_BITS, V2
+from .header import MAX_BITS, MAX_K2, V2
 
 VERSION = V2
 #: "auto": the smallest coding of the map (a thumbnail map is always stored as one of the two
 #: thumbnail codings); the thumbnail codings need a thumbnail map.
 CLASS_MAP_CODINGS = ("auto", "bytes", "packed", "context", "thumbnail", "thumbnail-labels")
 
-#: Largest dictionary: indices are stored in 16 bits.
-MAX_K2 = 1 << 16
 
 
 @dataclass(frozen=True)
