@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_bytes
 from ..errors import OptionError, SinrFormatError
+from ..models import registry  # labels only: the network is built from the fields alone
 from ..models.config import ModelConfig
 from ..segmentation import SegmentationConfig
 from ..tiling import LayerTiling
@@ -325,8 +326,6 @@ def write_sinr(path: str | os.PathLike, data: bytes) -> None:
 
 def header_dict(h: Header) -> dict:
     """The header as plain JSON-able data (what ``info`` prints and the window shows)."""
-    from ..models import registry  # names only: the network is built from the fields alone
-
     codec = h.codec
     out = {
         "format_version": h.version,
