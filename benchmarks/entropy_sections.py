@@ -35,7 +35,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=4)
     ap.add_argument("--iters", type=int, default=300)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     rows: dict[tuple[str, bool], list] = collections.defaultdict(list)
     for p in sorted(Path(args.kodak).glob("kodim*.png"))[: args.limit]:
         px = load_image(p).pixels

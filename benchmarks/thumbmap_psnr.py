@@ -37,7 +37,7 @@ def main() -> int:
     ap.add_argument("--bits", type=int, default=10)
     ap.add_argument("--side", type=int, default=256)
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     paths = sorted(Path(args.kodak).glob("kodim*.png"))[: args.limit]
     results: dict[str, list[tuple[float, float, int]]] = {}
     t0 = time.perf_counter()
