@@ -36,7 +36,8 @@ from inr_studio.fastpath import FastStepConfig, enable_fast_path  # noqa: E402
 from inr_studio.models import MODEL_KINDS, registry, ModelConfig, make_model_config  # noqa: E402
 from inr_studio.problem import FitProblem  # noqa: E402
 from inr_studio.tiling import auto_tile_scale  # noqa: E402
-from inr_studio.training import Trainer, TrainConfig  # noqa: E402
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.trainer import Trainer  # noqa: E402
 
 from bench_iteration import load_pixels, parse_size  # noqa: E402
 

@@ -31,7 +31,8 @@ from inr_studio.imaging import load_image, resize_image  # noqa: E402
 from inr_studio.models import MODEL_KINDS, registry, make_model_config  # noqa: E402
 from inr_studio.problem import FitProblem  # noqa: E402
 from inr_studio.tiling import auto_tile_scale  # noqa: E402
-from inr_studio.training import Trainer, TrainConfig  # noqa: E402
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.trainer import Trainer  # noqa: E402
 
 TARGET_RATIO = 1.3
 

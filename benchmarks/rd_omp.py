@@ -29,7 +29,8 @@ from inr_studio.codec.omp import fit_coefficients, omp_path
 from inr_studio.imaging import load_image, resize_image
 from inr_studio.models import CoordinateNet, make_model_config
 from inr_studio.problem import FitProblem
-from inr_studio.training import TrainConfig, fit
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.fit import fit
 
 
 def speed() -> None:

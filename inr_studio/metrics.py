@@ -11,6 +11,11 @@ def to_unit(values: np.ndarray) -> np.ndarray:
     return np.clip((values + 1.0) * 0.5, 0.0, 1.0)
 
 
+def to_uint8(image01: np.ndarray) -> np.ndarray:
+    """Image in [0, 1] → uint8, clipped and rounded to nearest (every view and PNG writer)."""
+    return (np.clip(image01, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
 def psnr_from_mse(mse01):
     """``10·log10(1/MSE)`` for an MSE on [0, 1] values, scalar or array; +inf where MSE is 0."""
     arr = np.asarray(mse01, dtype=np.float64)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ import torch
 from PIL import Image
 
 from inr_studio.checkpoint import load_checkpoint
-from inr_studio.cli.bench_cmd import (CSV_FIELDS, ProgressBar, RunResult, format_table,
+from inr_studio.cli.bench_cmd import (CSV_FIELDS, RunResult, format_table,
                                       read_results_csv, summarise)
 from inr_studio.cli.main import main
 from inr_studio.imaging import load_image, resize_image
@@ -192,22 +191,20 @@ def test_summary_and_table_formatting() -> None:
     assert "|" not in plain and "LoE FtC" in plain and "mean of the per-image PSNRs" in plain
 
 
-def test_progress_bar_redraws_on_a_terminal_and_prints_lines_elsewhere() -> None:
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+def test_progress_bar_shows_percentage_steps_and_eta_or_nothing_when_quiet(capsys) -> None:
+    from inr_studio.cli.common import progress_bar
 
-    tty, pipe = Tty(), io.StringIO()
-    for stream in (tty, pipe):
-        bar = ProgressBar(100, stream=stream, every_s=3600)
-        bar.update(10, "first")
-        bar.update(20, "throttled")
-        bar.update(50, "forced", force=True)
-        bar.close()
-    assert "\r" in tty.getvalue() and "first" in tty.getvalue() and tty.getvalue().endswith("\n")
-    lines = pipe.getvalue().splitlines()
-    assert "\r" not in pipe.getvalue() and len(lines) == 2
-    assert "10.0%" in lines[0] and "50.0%" in lines[1] and "throttled" not in pipe.getvalue()
+    bar = progress_bar(200, "demo")
+    bar.set_postfix_str("PSNR 30.00 dB")
+    bar.update(50)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "demo" in err and "25.0%" in err and "50/200 steps" in err and "ETA" in err
+    assert "PSNR 30.00 dB" in err
+    quiet = progress_bar(200, "demo", quiet=True)
+    quiet.update(50)
+    quiet.close()
+    assert capsys.readouterr().err == ""
 
 
 def test_installed_console_script_reports_bad_input(tmp_path) -> None:
@@ -236,7 +233,7 @@ def test_bench_prints_each_aliasing_warning_once(tmp_path, images, capsys) -> No
 
 def test_fit_interrupted_still_writes_the_network_as_it_is(tmp_path, images, capsys,
                                                             monkeypatch) -> None:
-    from inr_studio.training import Trainer
+    from inr_studio.engine.trainer import Trainer
 
     real_step = Trainer.step
 

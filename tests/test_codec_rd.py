@@ -7,9 +7,9 @@ import pytest
 
 from inr_studio.cli.main import main
 from inr_studio.errors import OptionError
+from inr_studio.engine.config import TrainConfig
 from inr_studio.studies import rd
 from inr_studio.studies.rdplot import draw, rd_series
-from inr_studio.training import TrainConfig
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
@@ -46,7 +46,7 @@ def test_a_tiny_measurement_and_its_table_and_plot(small_image) -> None:
     settings = [s for s in rd.default_settings(8, k2=128)
                 if s.name in ("plain-16", "plain-8", "plain-4", "sinr-s16")]
     rows = rd.measure("img", px, rd.RdModel("siren", 1, 8), settings,
-                      TrainConfig(iters=20, lr=1e-3, device="cpu", report_every=20))
+                      TrainConfig(iters=20, lr=1e-3, device="cpu"))
     assert [r.setting for r in rows] == [s.name for s in settings]
     for r in rows:
         assert r.bpp == pytest.approx(8 * r.file_bytes / (16 * 24))
@@ -66,7 +66,7 @@ def test_a_tiny_measurement_and_its_table_and_plot(small_image) -> None:
 
 
 def test_rd_command_writes_csv_table_and_plot(tmp_path, small_image, capsys) -> None:
-    from inr_studio.atomic import save_png
+    from inr_studio.imaging import save_png
 
     img = tmp_path / "a.png"
     save_png(img, small_image[:16, :24])

@@ -26,7 +26,8 @@ from inr_studio.metrics import psnr
 from inr_studio.models import CoordinateNet, make_model_config
 from inr_studio.problem import FitProblem
 from inr_studio.render import render
-from inr_studio.training import TrainConfig, fit
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.fit import fit
 
 #: Stated tolerance: a 16-bit plain file renders within this many dB of the float32 network.
 PLAIN16_PSNR_TOLERANCE = 0.05
@@ -35,7 +36,7 @@ PLAIN16_PSNR_TOLERANCE = 0.05
 def _trained(image, kind: str, width: int):
     cfg = make_model_config(kind, width=width, depth=2, tile_scale=1 / 12)
     problem = FitProblem.create(image, cfg)
-    trainer, last = fit(problem, TrainConfig(iters=60, lr=1e-3, device="cpu", report_every=60))
+    trainer, last = fit(problem, TrainConfig(iters=60, lr=1e-3, device="cpu"))
     return trainer.model, problem, last.psnr
 
 
@@ -195,7 +196,7 @@ def test_cli_encode_info_decode(tmp_path, hs, capsys) -> None:
 
 
 def test_cli_encode_fits_an_image_first(tmp_path, small_image, capsys) -> None:
-    from inr_studio.atomic import save_png
+    from inr_studio.imaging import save_png
 
     img = tmp_path / "img.png"
     save_png(img, small_image[:24, :32])

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 import importlib, json, pkgutil, sys
 import inr_studio
-names = ["inr_studio", "inr_studio.training", "inr_studio.cli.main", "inr_studio.checkpoint"]
+names = ["inr_studio", "inr_studio.engine.side_by_side", "inr_studio.cli.main", "inr_studio.checkpoint"]
 for info in pkgutil.walk_packages(inr_studio.__path__, "inr_studio."):
     if info.name.startswith("inr_studio.ui") or info.name == "inr_studio.__main__":
         continue

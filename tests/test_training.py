@@ -1,4 +1,5 @@
-"""The trainer: PSNR rises, CPU runs are reproducible, pause/stop from another thread, rendering."""
+"""Training through the one engine: PSNR rises, CPU runs are reproducible, pause/stop from
+another thread, rendering."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from inr_studio.models import make_model_config
 from inr_studio.problem import FitProblem
 from inr_studio.render import render
 from inr_studio.tiling import auto_tile_scale
-from inr_studio.training import RunControl, TrainConfig, Trainer, fit
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.control import RunControl
+from inr_studio.engine.fit import fit, spec_of
+from inr_studio.engine.messages import PreviewFrame, ProgressBatch, RunEnded
+from inr_studio.engine.side_by_side import RunRequest, SideBySide
+from inr_studio.engine.trainer import Trainer
 
 
 @pytest.fixture(scope="module")
@@ -30,17 +36,27 @@ def problem_for(pixels: np.ndarray, kind: str, width: int = 32) -> FitProblem:
                                                        tile_scale=auto_tile_scale(h, w)))
 
 
+def engine_for(problem: FitProblem, config: TrainConfig, control: RunControl | None = None,
+               previews: bool = False) -> SideBySide:
+    return SideBySide(RunRequest(0, problem.pixels, (spec_of(problem),), config,
+                                 previews=previews, progress_s=0.0), control)
+
+
 @pytest.mark.parametrize("kind, batch", [("siren", None), ("hs", None), ("ftc", 128)])
 def test_training_raises_psnr(tiny, kind: str, batch: int | None) -> None:
-    trainer = Trainer(problem_for(tiny, kind),
-                      TrainConfig(iters=120, lr=2e-3, batch_pixels=batch, device="cpu"))
-    _, before = trainer.full_psnr()
-    reports = list(trainer.run())
-    final = reports[-1]
-    assert final.done and not final.stopped and final.step == 120 == trainer.steps_done
-    assert final.psnr > before + 3.0, (before, final.psnr)
-    assert all(not p.done for p in reports[:-1]) and final.preview is not None
-    assert final.preview.shape == tiny.shape
+    problem = problem_for(tiny, kind)
+    config = TrainConfig(iters=120, lr=2e-3, batch_pixels=batch, device="cpu")
+    _, before = Trainer(problem, config).full_psnr()
+    engine = engine_for(problem, config)
+    reports = list(engine.run())
+    trainer = engine.trainers[kind]
+    ended, final = reports[-1], reports[-2]
+    assert isinstance(ended, RunEnded) and not ended.stopped
+    assert ended.steps[kind] == 120 == trainer.steps_done
+    assert isinstance(final, PreviewFrame) and final.final
+    assert final.psnr[kind] > before + 3.0, (before, final.psnr)
+    assert sum(isinstance(r, PreviewFrame) for r in reports) == 1  # previews off: the final only
+    assert final.recon[kind].shape == tiny.shape
 
 
 def test_same_seed_gives_identical_weights_on_cpu(tiny) -> None:
@@ -57,11 +73,11 @@ def test_same_seed_gives_identical_weights_on_cpu(tiny) -> None:
         assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-def _run_in_thread(trainer: Trainer) -> tuple[threading.Thread, list]:
+def _run_in_thread(engine: SideBySide) -> tuple[threading.Thread, list]:
     out: list = []
 
     def work() -> None:
-        for p in trainer.run():
+        for p in engine.run():
             out.append(p)
 
     th = threading.Thread(target=work, daemon=True)
@@ -78,25 +94,27 @@ def _wait_for(cond, timeout: float = 20.0) -> None:
 
 def test_stop_from_another_thread_returns_promptly(tiny) -> None:
     control = RunControl()
-    trainer = Trainer(problem_for(tiny, "ftc", width=16),
-                      TrainConfig(iters=10**7, device="cpu", report_every=10), control)
-    th, out = _run_in_thread(trainer)
-    _wait_for(lambda: trainer.steps_done >= 3)
+    engine = engine_for(problem_for(tiny, "ftc", width=16), TrainConfig(iters=10**7, device="cpu"),
+                        control)
+    th, out = _run_in_thread(engine)
+    _wait_for(lambda: "ftc" in engine.trainers and engine.trainers["ftc"].steps_done >= 3)
     t0 = time.monotonic()
     control.stop()
     th.join(timeout=5.0)
     assert not th.is_alive() and time.monotonic() - t0 < 5.0
     final = out[-1]
-    assert final.done and final.stopped and final.step == trainer.steps_done < 10**7
+    assert isinstance(final, RunEnded) and final.stopped
+    assert final.steps["ftc"] == engine.trainers["ftc"].steps_done < 10**7
 
 
 def test_pause_holds_steps_and_paused_time_is_not_counted(tiny) -> None:
     control = RunControl()
-    trainer = Trainer(problem_for(tiny, "siren", width=16),
-                      TrainConfig(iters=10**7, device="cpu", report_every=5), control)
+    engine = engine_for(problem_for(tiny, "siren", width=16),
+                        TrainConfig(iters=10**7, device="cpu"), control)
     t_start = time.monotonic()
-    th, out = _run_in_thread(trainer)
-    _wait_for(lambda: trainer.steps_done >= 3)
+    th, out = _run_in_thread(engine)
+    _wait_for(lambda: "siren" in engine.trainers and engine.trainers["siren"].steps_done >= 3)
+    trainer = engine.trainers["siren"]
     control.pause()
     time.sleep(0.1)  # let the step in flight finish
     held = trainer.steps_done
@@ -109,21 +127,23 @@ def test_pause_holds_steps_and_paused_time_is_not_counted(tiny) -> None:
     th.join(timeout=5.0)
     wall = time.monotonic() - t_start
     assert not th.is_alive()
-    final = out[-1]
-    assert final.stopped and final.elapsed_s <= wall - 0.9, (final.elapsed_s, wall)
+    assert out[-1].stopped
+    final = [m for m in out if isinstance(m, ProgressBatch)][-1].stats["siren"]
+    assert final.elapsed_s <= wall - 0.9, (final.elapsed_s, wall)
 
 
 def test_stop_while_paused_ends_the_run(tiny) -> None:
     control = RunControl()
-    trainer = Trainer(problem_for(tiny, "siren", width=8), TrainConfig(iters=10**7, device="cpu"),
-                      control)
+    engine = engine_for(problem_for(tiny, "siren", width=8),
+                        TrainConfig(iters=10**7, device="cpu"), control)
     control.pause()
-    th, out = _run_in_thread(trainer)
+    th, out = _run_in_thread(engine)
+    _wait_for(lambda: "siren" in engine.trainers)
     time.sleep(0.2)
-    assert trainer.steps_done == 0
+    assert engine.trainers["siren"].steps_done == 0
     control.stop()
     th.join(timeout=5.0)
-    assert not th.is_alive() and out[-1].stopped and out[-1].step == 0
+    assert not th.is_alive() and out[-1].stopped and out[-1].steps["siren"] == 0
 
 
 @pytest.mark.parametrize("kind", ["siren", "ftc", "hs"])
@@ -131,7 +151,8 @@ def test_render_at_source_size_equals_the_training_forward_and_2x_works(tiny, ki
     trainer, _ = fit(problem_for(tiny, kind, width=16), TrainConfig(iters=3, lr=1e-3, device="cpu"))
     h, w = tiny.shape[:2]
     with torch.no_grad():
-        forward = trainer.model(trainer.coords, trainer.full_routing).numpy()
+        full = trainer.batcher.full
+        forward = trainer.model(full.coords, full.routing).numpy()
     same = render(trainer.model, h, w, trainer.problem.class_map, chunk=97)  # odd chunks
     np.testing.assert_allclose(same, to_unit(forward).reshape(h, w, 3), atol=1e-6)
     np.testing.assert_allclose(trainer.reconstruct(), same, atol=1e-6)
@@ -144,7 +165,7 @@ def test_render_at_source_size_equals_the_training_forward_and_2x_works(tiny, ki
 
 
 def test_impossible_training_options() -> None:
-    for bad in ({"iters": 0}, {"lr": 0.0}, {"lr": 1.5}, {"batch_pixels": 0}, {"report_every": 0}):
+    for bad in ({"iters": 0}, {"lr": 0.0}, {"lr": 1.5}, {"batch_pixels": 0}):
         with pytest.raises(OptionError):
             TrainConfig(**bad)
 

@@ -88,7 +88,7 @@ def test_twenty_start_stop_cycles_leave_no_thread(window, qtbot) -> None:
 
 
 def test_stale_results_never_reach_a_new_run(window, qtbot) -> None:
-    from inr_studio.ui.worker import ModelStats, ProgressBatch
+    from inr_studio.engine.messages import ModelStats, ProgressBatch
 
     ctl = window.controller
     seen = []
@@ -102,7 +102,7 @@ def test_stale_results_never_reach_a_new_run(window, qtbot) -> None:
 def test_training_failure_becomes_message(window, qtbot, monkeypatch) -> None:
     import torch
 
-    from inr_studio.training import Trainer
+    from inr_studio.engine.trainer import Trainer
 
     def out_of_memory(self):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")

@@ -118,7 +118,7 @@ def test_segmentation_controls_update_maps(window) -> None:
 def test_original_on_space_and_error_toggle(window, qtbot) -> None:
     from PySide6.QtCore import Qt
 
-    from inr_studio.ui.worker import PreviewFrame
+    from inr_studio.engine.messages import PreviewFrame
 
     h, w = window.session.working.shape[:2]
     kinds = ("siren", "ftc", "qt", "hs")

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
-from ..device import describe
+from ..device import describe, pick_device
 from ..errors import ImageLoadError, InrStudioError, OptionError
 from ..imaging import SUPPORTED_SUFFIXES
-from ..metrics import psnr, ssim
-from ..models.config import MODEL_KINDS
-from ..problem import FitProblem
-from ..studies.table import (  # noqa: F401
+from ..models import registry
+from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its callers)
     CSV_FIELDS,
     ModelSummary,
     RunResult,
@@ -29,17 +26,8 @@ from ..studies.table import (  # noqa: F401
     summarise,
 )
 from ..tiling import aliasing_warning
-from ..training import Trainer
-from .common import (
-    add_model_options,
-    check_scale,
-    format_duration,
-    load_scaled,
-    model_config_from_args,
-    train_config_from_args,
-    warn_if_aliasing,
-    warn_line,
-)
+from .common import (add_model_options, check_scale, check_segmentable, load_scaled, progress_bar, spec_from_args,
+                     train_config_from_args, train_specs, warn_if_aliasing, warn_line)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "the average (mean of per-image PSNRs), highest and lowest PSNR.")
     p.add_argument("--images", nargs="+", default=None, metavar="DIR_OR_FILE",
                    help="image files and/or folders (their PNG/JPEG/TIFF/WebP/BMP files)")
-    p.add_argument("--models", default="siren,ftc,qt,hs",
-                   help="comma-separated: siren, ftc, qt, hs (default all four)")
+    p.add_argument("--models", default=",".join(registry.PAPER_MODELS),
+                   help="comma-separated model keys (default: the paper's four, " + ",".join(registry.PAPER_MODELS) + ")")
     add_model_options(p, model=False)
     p.add_argument("--limit", type=int, default=None, help="use only the first N images")
     p.add_argument("--csv", default="bench.csv", help="per-run CSV to write (default bench.csv)")
@@ -61,15 +49,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # ---------------------------------------------------------------- inputs
-
-def parse_models(text: str) -> list[str]:
-    names = [t.strip().lower() for t in str(text).split(",") if t.strip()]
-    bad = [n for n in names if n not in MODEL_KINDS]
-    if bad or not names:
-        raise OptionError(f"unknown model(s) {', '.join(bad) or repr(text)} in --models; use a "
-                          f"comma-separated list of {', '.join(MODEL_KINDS)}.")
-    return list(dict.fromkeys(names))
-
 
 def collect_images(paths: list[str] | None, limit: int | None = None) -> list[Path]:
     """Files as given, folders expanded to their image files (sorted, not recursive)."""
@@ -94,50 +73,6 @@ def collect_images(paths: list[str] | None, limit: int | None = None) -> list[Pa
     return found[:limit] if limit else found
 
 
-# ---------------------------------------------------------------- progress
-
-class ProgressBar:
-    """One line redrawn with ``\\r`` on a terminal; elsewhere a plain line every ``every_s``."""
-
-    def __init__(self, total_steps: int, stream=None, every_s: float = 10.0) -> None:
-        self.total = max(1, total_steps)
-        self.stream = stream or sys.stderr
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.every_s = every_s
-        self.t0 = time.monotonic()
-        self._last = -float("inf")
-        self._width = 0
-
-    def update(self, done_steps: int, text: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < (0.2 if self.tty else self.every_s):
-            return
-        self._last = now
-        frac = min(1.0, done_steps / self.total)
-        elapsed = now - self.t0
-        eta = elapsed * (1 - frac) / frac if frac > 0 else float("nan")
-        bar = "#" * int(frac * 24)
-        line = (f"[{bar:<24}] {frac * 100:5.1f}%  {text}  elapsed {format_duration(elapsed)}  "
-                f"ETA {format_duration(eta)}")
-        if self.tty:
-            pad = max(0, self._width - len(line))
-            self.stream.write("\r" + line + " " * pad)
-            self._width = len(line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def break_line(self) -> None:
-        """End the redrawn line (terminal only), so other output starts on a line of its own."""
-        if self.tty and self._width:
-            self.stream.write("\n")
-            self.stream.flush()
-            self._width = 0
-
-    def close(self) -> None:
-        self.break_line()
-
-
 # ---------------------------------------------------------------- command
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -145,54 +80,56 @@ def run_bench(args: argparse.Namespace) -> int:
         results = read_results_csv(args.from_csv)
         print(format_table(summarise(results), markdown=args.markdown), end="")
         return 0
-    models = parse_models(args.models)
+    models = list(registry.parse_models(args.models))
     if any(getattr(args, k) is not None for k in ("seg_layer", "seg_method", "seg_classes")) \
             and "hs" not in models:
         raise OptionError("--seg-layer/--seg-method/--seg-classes apply to the hs model, which "
                           "is not in --models; add hs or drop them.")
-    train_cfg = train_config_from_args(args, report_every=max(1, args.iters // 100))
+    train_cfg = train_config_from_args(args)
     check_scale(args.scale)
     for m in models:
-        model_config_from_args(args, 512, 768, kind=m)  # option errors before any training
+        spec_from_args(args, 512, 768, kind=m)  # option errors before any training
     images = collect_images(args.images, args.limit)
-    for path in images:  # every image readable before hours of training
-        load_scaled(path, args.scale, warn=False)
+    for path in images:  # every image readable (and segmentable) before hours of training
+        _, pixels = load_scaled(path, args.scale, warn=False)
+        h, w = pixels.shape[:2]
+        for m in models:
+            try:
+                check_segmentable(pixels, spec_from_args(args, h, w, kind=m))
+            except InrStudioError as exc:
+                raise type(exc)(f"{path.name}, model {m}: {exc}") from exc
     csv_path = Path(args.csv)
     if csv_path.is_dir():
         raise OptionError(f"--csv {csv_path} is a folder; give a file name.")
 
     results: list[RunResult] = []
-    bar = ProgressBar(len(images) * len(models) * train_cfg.iters)
-    done_steps = 0
+    total = len(images) * sum(spec_from_args(args, 512, 768, kind=m).total_steps(train_cfg.iters)
+                              for m in models)
+    bar = progress_bar(total, "bench")
     warned: set[str] = set()
+    device = describe(pick_device(train_cfg.device))
     try:
         for i, path in enumerate(images, start=1):
             _, pixels = load_scaled(path, args.scale)
             h, w = pixels.shape[:2]
-            for m in models:
-                config = model_config_from_args(args, h, w, kind=m)
-                if aliasing_warning(config.tilings, h, w) not in warned | {None}:
-                    bar.break_line()  # the warning must not land inside the bar
-                warn_if_aliasing(config, h, w, warned)
-                try:
-                    trainer = Trainer(FitProblem.create(pixels, config), train_cfg)
-                except InrStudioError as exc:  # e.g. Multi-Otsu on a flat image: say which
-                    raise type(exc)(f"{path.name}, model {m}: {exc}") from exc
-                tag = f"image {i}/{len(images)} {path.name}  {m}"
-                last = None
-                for last in trainer.run():
-                    bar.update(done_steps + trainer.steps_done,
-                               f"{tag} step {trainer.steps_done}/{train_cfg.iters} "
-                               f"{last.psnr:.2f} dB")
-                done_steps += train_cfg.iters
-                assert last is not None
-                rec = last.preview if last.preview is not None else trainer.reconstruct()
+            specs = tuple(spec_from_args(args, h, w, kind=m) for m in models)
+            for spec in specs:
+                if aliasing_warning(spec.config.tilings, h, w) not in warned | {None}:
+                    bar.clear()  # the warning must not land inside the bar
+                warn_if_aliasing(spec.config, h, w, warned)
+            bar.set_description(f"image {i}/{len(images)} {path.name}")
+            try:
+                run, fitted, interrupted = train_specs(pixels, specs, train_cfg, bar=bar)
+            except InrStudioError as exc:  # e.g. Multi-Otsu on a flat image: say which
+                raise type(exc)(f"{path.name}: {exc}") from exc
+            if interrupted:
+                raise KeyboardInterrupt
+            for spec in specs:
+                r = fitted[spec.key]
                 results.append(RunResult(
-                    image=path.name, model=m, psnr=psnr(rec, pixels), ssim=ssim(rec, pixels),
-                    seconds=float(last.elapsed_s), iters=trainer.steps_done,
-                    params=trainer.model.parameter_count(), device=describe(trainer.device)))
-                atomic_write_bytes(csv_path, results_to_csv(results).encode("utf-8"))
-                bar.update(done_steps, f"{tag} done {results[-1].psnr:.2f} dB", force=True)
+                    image=path.name, model=spec.key, psnr=r.psnr, ssim=r.ssim, seconds=r.seconds,
+                    iters=r.steps, params=spec.config.parameter_count(), device=device))
+            atomic_write_bytes(csv_path, results_to_csv(results).encode("utf-8"))
     except KeyboardInterrupt:
         bar.close()
         warn_line(f"interrupted; {len(results)} finished runs are in {csv_path}")

@@ -15,21 +15,19 @@ import sys
 import time
 from pathlib import Path
 
-from ..atomic import save_png
+from ..imaging import save_png
 from ..checkpoint import load_checkpoint
 from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
-from ..models import registry
 from ..render import render
-from ..training import Trainer
 from .common import (
     add_model_options,
     check_scale,
     load_scaled,
     prepare_fit,
     train_config_from_args,
-    train_with_progress,
+    train_specs,
 )
 
 
@@ -131,28 +129,35 @@ def run_encode(args: argparse.Namespace) -> int:
 
 
 def _fit_image(args: argparse.Namespace):
-    train_cfg = train_config_from_args(args, report_every=max(1, min(100, args.iters // 20)))
+    train_cfg = train_config_from_args(args)
     check_scale(args.scale)
-    _, problem, _ = prepare_fit(args, args.input)
+    _, pixels, spec, _ = prepare_fit(args, args.input)
     if args.thumbnail_map is not None:
-        from dataclasses import replace
-
-        from ..thumbmap import thumbnail_segmentation
-
-        if problem.segmentation is None:
-            raise OptionError("--thumbnail-map applies to the hs model (it has a class map).")
-        problem = replace(problem, segmentation=thumbnail_segmentation(
-            problem.pixels, problem.config.segmentation, side=args.thumbnail_map))
-    trainer = Trainer(problem, train_cfg)
-    last, interrupted, _ = train_with_progress(trainer, args.quiet,
-                                               prefix=f"fitting {registry.label(problem.config.kind)}: ")
-    if interrupted or last is None or not last.done:
+        spec = _with_thumbnail_map(spec, args.thumbnail_map)
+    run, results, interrupted = train_specs(pixels, (spec,), train_cfg,
+                                            desc=f"fitting {spec.key}", quiet=args.quiet)
+    if interrupted or results[spec.key].stopped:
         raise KeyboardInterrupt
+    trainer = run.trainers[spec.key]
+    problem = trainer.problem
     model = trainer.model.cpu()
     from ..codec import class_map_source
 
     return (model, problem.height, problem.width, class_map_source(problem.segmentation),
-            problem.pixels, last.psnr)
+            problem.pixels, results[spec.key].psnr)
+
+
+def _with_thumbnail_map(spec, side: int):
+    """The spec with its segmentation made from a ``side``-px luminance thumbnail (trained on,
+    and stored as, the map a decoder rebuilds)."""
+    from dataclasses import replace
+
+    seg = spec.config.segmentation
+    if seg is None:
+        raise OptionError("--thumbnail-map applies to a model with a class map (hs).")
+    config = replace(spec.config, segmentation=replace(seg, thumbnail=side))
+    config.validate()
+    return replace(spec, config=config)
 
 
 # ------------------------------------------------------------------------------------ decode
@@ -329,7 +334,7 @@ def run_rd(args: argparse.Namespace) -> int:
         raise OptionError("--models names no network; e.g. --models siren:3x64,hs:3x256@100.")
     if args.from_csv and not Path(args.from_csv).is_file():
         raise OptionError(f"--from-csv {args.from_csv}: no such file.")
-    train = train_config_from_args(args, report_every=max(1, args.iters))
+    train = train_config_from_args(args)
     keep = None if args.settings is None else {s.strip() for s in args.settings.split(",")}
     out = Path(args.out)
     images = {Path(p).stem: load_scaled(p, args.scale)[1] for p in args.images}

@@ -10,19 +10,19 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-import torch
-
 from ..device import pick_device
+from ..engine.config import TrainConfig
 from ..errors import OptionError
 from ..imaging import LoadedImage, load_image, resize_image, scaled_size
-from ..models.config import MODEL_KINDS, ModelConfig, make_model_config
+from ..models import registry
+from ..models.config import ModelConfig
+from ..models.registry import ModelOptions
+from ..models.spec import ModelSpec
 from ..segmentation import SEG_METHODS
 from ..tiling import aliasing_warning, auto_tile_scale
-from ..training import TrainConfig
 
 TILE_SCALE_HELP = ("multiplier on every LoE scale A_i: 'paper' (1, the paper's A for 768×512), "
                    "'auto' (keeps the paper's cell sizes in pixels at this image size) or a number")
@@ -38,8 +38,8 @@ def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
     g = parser.add_argument_group("network")
     if model:
         g.add_argument("--model", default=model_default, required=model_default is None,
-                       choices=MODEL_KINDS,
-                       help="siren, ftc (LoE fine-to-coarse), qt (LoE quad-tree) or hs (HS-LoE)"
+                       choices=list(registry.REGISTRY), metavar="MODEL",
+                       help="; ".join(f"{e.key}: {e.label}" for e in registry.REGISTRY.values())
                             + (f"; default {model_default}" if model_default else ""))
     g.add_argument("--width", type=int, default=256, help="hidden width (default 256)")
     g.add_argument("--depth", type=int, default=3, help="hidden layers (default 3)")
@@ -99,15 +99,20 @@ def parse_tile_scale(value: str | float | None, height: int, width: int) -> floa
 
 def model_config_from_args(args: argparse.Namespace, height: int, width: int,
                            kind: str | None = None) -> ModelConfig:
-    """The :class:`ModelConfig` the options describe for an H×W image.
+    """The :class:`ModelConfig` the options describe for an H×W image."""
+    return spec_from_args(args, height, width, kind).config
+
+
+def spec_from_args(args: argparse.Namespace, height: int, width: int,
+                   kind: str | None = None) -> ModelSpec:
+    """The :class:`ModelSpec` (network and training phases) the options describe.
 
     With ``kind`` given (``bench`` runs several models), the HS-LoE options apply to the hs
     runs only; with the kind from ``--model``, giving them for another model is an error.
     """
     strict = kind is None
     kind = kind or getattr(args, "model", None)
-    if kind not in MODEL_KINDS:
-        raise OptionError(f"unknown model {kind!r}; use one of {', '.join(MODEL_KINDS)}.")
+    entry = registry.entry(str(kind))
     w, d = getattr(args, "width", 256), getattr(args, "depth", 3)
     if w is None or w < 1:
         raise OptionError(f"--width must be at least 1, got {w}.")
@@ -132,12 +137,13 @@ def model_config_from_args(args: argparse.Namespace, height: int, width: int,
     if seg_classes is not None and not 2 <= seg_classes <= 16:
         raise OptionError(f"--seg-classes must be 2..16, got {seg_classes}.")
     tile_scale = parse_tile_scale(getattr(args, "tile_scale", "paper"), height, width)
-    return make_model_config(kind, width=w, depth=d, omega0=omega0, seg_layer=seg_layer,
-                             seg_method=seg_method or "multiotsu", seg_classes=seg_classes or 4,
-                             tile_scale=tile_scale)
+    options = ModelOptions(width=w, depth=d, omega0=omega0, tile_scale=tile_scale,
+                           seg_layer=seg_layer, seg_method=seg_method or "multiotsu",
+                           seg_classes=seg_classes or 4, image_size=(height, width))
+    return entry.spec(options)
 
 
-def train_config_from_args(args: argparse.Namespace, report_every: int = 50) -> TrainConfig:
+def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
     """A :class:`TrainConfig`; the device is checked now, before any image is read."""
     iters = getattr(args, "iters", TrainConfig.iters)
     lr = getattr(args, "lr", TrainConfig.lr)
@@ -155,18 +161,7 @@ def train_config_from_args(args: argparse.Namespace, report_every: int = 50) -> 
     device = getattr(args, "device", "auto") or "auto"
     pick_device(device)  # raises OptionError naming the devices available here
     return TrainConfig(iters=iters, lr=lr, batch_pixels=batch, seed=seed, device=device,
-                       report_every=max(1, min(report_every, iters)),
                        fast=bool(getattr(args, "fast", False)))
-
-
-def add_device_option(parser: argparse.ArgumentParser) -> None:
-    """``--device`` alone, for commands that only run a network (decode, render)."""
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
-
-
-def device_from_args(args: argparse.Namespace) -> torch.device:
-    """The device ``--device`` names; an :class:`OptionError` if it is unknown or absent here."""
-    return pick_device(getattr(args, "device", "auto") or "auto")
 
 
 def check_scale(scale: float | None) -> float:
@@ -194,51 +189,70 @@ def load_scaled(path: str | Path, scale: float = 1.0, max_pixels: int | None = N
 
 
 def prepare_fit(args: argparse.Namespace, image: str | Path):
-    """``image`` resized by ``--scale``, its model configuration (aliasing warned) and the
-    :class:`FitProblem`: what ``fit`` and ``encode IMAGE`` both start from.
+    """``image`` resized by ``--scale`` and the model spec the options describe (aliasing
+    warned): what ``fit`` and ``encode IMAGE`` both start from.
 
-    Returns ``(loaded_image, problem, aliasing_message_or_None)``.
+    Returns ``(loaded_image, pixels, spec, aliasing_message_or_None)``.
     """
-    from ..problem import FitProblem
-
     loaded, pixels = load_scaled(image, getattr(args, "scale", 1.0))
     h, w = pixels.shape[:2]
-    config = model_config_from_args(args, h, w)
-    alias = warn_if_aliasing(config, h, w)
-    return loaded, FitProblem.create(pixels, config), alias
+    spec = spec_from_args(args, h, w)
+    alias = warn_if_aliasing(spec.config, h, w)
+    check_segmentable(pixels, spec)
+    return loaded, pixels, spec, alias
 
 
-def progress_line(p) -> str:
-    """``step 1200/5000  PSNR 31.20 dB  45.1 it/s  ETA 1:24``; the rate is the run's average
-    (per-interval rates jump around on a busy machine and would make the ETA useless)."""
-    done = p.step + 1  # the report comes after that step's update; its PSNR is from before it
-    rate = done / p.elapsed_s if p.elapsed_s > 0 else 0.0
-    eta = (p.total - done) / rate if rate > 0 else float("nan")
-    width = len(str(p.total))
-    return (f"step {p.step:>{width}}/{p.total}  PSNR {p.psnr:6.2f} dB  {rate:7.1f} it/s  "
-            f"ETA {format_duration(eta)}")
+def check_segmentable(pixels: np.ndarray, spec: ModelSpec) -> None:
+    """An image the model's segmentation cannot split is refused now, before any training."""
+    if spec.config.segmentation is not None:
+        from ..segmentation import segment
+
+        segment(pixels, spec.config.segmentation)
 
 
-def train_with_progress(trainer, quiet: bool = False, prefix: str = "",
-                        min_interval_s: float = 1.0):
-    """Run a trainer to the end, a progress line on stderr at most every ``min_interval_s``;
-    on Ctrl-C keep the network as it is and say so.
+def progress_bar(total: int, desc: str = "", quiet: bool = False):
+    """tqdm on stderr: percentage, steps, rate, elapsed and ETA (tqdm computes them)."""
+    from tqdm import tqdm
 
-    Returns ``(last progress or None, interrupted, wall seconds)``.
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, desc=desc, file=sys.stderr, disable=quiet, unit="step",
+                mininterval=0.2 if tty else 5.0, dynamic_ncols=tty, ascii=not tty,
+                bar_format="{desc} {percentage:5.1f}% |{bar:20}| {n_fmt}/{total_fmt} steps "
+                           "{postfix} · {rate_fmt} · elapsed {elapsed} · ETA {remaining}")
+
+
+def train_specs(pixels: np.ndarray, specs: tuple, config: TrainConfig, *, desc: str = "",
+                quiet: bool = False, bar=None):
+    """Train ``specs`` side by side with a progress bar (or ``bar``, shared across runs);
+    Ctrl-C keeps the networks as they are and says at which step.
+
+    Returns ``(run, results, interrupted)`` of :func:`inr_studio.engine.fit.fit_side_by_side`.
     """
-    last = None
-    printed_at = -float("inf")
-    t0 = time.perf_counter()
+    from ..engine.fit import fit_side_by_side
+
+    own = bar is None
+    total = sum(s.total_steps(config.iters) for s in specs)
+    bar = progress_bar(total, desc, quiet) if own else bar
+    start = bar.n
+    last_step: dict[str, int] = {}
+
+    def on_progress(batch) -> None:
+        for key, st in batch.stats.items():
+            last_step[key] = st.step
+        psnr = "  ".join(f"{k} {st.psnr:.2f} dB" for k, st in batch.stats.items()
+                         if np.isfinite(st.psnr))
+        bar.set_postfix_str(f"PSNR {psnr}" if psnr else "", refresh=False)
+        bar.update(start + sum(last_step.values()) - bar.n)
+
     try:
-        for last in trainer.run():
-            now = time.monotonic()
-            if not quiet and not last.done and (now - printed_at >= min_interval_s or last.step == 0):
-                print(prefix + progress_line(last), file=sys.stderr, flush=True)
-                printed_at = now
-    except KeyboardInterrupt:
-        print(f"interrupted at step {trainer.steps_done}", file=sys.stderr, flush=True)
-        return last, True, time.perf_counter() - t0
-    return last, False, time.perf_counter() - t0
+        run, results, interrupted = fit_side_by_side(pixels, specs, config, on_progress)
+    finally:
+        if own:
+            bar.close()
+    if interrupted:
+        steps = ", ".join(str(r.steps) for r in results.values())
+        print(f"interrupted at step {steps}", file=sys.stderr, flush=True)
+    return run, results, interrupted
 
 
 def warn_line(message: str) -> None:
@@ -255,13 +269,3 @@ def warn_if_aliasing(config: ModelConfig, height: int, width: int,
         if already is not None:
             already.add(msg)
     return msg
-
-
-def format_duration(seconds: float) -> str:
-    """``1:02:03`` / ``2:03`` / ``?`` for progress lines."""
-    if not math.isfinite(seconds) or seconds < 0:
-        return "?"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

@@ -7,8 +7,6 @@ Ctrl-C stops training and still writes the outputs of the network as it is (noth
 
 from __future__ import annotations
 
-from ..models import registry
-
 import argparse
 import json
 import sys
@@ -18,24 +16,26 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..models import registry
 from .. import __version__
-from ..atomic import atomic_write_bytes, save_png
+from ..atomic import atomic_write_bytes
+from ..imaging import save_png
 from ..checkpoint import save_checkpoint
 from ..device import describe
 from ..errors import OptionError
 from ..metrics import error_map, psnr, ssim
 from ..problem import FitProblem
-from ..training import Trainer, TrainConfig
+from ..device import pick_device
+from ..engine.config import TrainConfig
+from ..engine.trainer import Trainer
 from .common import (
     add_model_options,
     check_scale,
     model_config_from_args,
     prepare_fit,
     train_config_from_args,
-    train_with_progress,
+    train_specs,
 )
-
-OUTPUT_FILES = ("reconstruction.png", "error_map.png", "metrics.json", "checkpoint.safetensors")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -59,35 +59,30 @@ def out_dir_for(args: argparse.Namespace) -> Path:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    train_cfg = train_config_from_args(args, report_every=_report_interval(args.iters))
+    train_cfg = train_config_from_args(args)
     check_scale(args.scale)
     model_config_from_args(args, 512, 768)  # option errors before any image is read
     out = out_dir_for(args)
-    loaded, problem, alias = prepare_fit(args, args.image)
-    config = problem.config
-    h, w = problem.height, problem.width
-    trainer = Trainer(problem, train_cfg)
+    loaded, pixels, spec, alias = prepare_fit(args, args.image)
+    config = spec.config
+    h, w = pixels.shape[:2]
     _log(f"fitting {registry.label(config.kind)} ({config.parameter_count():,} parameters) to "
-         f"{Path(args.image).name} at {w}×{h} on {describe(trainer.device)}, "
-         f"{train_cfg.iters} steps", args.quiet)
-    last, interrupted, wall_s = train_with_progress(trainer, args.quiet)
+         f"{Path(args.image).name} at {w}×{h} on {describe(pick_device(train_cfg.device))}, "
+         f"{spec.total_steps(train_cfg.iters)} steps", args.quiet)
+    run, results, interrupted = train_specs(pixels, (spec,), train_cfg, desc=spec.key,
+                                            quiet=args.quiet)
     if interrupted:
         _log("writing the network as it is")
-    finished = last is not None and last.done
-    rec = last.preview if finished and last.preview is not None else trainer.reconstruct()
-    seconds = last.elapsed_s if finished else wall_s
+    trainer, result = run.trainers[spec.key], results[spec.key]
+    problem = trainer.problem
+    rec = trainer.reconstruct()
     metrics = _metrics(args, loaded.source, loaded.bit_depth, problem, trainer, train_cfg,
-                       seconds, rec, alias, interrupted or (finished and last.stopped))
+                       result.seconds, rec, alias, interrupted or result.stopped)
     _write_outputs(out, trainer, problem, rec, metrics)
     print(f"{registry.label(config.kind)}: PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
           f"{metrics['params']:,} parameters, {metrics['iters']} steps in "
           f"{metrics['seconds']:.1f} s on {metrics['device']}; wrote {out}/")
     return 130 if interrupted else 0
-
-
-def _report_interval(iters: int | None) -> int:
-    """About 100 progress lines per run (a line every 1..100 steps)."""
-    return max(1, min(100, (iters or 1) // 100))
 
 
 def _log(message: str, quiet: bool = False) -> None:

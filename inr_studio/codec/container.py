@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
@@ -299,6 +299,9 @@ def read_header(data: bytes, version: int, header_len: int) -> Header:
             raise SinrFormatError("a class-map thumbnail in a file whose model has no "
                                   "segmentation layer.")
         thumb = read_thumbnail(r, version, config.segmentation.classes)
+        # the network was trained on this thumbnail's map: say so, as its configuration did
+        config = replace(config, segmentation=replace(config.segmentation,
+                                                      thumbnail=max(thumb.height, thumb.width)))
     if r.remaining:
         raise SinrFormatError(f"the header has {r.remaining} bytes more than its fields: the file "
                               "is damaged.")

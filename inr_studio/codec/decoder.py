@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from ..errors import OptionError, SinrFormatError
-from ..imaging import MAX_PIXELS
+from ..imaging import MAX_PIXELS, size_ok
+from ..models import registry
 from ..models.network import CoordinateNet
 from ..render import TrainedNetwork
 from . import classmap, entropy
@@ -150,7 +151,7 @@ def _integers(h: C.Header, stream: str, coded: memoryview) -> list[np.ndarray]:
 def _check_header(h: C.Header) -> list[TensorSlot]:
     """Every rule across fields of the header; returns the model's tensor slots."""
     img, cfg, codec = h.image, h.config, h.codec
-    if not (1 <= img.height and 1 <= img.width and img.height * img.width <= MAX_PIXELS):
+    if not size_ok(img.height, img.width):
         raise SinrFormatError(f"the header declares an image of {img.width}×{img.height} pixels "
                               f"(1..{MAX_PIXELS:,} allowed).")
     if img.channels != cfg.out_features:

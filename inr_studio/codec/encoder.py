@@ -13,7 +13,7 @@ from typing import Union
 import numpy as np
 
 from ..errors import OptionError
-from ..imaging import MAX_PIXELS
+from ..imaging import MAX_PIXELS, size_ok
 from ..models.network import CoordinateNet
 from ..thumbmap import ThumbnailMap
 from . import classmap, entropy
@@ -243,7 +243,7 @@ def _class_map(config, class_map: np.ndarray | None, thumb: ThumbnailMap | None,
 
 
 def _check_image(config, height: int, width: int, class_map: np.ndarray | None) -> None:
-    if not (1 <= height and 1 <= width and height * width <= MAX_PIXELS):
+    if not size_ok(height, width):
         raise OptionError(f"image size {width}×{height} is outside 1..{MAX_PIXELS:,} pixels.")
     if config.seg_layer is None:
         return

@@ -21,12 +21,13 @@ from PIL import Image
 
 from ..codec import CodecOptions, bpp, class_map_source, roundtrip
 from ..errors import OptionError
-from ..metrics import psnr
+from ..metrics import psnr, to_uint8
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
 from ..render import TrainedNetwork
 from ..tiling import auto_tile_scale
-from ..training import TrainConfig, fit
+from ..engine.config import TrainConfig
+from ..engine.fit import fit
 
 PLAIN_BITS = (16, 12, 10, 8, 6, 5, 4)
 DEFAULT_MODELS = "siren:2x32,siren:3x64,siren:3x128,hs:3x256@100"
@@ -110,7 +111,7 @@ class RdRow:
 
 
 def _compress(pixels: np.ndarray, fmt: str, quality: int) -> tuple[bytes, np.ndarray]:
-    arr = (np.clip(pixels, 0, 1) * 255 + 0.5).astype(np.uint8)
+    arr = to_uint8(pixels)
     buf = io.BytesIO()
     kw = {"quality": quality}
     if fmt == "WEBP":

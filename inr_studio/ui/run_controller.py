@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from .worker import PreviewFrame, ProgressBatch, RunRequest, TrainWorker
+from ..engine.messages import PreviewFrame, ProgressBatch
+from ..engine.side_by_side import RunRequest
+from .worker import TrainWorker
 
 IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
 

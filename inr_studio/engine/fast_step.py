@@ -1,35 +1,31 @@
-"""A fast training step (issue 5): the same update as ``Trainer.step``, cheaper to run on CUDA.
+"""A fast training step: the same update as :class:`~inr_studio.engine.step.PlainStep`,
+cheaper to run on CUDA.
 
-The plain ``Trainer.step`` stays the reference. :func:`enable_fast_path` swaps a trainer's
-``step`` for a :class:`FastStep` that may use, where the device supports it:
+The plain step stays the reference. Where the device supports it, :class:`FastStep` may use:
 
 - a multi-tensor Adam: ``fused=True`` on CUDA, ``foreach=True`` elsewhere (bit-identical to the
   plain Adam on CPU, measured);
-- TF32 matmuls on CUDA (changes the numbers slightly: off unless asked for, until a GPU run
-  shows the PSNR holds);
-- ``torch.compile`` of the forward and loss (slow to warm up: about a minute on a 2-core CPU);
+- TF32 matmuls on CUDA (changes the numbers slightly, so off unless asked for);
+- ``torch.compile`` of the objective's loss (slow to warm up: about a minute on a 2-core CPU);
 - a CUDA graph of the whole full-batch step (forward, backward, Adam), replayed every step.
 
 Options the device cannot honour are dropped with a note (``FastStep.notes``), or refused with
-``strict=True``. Nothing here has been measured on a GPU yet: on CPU only the multi-tensor Adam
-is active, and the fast path is off by default everywhere but CUDA.
+``strict=True``. The trainer picks this step when ``TrainConfig.fast`` is set; it is off by
+default everywhere, since none of its CUDA parts has been measured on a GPU yet (issue 8).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import torch
 
-from .errors import OptionError
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from .models.routing import Routing
-    from .training import Trainer
+from ..errors import OptionError
+from ..models.network import CoordinateNet
+from .batch import Batch, Batcher
+from .objectives import Objective, clipped_mse01
 
 #: Untimed steps run before a CUDA graph is captured (their updates are undone afterwards).
 GRAPH_WARMUP_STEPS = 3
@@ -41,11 +37,6 @@ class FastStepConfig:
     compile: bool = False
     cuda_graph: bool = True
     fused_adam: bool = True
-
-    @staticmethod
-    def auto(device: torch.device | str) -> "FastStepConfig | None":
-        """What ``fast=None`` means: the fast path on CUDA, the plain step elsewhere."""
-        return FastStepConfig() if torch.device(device).type == "cuda" else None
 
 
 def resolve(config: FastStepConfig, device: torch.device | str, full_batch: bool,
@@ -75,7 +66,7 @@ def resolve(config: FastStepConfig, device: torch.device | str, full_batch: bool
 
 
 @contextmanager
-def _tf32(on: bool) -> "Iterator[None]":
+def _tf32(on: bool) -> Iterator[None]:
     """TF32 matmuls for the duration of a step only, so no other code sees the switch."""
     if not on:
         yield
@@ -86,17 +77,6 @@ def _tf32(on: bool) -> "Iterator[None]":
         yield
     finally:
         torch.backends.cuda.matmul.allow_tf32 = prev
-
-
-def _loss_and_pred(model: torch.nn.Module, coords: torch.Tensor, target: torch.Tensor,
-                   routing: "Routing") -> tuple[torch.Tensor, torch.Tensor]:
-    pred = model(coords, routing)
-    return torch.mean((pred - target) ** 2), pred
-
-
-def _mse01(pred: torch.Tensor, target01: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        return torch.mean((torch.clamp((pred.detach() + 1) * 0.5, 0, 1) - target01) ** 2)
 
 
 def _swap_adam(old: torch.optim.Optimizer, device: torch.device, fused: bool,
@@ -124,52 +104,59 @@ def _swap_adam(old: torch.optim.Optimizer, device: torch.device, fused: bool,
 
 
 class FastStep:
-    """``step()`` computing what ``Trainer.step`` computes, by the options in ``config``."""
+    """``step()`` computing what :class:`PlainStep` computes, by the options in ``config``.
 
-    def __init__(self, trainer: "Trainer", config: FastStepConfig, strict: bool = False) -> None:
-        self.trainer = trainer
-        self.device = trainer.device
-        self.full_batch = trainer.full_routing is not None
-        self.config, self.notes = resolve(config, self.device, self.full_batch, strict)
+    It replaces the optimiser it is given by the multi-tensor one (``self.optimizer``), keeping
+    any state so far.
+    """
+
+    def __init__(self, model: CoordinateNet, optimizer: torch.optim.Optimizer,
+                 objective: Objective, batcher: Batcher,
+                 config: FastStepConfig = FastStepConfig(), strict: bool = False) -> None:
+        self.model = model
+        self.objective = objective
+        self.batcher = batcher
+        self.device = batcher.device
+        full_batch = batcher.full is not None and objective.graphable
+        self.config, self.notes = resolve(config, self.device, full_batch, strict)
         cfg = self.config
         if cfg.fused_adam:
-            trainer.optimizer = _swap_adam(trainer.optimizer, self.device, fused=True,
-                                           capturable=cfg.cuda_graph)
+            optimizer = _swap_adam(optimizer, self.device, fused=True, capturable=cfg.cuda_graph)
         elif cfg.cuda_graph:
-            trainer.optimizer = _swap_adam(trainer.optimizer, self.device, fused=False,
-                                           capturable=True)
-        self._loss = torch.compile(_loss_and_pred, dynamic=False) if cfg.compile else _loss_and_pred
+            optimizer = _swap_adam(optimizer, self.device, fused=False, capturable=True)
+        self.optimizer = optimizer
+        loss = objective.loss
+        self._loss = torch.compile(loss, dynamic=False) if cfg.compile else loss
         self._graph: torch.cuda.CUDAGraph | None = None
         self._static: tuple[torch.Tensor, torch.Tensor] | None = None
 
-    def _body(self, coords: torch.Tensor, target: torch.Tensor, target01: torch.Tensor,
-              routing: "Routing") -> tuple[torch.Tensor, torch.Tensor]:
-        opt = self.trainer.optimizer
+    def _body(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        opt = self.optimizer
         opt.zero_grad(set_to_none=True)
-        loss, pred = self._loss(self.trainer.model, coords, target, routing)
+        loss, pred = self._loss(self.model, batch)
         loss.backward()
         opt.step()
-        return loss.detach(), _mse01(pred, target01)
+        return loss.detach(), clipped_mse01(pred, batch.target01)
 
     def _capture(self) -> None:
         """Warm up on a side stream, capture one step, then undo the warm-up's updates."""
-        t = self.trainer
-        opt = t.optimizer
+        opt = self.optimizer
         params = [p for g in opt.param_groups for p in g["params"]]
         saved_params = [p.detach().clone() for p in params]
         saved_state = {p: {k: v.clone() for k, v in opt.state[p].items() if torch.is_tensor(v)}
                        for p in params if p in opt.state}
-        batch = (t.coords, t.target, t.target01, t.full_routing)
+        batch = self.batcher.full
+        assert batch is not None
         side = torch.cuda.Stream(device=self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side):
             for _ in range(GRAPH_WARMUP_STEPS):
-                self._body(*batch)
+                self._body(batch)
         torch.cuda.current_stream(self.device).wait_stream(side)
         opt.zero_grad(set_to_none=True)
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
-            static = self._body(*batch)
+            static = self._body(batch)
         with torch.no_grad():  # capture ran nothing; the warm-up steps did: restore
             for p, v in zip(params, saved_params):
                 p.copy_(v)
@@ -184,26 +171,11 @@ class FastStep:
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One Adam update; returns (loss, clipped-[0,1] MSE) of the forward it used, on device."""
-        t = self.trainer
         with _tf32(self.config.tf32):
             if self.config.cuda_graph:
                 if self._graph is None:
                     self._capture()
                 assert self._graph is not None and self._static is not None
                 self._graph.replay()
-                loss, mse01 = (v.clone() for v in self._static)
-            else:
-                loss, mse01 = self._body(*t._batch())
-        t.steps_done += 1
-        return loss, mse01
-
-
-def enable_fast_path(trainer: "Trainer", config: FastStepConfig | None = None,
-                     strict: bool = False) -> FastStep:
-    """Swap ``trainer.step`` for a :class:`FastStep` (default options: ``FastStepConfig()``).
-
-    Returns the step object; its ``notes`` say which options this device could not use.
-    """
-    fast = FastStep(trainer, config or FastStepConfig(), strict=strict)
-    trainer.step = fast.step  # type: ignore[method-assign]
-    return fast
+                return tuple(v.clone() for v in self._static)  # type: ignore[return-value]
+            return self._body(self.batcher.next())

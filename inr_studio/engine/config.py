@@ -1,0 +1,39 @@
+"""How a run trains: steps, learning rate, batch, seed, device. Torch-free, frozen.
+
+The learning rate that reproduces the paper at its scale is unmeasured (no GPU yet, issue 8):
+:data:`PAPER_LR` is its one home; the CPU-sized default :data:`CPU_LR` was measured at 96–256 px.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import OptionError
+
+#: The paper's configuration (768×512, width 256, 5000 full-batch steps). Unmeasured on a GPU.
+PAPER_LR = 1e-4
+#: The small CPU configurations (≤ 256 px, width ≤ 64): measured to learn fastest at 1e-3.
+CPU_LR = 1e-3
+PAPER_ITERS = 5000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    iters: int = PAPER_ITERS
+    lr: float = PAPER_LR
+    #: None: full batch, every pixel every step (the paper). Otherwise random pixels per step.
+    batch_pixels: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    #: The fast step of :mod:`inr_studio.engine.fast_step` (fused Adam, CUDA graph). Off by
+    #: default: its CUDA parts have not been measured on a GPU (issue 8); the plain step is the
+    #: reference.
+    fast: bool = False
+
+    def __post_init__(self) -> None:
+        if self.iters < 1:
+            raise OptionError(f"iterations must be at least 1, got {self.iters}.")
+        if not (0 < self.lr < 1):
+            raise OptionError(f"learning rate must be in (0, 1), got {self.lr}.")
+        if self.batch_pixels is not None and self.batch_pixels < 1:
+            raise OptionError(f"pixel batch must be at least 1, got {self.batch_pixels}.")

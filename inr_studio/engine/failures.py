@@ -1,0 +1,32 @@
+"""Failures a user can act on, as one sentence each: the only place device out-of-memory is
+translated (the window, ``fit`` and ``bench`` all receive the same words)."""
+
+from __future__ import annotations
+
+from ..errors import InrStudioError
+
+OUT_OF_MEMORY = ("the {device} ran out of memory; use a smaller working size (--scale), "
+                 "pixel batches (--batch-pixels N) or a narrower network.")
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    if isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text
+                                              or "can't allocate memory" in text)
+
+
+def failure_message(exc: BaseException) -> str | None:
+    """The user's sentence for ``exc``, or None for a bug (which should surface as such)."""
+    if isinstance(exc, InrStudioError):
+        return str(exc)
+    if is_out_of_memory(exc):
+        import torch
+
+        device = "GPU" if isinstance(exc, torch.cuda.OutOfMemoryError) or "cuda" in str(
+            exc).lower() else "memory of this machine"
+        return OUT_OF_MEMORY.format(device=device)
+    return None

@@ -1,0 +1,83 @@
+"""What a side-by-side run tells its consumer (window, CLI, tests): immutable, torch-free.
+
+Arrays in messages are fresh copies nobody mutates afterwards, so they can cross threads.
+Every message carries the run's ``generation``, so a consumer can drop a stale run's output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: An exact fit has infinite PSNR; curves and tables need a finite number.
+PSNR_CAP = 100.0
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    generation: int
+    device: str  # e.g. "cpu (1 threads)" or "cuda (NVIDIA H100 80GB HBM3)"
+    params: dict[str, int]  # model key -> parameter count
+    totals: dict[str, int]  # model key -> steps the model will take (all its phases)
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    kind: str
+    step: int
+    total: int
+    psnr: float  # of the last step's forward (whole image in full-batch mode)
+    iters_per_s: float  # own compute throughput, as if it ran alone
+    elapsed_s: float  # wall time of the run so far, pauses excluded
+    eta_s: float  # wall time left for this model at the current interleaved pace
+    params: int
+
+
+@dataclass(frozen=True)
+class ProgressBatch:
+    """New curve points since the previous batch, and every model's current figures."""
+
+    generation: int
+    points: dict[str, tuple[np.ndarray, np.ndarray]]  # kind -> (steps, psnr)
+    stats: dict[str, ModelStats]
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    """Reconstructions (uint8 H×W×3) and error maps (float32 H×W mean |error|) of all models."""
+
+    generation: int
+    steps: dict[str, int]
+    recon: dict[str, np.ndarray]
+    error: dict[str, np.ndarray]
+    psnr: dict[str, float]
+    ssim: dict[str, float]
+    error_scale: float  # shared colour scale of the error maps
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class PausedReached:
+    """The run is paused and idle between steps: its networks are safe to read."""
+
+    generation: int
+
+
+@dataclass(frozen=True)
+class RunEnded:
+    generation: int
+    stopped: bool  # ended before every model took all its steps
+    steps: dict[str, int]
+    compute_s: dict[str, float]  # each model's own training seconds
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    """A failure the user can act on (out of memory, an impossible option), as one sentence."""
+
+    generation: int
+    message: str
+
+
+Message = RunStarted | ProgressBatch | PreviewFrame | PausedReached | RunEnded | RunFailed

@@ -1,0 +1,71 @@
+"""What a training phase minimises. A phase names its objective; this module resolves it.
+
+An objective is bound to one image and device when its phase starts. ``loss`` returns the
+loss and the network's pixel prediction in [-1, 1] for the batch (the engine reports PSNR on
+pixels for every model, whatever it minimises); ``finish`` runs once after the phase's last
+step (closed-form steps such as EoREN's colour constant). New ways of training are new
+objectives registered here, not new loops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from ..errors import OptionError
+from ..models.network import CoordinateNet
+from ..problem import FitProblem
+from .batch import Batch, Batcher
+
+
+def clipped_mse01(pred: torch.Tensor, target01: torch.Tensor) -> torch.Tensor:
+    """MSE on [0, 1] values of a [-1, 1] prediction clipped to [0, 1] (SPEC §3's PSNR)."""
+    with torch.no_grad():
+        return torch.mean((torch.clamp((pred.detach() + 1) * 0.5, 0, 1) - target01) ** 2)
+
+
+def pixel_loss(model: CoordinateNet, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """MSE on [-1, 1] values (the paper's loss) and the prediction it came from."""
+    pred = model(batch.coords, batch.routing)
+    return torch.mean((pred - batch.target) ** 2), pred
+
+
+class Objective:
+    """Base class: the paper's pixel MSE. Subclasses override :meth:`loss` and/or :meth:`finish`."""
+
+    #: Whether a CUDA graph may capture this objective's full-batch step.
+    graphable = True
+
+    def __init__(self, problem: FitProblem, batcher: Batcher, **options: object) -> None:
+        if options:
+            raise OptionError(f"objective {type(self).__name__} takes no options "
+                              f"({', '.join(options)} given).")
+        self.problem = problem
+        self.batcher = batcher
+
+    def loss(self, model: CoordinateNet, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        return pixel_loss(model, batch)
+
+    def finish(self, model: CoordinateNet) -> None:
+        """After the phase's last step (or when a run stops inside the phase)."""
+
+
+OBJECTIVES: dict[str, type[Objective]] = {"pixels": Objective}
+
+
+def register_objective(name: str) -> Callable[[type[Objective]], type[Objective]]:
+    def add(cls: type[Objective]) -> type[Objective]:
+        OBJECTIVES[name] = cls
+        return cls
+    return add
+
+
+def make_objective(name: str, problem: FitProblem, batcher: Batcher,
+                   options: dict) -> Objective:
+    try:
+        cls = OBJECTIVES[name]
+    except KeyError:
+        raise OptionError(f"unknown training objective {name!r}; known: "
+                          f"{', '.join(OBJECTIVES)}.") from None
+    return cls(problem, batcher, **options)

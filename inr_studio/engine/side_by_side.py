@@ -1,0 +1,208 @@
+"""The one training loop: a list of model specs trained side by side on one image.
+
+Round robin, ``steps_per_turn`` steps of each model in turn: on a CPU, PyTorch already spreads
+each step over the cores, so one thread per model would only fight over the same cores and the
+GIL (and starve a GUI thread), while round robin keeps the curves moving at the same pace; on a
+GPU, kernels are queued asynchronously, so one feeding thread keeps the device busy.
+
+The generator yields immutable messages (:mod:`.messages`): progress at most every
+``progress_s`` seconds (scalars read from the device once per batch: one sync for all the steps
+since the last one), previews at most every ``preview_s`` and never more than
+``preview_share`` of the time, a first preview after the first step so the models appear at
+once. Pause and stop come through :class:`RunControl`. Device out-of-memory and user errors
+become one :class:`RunFailed` here, the only place they are translated. The window iterates
+this in a worker thread; ``fit``/``bench`` and the tests iterate it directly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..device import describe, pick_device
+from ..errors import InrStudioError
+from ..metrics import error_magnitude, psnr as psnr_of, psnr_from_mse, shared_error_scale
+from ..metrics import ssim as ssim_of, to_uint8
+from ..models.spec import ModelSpec
+from ..problem import FitProblem
+from .config import TrainConfig
+from .control import RunControl
+from .failures import failure_message
+from .messages import (PSNR_CAP, Message, ModelStats, PausedReached, PreviewFrame,
+                       ProgressBatch, RunEnded, RunFailed, RunStarted)
+from .trainer import Trainer
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything a run needs, made by the caller and never changed afterwards."""
+
+    generation: int
+    pixels: np.ndarray  # H×W×C float32 [0, 1], the working image
+    specs: tuple[ModelSpec, ...]
+    train: TrainConfig
+    cpu_threads: int | None = None  # torch intra-op threads on CPU; None: leave as is
+    previews: bool = True  # False: only the final frame (the command line)
+    progress_s: float = 0.1
+    preview_s: float = 0.5
+    preview_share: float = 0.25
+    steps_per_turn: int = 1
+
+    def __post_init__(self) -> None:
+        keys = [s.key for s in self.specs]
+        if not keys or len(set(keys)) != len(keys):
+            raise InrStudioError("a run needs one or more models, each at most once.")
+
+
+class SideBySide:
+    def __init__(self, request: RunRequest, control: RunControl | None = None) -> None:
+        self.request = request
+        self.control = control or RunControl()
+        #: key -> Trainer; read them only after the run ended, or while paused and idle.
+        self.trainers: dict[str, Trainer] = {}
+        #: key -> the model's own training seconds so far (kept when a run is interrupted).
+        self.compute_s: dict[str, float] = {}
+        self.device_name = ""
+
+    def run(self) -> Iterator[Message]:
+        gen = self.request.generation
+        old_threads = torch.get_num_threads()
+        try:
+            yield from self._run()
+        except Exception as exc:  # noqa: BLE001 - translated below, or re-raised
+            message = failure_message(exc)
+            if message is None:
+                raise
+            yield RunFailed(gen, message)
+        finally:
+            torch.set_num_threads(old_threads)
+
+    # ------------------------------------------------------------------ the loop
+    def _build(self) -> None:
+        req = self.request
+        device = pick_device(req.train.device)
+        if req.cpu_threads and device.type == "cpu":
+            # Before building anything: with more threads than free cores, OpenMP's spinning
+            # threads slow small matrix products by orders of magnitude.
+            torch.set_num_threads(req.cpu_threads)
+        for spec in req.specs:
+            if self.control.stop_requested:
+                return
+            problem = FitProblem.create(req.pixels, spec.config)
+            self.trainers[spec.key] = Trainer(problem, req.train, spec.phases)
+        self.device_name = describe(device)
+
+    def _run(self) -> Iterator[Message]:
+        req = self.request
+        gen = req.generation
+        self._build()
+        trainers = self.trainers
+        if len(trainers) < len(req.specs):
+            yield RunEnded(gen, True, {}, {})
+            return
+        yield RunStarted(gen, self.device_name,
+                         {k: t.problem.config.parameter_count() for k, t in trainers.items()},
+                         {k: t.total_steps for k, t in trainers.items()})
+        compute = self.compute_s = {k: 0.0 for k in trainers}
+        pending: dict[str, list[tuple[int, torch.Tensor]]] = {k: [] for k in trainers}
+        t_start = time.perf_counter()
+        paused = 0.0
+        last_emit = 0.0
+        next_preview = 0.0  # the first preview comes after the first step
+        stopped = False
+
+        def elapsed() -> float:
+            return time.perf_counter() - t_start - paused
+
+        while any(not t.done for t in trainers.values()):
+            if self.control.paused:
+                yield self._progress(pending, compute, elapsed())
+                yield PausedReached(gen)
+                paused += self.control.wait_while_paused()
+            if self.control.stop_requested:
+                stopped = True
+                break
+            for key, trainer in trainers.items():
+                for _ in range(req.steps_per_turn):
+                    if trainer.done:
+                        break
+                    t0 = time.perf_counter()
+                    _, mse01 = trainer.step()
+                    compute[key] += time.perf_counter() - t0
+                    # The step's forward ran before its update: that PSNR is the model's after
+                    # steps_done - 1 updates.
+                    pending[key].append((trainer.steps_done - 1, mse01))
+                if self.control.stop_requested:
+                    break
+            now = time.perf_counter()
+            if now - last_emit >= req.progress_s:
+                yield self._progress(pending, compute, elapsed())
+                last_emit = time.perf_counter()
+            if req.previews and now >= next_preview and not self.control.stop_requested:
+                t0 = time.perf_counter()
+                yield self._preview(final=False)
+                cost = time.perf_counter() - t0
+                next_preview = time.perf_counter() + max(req.preview_s, cost / req.preview_share)
+        for trainer in trainers.values():
+            trainer.settle()  # a stopped phase still gets its closed-form end (EoREN's colour)
+        yield self._progress(pending, compute, elapsed())
+        if not stopped:
+            yield self._preview(final=True)
+        yield RunEnded(gen, stopped, {k: t.steps_done for k, t in trainers.items()},
+                       dict(compute))
+
+    # ------------------------------------------------------------------ messages
+    def _progress(self, pending: dict, compute: dict, elapsed: float) -> ProgressBatch:
+        points = {}
+        for key, items in pending.items():
+            if not items:
+                continue
+            steps = np.array([s for s, _ in items], dtype=np.int64)
+            mse = torch.stack([m for _, m in items]).float().cpu().numpy()  # one device sync
+            points[key] = (steps, np.minimum(psnr_from_mse(mse), PSNR_CAP))
+            items.clear()
+        stats = {}
+        for key, trainer in self.trainers.items():
+            done, total = trainer.steps_done, trainer.total_steps
+            curve = points.get(key)
+            rate_wall = done / elapsed if elapsed > 0 else 0.0
+            stats[key] = ModelStats(
+                kind=key, step=done, total=total,
+                psnr=float(curve[1][-1]) if curve is not None else float("nan"),
+                iters_per_s=done / compute[key] if compute[key] > 0 else 0.0,
+                elapsed_s=elapsed,
+                eta_s=(total - done) / rate_wall if rate_wall > 0 else float("nan"),
+                params=trainer.problem.config.parameter_count())
+        return ProgressBatch(self.request.generation, points, stats)
+
+    def _preview(self, final: bool) -> PreviewFrame:
+        recon, error, psnr, ssim, steps = {}, {}, {}, {}, {}
+        for key, trainer in self.trainers.items():
+            rec = trainer.reconstruct()
+            ref = trainer.problem.pixels
+            recon[key] = to_uint8(rec)
+            error[key] = error_magnitude(rec, ref)
+            psnr[key] = min(psnr_of(rec, ref), PSNR_CAP)
+            ssim[key] = ssim_of(rec, ref)
+            steps[key] = trainer.steps_done
+        return PreviewFrame(self.request.generation, steps, recon, error, psnr, ssim,
+                            error_scale=shared_error_scale(*error.values()), final=final)
+
+
+def train(request: RunRequest, control: RunControl | None = None
+          ) -> tuple[SideBySide, list[Message]]:
+    """Run to the end, keeping only the last progress, the final frame and the end (tests,
+    studies). A :class:`RunFailed` becomes an :class:`InrStudioError`."""
+    run = SideBySide(request, control)
+    kept: list[Message] = []
+    for msg in run.run():
+        if isinstance(msg, RunFailed):
+            raise InrStudioError(msg.message)
+        if isinstance(msg, (PreviewFrame, RunEnded)) or (
+                isinstance(msg, ProgressBatch) and not kept):
+            kept.append(msg)
+    return run, kept

@@ -1,0 +1,129 @@
+"""One model fitted to one image, phase after phase. No loop here: the side-by-side engine
+calls :meth:`Trainer.step`, so one loop drives every model, in the window and on the command line.
+
+The trainer chooses its step object when it is built (the plain reference step, or the fast
+step of :mod:`.fast_step`), and a new one at each phase (a phase has its own objective and
+learning rate, and starts a fresh Adam).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..device import pick_device
+from ..metrics import psnr_from_mse
+from ..models.network import CoordinateNet
+from ..models.spec import Phase
+from ..problem import FitProblem
+from ..render import render
+from .batch import Batcher
+from .config import TrainConfig
+from .fast_step import FastStep, FastStepConfig
+from .objectives import Objective, make_objective
+from .step import PlainStep, adam
+
+
+class Trainer:
+    """Fits a :class:`CoordinateNet` to a :class:`FitProblem` through ``phases`` (default: the
+    paper's one phase of pixel MSE for ``config.iters`` steps)."""
+
+    def __init__(self, problem: FitProblem, config: TrainConfig = TrainConfig(),
+                 phases: tuple[Phase, ...] = (Phase(),)) -> None:
+        if not phases:
+            raise ValueError("a trainer needs at least one phase")
+        self.problem = problem
+        self.config = config
+        self.device = pick_device(config.device)
+        self.model = CoordinateNet(problem.config, seed=config.seed).to(self.device)
+        self.batcher = Batcher(problem, config.batch_pixels, config.seed, self.device)
+        self.phases = phases
+        self.total_steps = sum(p.length(config.iters) for p in phases)
+        self.steps_done = 0
+        self.notes: tuple[str, ...] = ()
+        self._phase = -1
+        self._phase_end = 0
+        self._objective: Objective | None = None
+        self._step: PlainStep | FastStep | None = None
+        self._fast: FastStepConfig | None = FastStepConfig() if config.fast else None
+        self._strict = False
+        self._settled = True
+        self._advance()
+
+    # --- phases ---
+    @property
+    def phase(self) -> Phase:
+        return self.phases[self._phase]
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        assert self._step is not None
+        return self._step.optimizer
+
+    def _advance(self) -> None:
+        """Settle the phase that ended, then enter the next one with steps (0-step phases only
+        run their closed-form ``finish``)."""
+        while self.steps_done >= self._phase_end and self._phase + 1 < len(self.phases):
+            self.settle()
+            self._phase += 1
+            phase = self.phases[self._phase]
+            self._phase_end += phase.length(self.config.iters)
+            self._objective = make_objective(phase.objective, self.problem, self.batcher,
+                                             phase.kwargs())
+            self._settled = False
+            self._step = None
+            self.use_step(self._fast, self._strict,
+                          adam(self.model, self.config.lr * phase.lr_scale))
+        if self.steps_done >= self.total_steps:
+            self.settle()
+
+    def use_step(self, fast: FastStepConfig | None, strict: bool = False,
+                 optimizer: torch.optim.Optimizer | None = None) -> PlainStep | FastStep:
+        """Train from now on with the plain step (``fast=None``) or the fast step with these
+        options (for this phase and the next ones); Adam's state so far is kept. Returns the
+        step object; its ``notes`` say which fast options this device could not use."""
+        assert self._objective is not None
+        optimizer = optimizer or self.optimizer
+        self._fast, self._strict = fast, strict
+        if fast is None:
+            self._step = PlainStep(self.model, optimizer, self._objective, self.batcher)
+        else:
+            self._step = FastStep(self.model, optimizer, self._objective, self.batcher, fast,
+                                  strict)
+        self.notes = self._step.notes
+        return self._step
+
+    def settle(self) -> None:
+        """Run the current phase's closed-form end once (after its last step, or at a stop)."""
+        if not self._settled and self._objective is not None:
+            self._objective.finish(self.model)
+        self._settled = True
+
+    @property
+    def done(self) -> bool:
+        return self.steps_done >= self.total_steps
+
+    # --- training ---
+    def step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """One Adam update; returns (loss, clipped-[0,1] MSE) of the forward it used, on device."""
+        assert self._step is not None and not self.done
+        loss, mse01 = self._step.step()
+        self.steps_done += 1
+        if self.steps_done >= self._phase_end:
+            self._advance()
+        return loss, mse01
+
+    # --- results ---
+    def reconstruct(self, height: int | None = None, width: int | None = None) -> np.ndarray:
+        h = height or self.problem.height
+        w = width or self.problem.width
+        self.model.eval()
+        try:
+            return render(self.model, h, w, self.problem.class_map)
+        finally:
+            self.model.train()
+
+    def full_psnr(self) -> tuple[float, float]:
+        """(loss on [-1, 1], PSNR) of the whole image now."""
+        mse01 = float(np.mean((self.reconstruct() - self.problem.pixels) ** 2))
+        return 4.0 * mse01, psnr_from_mse(mse01)
