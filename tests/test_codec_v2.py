@@ -306,3 +306,21 @@ def test_bad_thumbnail_headers_are_refused() -> None:
     wrong = ThumbnailMap(seg.thumb.thumbnail, seg.thumb.thresholds, 48, 64)
     assert decode_bytes(encode_model(model, 48, 64, wrong, CodecOptions(plain=True))).class_map.shape == (48, 64)
     assert thumbnail_of(pixels, 1000).shape == (48, 64)  # never larger than the image
+
+
+def test_roundtrip_measures_the_file_it_returns() -> None:
+    """The one encode → decode → PSNR that the rd study and the export dialog share."""
+    from inr_studio.metrics import psnr
+
+    pixels = _image(16, 20)
+    model = CoordinateNet(make_model_config("siren", width=24, depth=2), 0)
+    net = TrainedNetwork(model, 16, 20, None)
+    for opts in (CodecOptions(plain=True, bits=8), CodecOptions(sparsity=8, target_error=None,
+                                                                k2=256)):
+        rt = roundtrip(net, pixels, opts)
+        assert rt.file_bytes == len(rt.data) == sum(rt.decoded.sections.values())
+        assert rt.bpp == pytest.approx(8 * len(rt.data) / (16 * 20))
+        assert rt.psnr == pytest.approx(psnr(decode_bytes(rt.data).render(), pixels))
+        sparse = sum(1 for t in rt.decoded.header["tensors"] if t["layout"] != "dense")
+        assert rt.report.sparse_tensors == sparse and rt.report.weight_tensors == 3
+        assert (sparse > 0) == (not opts.plain)
