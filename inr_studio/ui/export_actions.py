@@ -72,9 +72,6 @@ class ExportActions:
         except (InrStudioError, OSError) as exc:
             self.show_error(f"{Path(path).name}: {exc}")
             return False
-        except ImportError as exc:
-            self.show_error(f"The .sinr codec is not available in this installation ({exc}).")
-            return False
         self.sinr_viewer = viewer
         viewer.exec() if modal else viewer.show()
         return True
