@@ -43,7 +43,8 @@ def measure(image: str, long_side: int, seconds: float) -> dict:
     from inr_studio.engine.side_by_side import RunRequest, SideBySide
     from inr_studio.imaging import load_image
     from inr_studio.ui.session import Session, defaults_for
-    from inr_studio.ui.worker import default_cpu_threads, warm_up
+    from inr_studio.ui.main_window import default_cpu_threads  # the window's own choice
+    from inr_studio.ui.worker import warm_up
 
     warm_up()  # the window does this before the first run
     settings = replace(defaults_for("cpu"), device="cpu", long_side=long_side)

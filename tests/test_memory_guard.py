@@ -41,7 +41,7 @@ def specs(keys, h: int, w: int, width: int = 256):
 # RSS peak of a small run is up to ~3× the live tensors: docs/results.md).
 CASES = [("siren", 256, 384, 128, 0), ("hs", 256, 384, 128, 0),
          ("siren,ftc,qt,hs", 256, 384, 96, 0), ("qt", 512, 768, 128, 4096),
-         ("ftc", 384, 512, 64, 0)]
+         ("ftc", 384, 512, 64, 0), ("hs", 1024, 1536, 256, 65536)]
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"),

@@ -13,8 +13,9 @@ small runs; ``tests/test_memory_guard.py`` holds it to ±25 %):
   linear layer (the LoE grouped kernel or ``F.linear``) saves its input, 2 × B × W float32;
   the backward adds a few B × W transients (sine's cos, the grouped kernel's input gradient);
   a pixel batch adds its gathered rows and a fresh routing;
-- a preview or the final frame: the renderer's chunk (``render.DEFAULT_CHUNK`` rows through the
-  network without a graph) and, per model, the reconstruction and its metrics (SSIM in float64).
+- a preview or the final frame, one model after the other: the renderer's chunk
+  (``render.DEFAULT_CHUNK`` rows through the network without a graph: three chunk × W tensors),
+  then the reconstruction's metrics (SSIM in float64); the earlier models' pictures wait.
 
 Peak = the models' run-long memory + the largest of one step and one frame. CUDA: the same
 tensors on the device (host-side numpy work is left out), free memory from ``mem_get_info``.
@@ -109,7 +110,10 @@ def frame_bytes(specs: tuple[ModelSpec, ...], pixels: int, channels: int, device
     render = chunk * (3 * width * F32 + 8 * I64)
     if device != "cpu":
         return int(render)
-    return int(render + pixels * channels * (FRAME_BYTES_PER_VALUE + 5 * (len(specs) - 1)))
+    # one model at a time: its render, then its metrics (not both at once); the earlier
+    # models' uint8 picture and error map wait in the frame
+    kept = pixels * (channels + F32) * (len(specs) - 1)
+    return int(max(render, pixels * channels * FRAME_BYTES_PER_VALUE) + kept)
 
 
 def estimate(specs: tuple[ModelSpec, ...], height: int, width: int,
