@@ -228,7 +228,8 @@ def shortage(specs: tuple[ModelSpec, ...], height: int, width: int, batch_pixels
     way, n, s = advice(specs, height, width, batch_pixels, free if room is None else room,
                        channels, dev, scale)
     return MemoryGuardError(
-        f"{names} at {width}×{height} px ({batch}) need about {gigabytes(needed)} of memory "
+        f"{names} at {width}×{height} px ({batch}) need{'' if len(specs) > 1 else 's'} about "
+        f"{gigabytes(needed)} of memory "
         f"and {where} {gigabytes(free)} free; {way}.", needed, free, n, s)
 
 
