@@ -198,8 +198,8 @@ def prepare_fit(args: argparse.Namespace, image: str | Path):
     h, w = pixels.shape[:2]
     spec = spec_from_args(args, h, w)
     alias = warn_if_aliasing(spec.config, h, w)
+    check_fits(args, pixels, (spec,))  # before segmenting a photo too large to train
     check_segmentable(pixels, spec)
-    check_fits(args, pixels, (spec,))
     return loaded, pixels, spec, alias
 
 
