@@ -3,7 +3,7 @@
 Exactly what the window does when Start is pressed on a CPU: the window's CPU defaults
 (:func:`inr_studio.ui.session.defaults_for`) with the given working size (long side), the
 session's model specs, one :class:`~inr_studio.engine.side_by_side.SideBySide` run with the
-window's ``cpu_threads`` (:func:`inr_studio.ui.worker.default_cpu_threads`) and previews on at
+window's ``cpu_threads`` (``default_cpu_threads`` in ``inr_studio.ui.main_window``) and previews on at
 the engine's default budget. The clock starts when the run starts (segmentation and routing
 included, as the user waits for them too) and the run is stopped at ``--seconds``; each model's
 PSNR is then measured on the whole working image (not counted in the time).
@@ -42,8 +42,8 @@ def measure(image: str, long_side: int, seconds: float) -> dict:
     from inr_studio.engine.control import RunControl
     from inr_studio.engine.side_by_side import RunRequest, SideBySide
     from inr_studio.imaging import load_image
-    from inr_studio.ui.session import Session, defaults_for
     from inr_studio.ui.main_window import default_cpu_threads  # the window's own choice
+    from inr_studio.ui.session import Session, defaults_for
     from inr_studio.ui.worker import warm_up
 
     warm_up()  # the window does this before the first run
@@ -78,7 +78,7 @@ def run_child(src: Path, image: str, long_side: int, seconds: float) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--image", image,
            "--long-side", str(long_side), "--seconds", str(seconds)]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=str(src))
+    res = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, cwd=str(src))
     if res.returncode != 0:
         raise SystemExit(f"measurement failed ({src}):\n{res.stderr[-2000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])

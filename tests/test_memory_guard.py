@@ -49,7 +49,8 @@ CASES = [("siren", 256, 384, 128, 0), ("hs", 256, 384, 128, 0),
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
 def test_estimate_is_within_25_percent_of_the_measured_peak(case) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, str(PROBE), *map(str, case)], env=env,
+    out = subprocess.run([sys.executable, str(PROBE), *map(str, case)], check=False,
+                         env=env,
                          capture_output=True, text=True, timeout=300, cwd=str(ROOT))
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
