@@ -136,3 +136,12 @@ def test_fit_says_it_in_one_line_with_exit_code_2(tmp_path, small_image, capsys,
     assert 0 < scale < 0.5
     h, w = round(300 * scale), round(450 * scale)
     check_memory(specs(("hs",), h, w), h, w, None, "cpu", free=200 * 10**6)
+
+
+def test_cuda_counts_only_device_tensors_and_other_devices_are_not_guarded() -> None:
+    sp = specs(("hs",), 512, 768)
+    cpu, cuda = estimate(sp, 512, 768, None, 3, "cpu"), estimate(sp, 512, 768, None, 3, "cuda")
+    assert cuda.device == "cuda" and cuda.step == cpu.step  # the same activations on the GPU
+    assert cuda.run < cpu.run and cuda.frame <= cpu.frame  # no numpy ids, metrics, pictures
+    assert memory.free_bytes("mps") is None
+    check_memory(sp, 4000, 6000, None, "mps")  # unknown free memory: no refusal

@@ -18,7 +18,10 @@ small runs; ``tests/test_memory_guard.py`` holds it to ±25 %):
   then the reconstruction's metrics (SSIM in float64); the earlier models' pictures wait.
 
 Peak = the models' run-long memory + the largest of one step and one frame. CUDA: the same
-tensors on the device (host-side numpy work is left out), free memory from ``mem_get_info``.
+tensors on the device (host-side numpy work is left out), free memory from ``mem_get_info``
+(not measured: no GPU was lent). Limit: where one activation is under 32 MiB, glibc's heap keeps
+freed tensors and a small run's RSS peak can reach ~3× the estimate (docs/results.md); such
+runs need hundreds of MB, not what the guard is for.
 """
 
 from __future__ import annotations
