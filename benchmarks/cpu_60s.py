@@ -35,7 +35,23 @@ if not DEFAULT_IMAGE.exists():
     DEFAULT_IMAGE = Path("/work/shared/data/kodak/kodim23.png")
 
 
-def measure(image: str, long_side: int, seconds: float) -> dict:
+def parse_sets(pairs: list[str]) -> dict:
+    """``["lr=3e-3", "batch_pixels=16384"]`` → RunSettings overrides, typed like the field."""
+    from dataclasses import fields
+
+    from inr_studio.ui.session import RunSettings
+
+    types = {f.name: type(getattr(RunSettings(), f.name)) for f in fields(RunSettings)}
+    out = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if key not in types:
+            raise SystemExit(f"--set {pair}: no such window setting ({', '.join(types)})")
+        out[key] = types[key](value)
+    return out
+
+
+def measure(image: str, long_side: int, seconds: float, sets: list[str] = ()) -> dict:
     """One window-like run; returns each model's PSNR and steps at ``seconds``."""
     from dataclasses import replace
 
@@ -47,7 +63,8 @@ def measure(image: str, long_side: int, seconds: float) -> dict:
     from inr_studio.ui.worker import warm_up
 
     warm_up()  # the window does this before the first run
-    settings = replace(defaults_for("cpu"), device="cpu", long_side=long_side)
+    settings = replace(defaults_for("cpu"), device="cpu", long_side=long_side,
+                       **parse_sets(list(sets)))
     session = Session(settings.usable())
     session.set_image(load_image(image))
     specs = session.model_specs()
@@ -74,10 +91,13 @@ def measure(image: str, long_side: int, seconds: float) -> dict:
     return out
 
 
-def run_child(src: Path, image: str, long_side: int, seconds: float) -> dict:
+def run_child(src: Path, image: str, long_side: int, seconds: float,
+              sets: list[str] = ()) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--image", image,
            "--long-side", str(long_side), "--seconds", str(seconds)]
+    for pair in sets:
+        cmd += ["--set", pair]
     res = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, cwd=str(src))
     if res.returncode != 0:
         raise SystemExit(f"measurement failed ({src}):\n{res.stderr[-2000:]}")
@@ -87,7 +107,7 @@ def run_child(src: Path, image: str, long_side: int, seconds: float) -> dict:
 def row(label: str, r: dict) -> str:
     models = r["models"]
     cells = "  ".join(f"{k} {m['psnr']:5.2f} dB ({m['steps']} steps)" for k, m in models.items())
-    return (f"{label:7s} {r['size'][1]}x{r['size'][0]:<4d} threads {r['threads']}  {cells}  "
+    return (f"{label:24s} {r['size'][1]}x{r['size'][0]:<4d} threads {r['threads']}  {cells}  "
             f"[{r['previews']} previews, {r['wall_s']:.1f} s, load {os.getloadavg()[0]:.1f}]")
 
 
@@ -102,11 +122,26 @@ def main() -> None:
                     help="source tree of the 'before' (required with --compare)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="alternate before/after this many times (shows the machine's noise)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a window setting (lr, batch_pixels, width...); repeatable")
+    ap.add_argument("--variants", nargs="+", default=None, metavar="K=V[,K=V]",
+                    help="after the default, one run per variant (e.g. lr=3e-3 "
+                         "batch_pixels=16384,lr=3e-3), back to back in this tree")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         sys.path.insert(0, os.getcwd())
-        print(json.dumps(measure(args.image, args.long_side[0], args.seconds)))
+        print(json.dumps(measure(args.image, args.long_side[0], args.seconds, args.set)))
+        return
+    if args.variants:
+        print(f"image {args.image}, {args.seconds:g} s wall per run, load average at start "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+        for side in args.long_side:
+            for _ in range(args.repeat):
+                for variant in ["default"] + args.variants:
+                    sets = args.set + ([] if variant == "default" else variant.split(","))
+                    print(row(variant[:24], run_child(ROOT, args.image, side, args.seconds, sets)),
+                          flush=True)
         return
     trees = [("after", ROOT)]
     if args.compare:
