@@ -1,11 +1,20 @@
-"""The coordinate network shared by SIREN, LoE (FtC, QT) and HS-LoE: the tiling is data."""
+"""The coordinate network shared by every model: the tiling, encoding and activation are data.
+
+SIREN, LoE (FtC, QT) and HS-LoE differ by their tilings; ``pe-relu``/``pe-siren`` add a
+positional encoding γ(p) before the first layer (:mod:`.encoding`) and ``pe-relu`` uses ReLU
+instead of the sine; EoREN is a SIREN trained on gradients (so everything here must support
+double backward: see :class:`_Sine`).
+"""
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
 
 from .config import ModelConfig
+from .encoding import PositionalEncoding
 from .expert_linear import ExpertLinear
 from .routing import Routing
 
@@ -26,6 +35,10 @@ class _Sine(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
         (z,) = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            # create_graph=True (EoREN's gradient loss differentiates this backward again):
+            # out-of-place ops, so autograd can record them; same values as below.
+            return torch.cos(z * ctx.omega0) * grad * ctx.omega0, None
         return (z * ctx.omega0).cos_().mul_(grad).mul_(ctx.omega0), None
 
 
@@ -36,8 +49,18 @@ def sine(z: torch.Tensor, omega0: float) -> torch.Tensor:
     return torch.sin(omega0 * z)
 
 
+def default_init_(layer: ExpertLinear, generator: torch.Generator | None) -> None:
+    """PyTorch's ``nn.Linear`` default, U(±1/√n) for weights and bias (what ``kaiming_uniform_``
+    with a = √5 gives), seeded: the ReLU networks' init (docs/decisions.md)."""
+    b = 1.0 / math.sqrt(layer.in_features)
+    with torch.no_grad():
+        layer.weight.uniform_(-b, b, generator=generator)
+        layer.bias.uniform_(-b, b, generator=generator)
+
+
 class CoordinateNet(nn.Module):
-    """``sin(ω0·(W_i[e]·z + b_i))`` for the hidden layers, a linear output layer (SPEC §2)."""
+    """``act(W_i[e]·z + b_i)`` for the hidden layers (act = sin(ω0·) or ReLU), a linear output
+    layer (SPEC §2), on the coordinates or their encoding γ(p) (SPEC §8)."""
 
     def __init__(self, config: ModelConfig, seed: int | None = 0) -> None:
         super().__init__()
@@ -50,21 +73,27 @@ class CoordinateNet(nn.Module):
             ExpertLinear(i, o, t.experts) for t, (o, i) in zip(config.tilings, config.layer_shapes())
         )
         for k, layer in enumerate(self.layers):
-            layer.siren_init_(first=k == 0, omega0=config.omega0, generator=gen)
+            if config.activation == "relu":
+                default_init_(layer, gen)
+            else:
+                layer.siren_init_(first=k == 0, omega0=config.omega0, generator=gen)
+        self.encoding = PositionalEncoding(config) if config.encoding != "none" else None
+        self._relu = config.activation == "relu"
 
     @property
     def experts(self) -> list[int]:
         return [t.experts for t in self.config.tilings]
 
     def forward(self, coords: torch.Tensor, routing: Routing) -> torch.Tensor:
-        z = coords
+        # γ works row by row, so it commutes with any routing's row order.
+        z = coords if self.encoding is None else self.encoding(coords)
         last = len(self.layers) - 1
         for k, (layer, route) in enumerate(zip(self.layers, routing.layers)):
             if route.before is not None:
                 z = route.before.apply(z)
             z = layer(z, route.counts)
             if k < last:
-                z = sine(z, self.config.omega0)
+                z = torch.relu(z) if self._relu else sine(z, self.config.omega0)
         if routing.restore is not None:
             z = routing.restore.apply(z)
         return z
