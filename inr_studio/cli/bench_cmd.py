@@ -20,13 +20,17 @@ from ..atomic import atomic_write_bytes
 from ..device import describe, pick_device
 from ..errors import ImageLoadError, InrStudioError, OptionError
 from ..imaging import SUPPORTED_SUFFIXES
-from ..metrics import mean_psnr
+from ..metrics import edge_psnr, mean_psnr
 from ..models import registry
 from ..tiling import aliasing_warning
-from .common import (add_model_options, check_scale, check_segmentable, load_scaled, progress_bar, spec_from_args,
+from .common import (add_model_options, check_model_specific, check_scale, check_segmentable, load_scaled, progress_bar, spec_from_args,
                      train_config_from_args, train_specs, warn_if_aliasing, warn_line)
 
-CSV_FIELDS = ("image", "model", "psnr", "ssim", "seconds", "iters", "params", "device")
+CSV_FIELDS = ("image", "model", "psnr", "ssim", "seconds", "iters", "params", "device",
+              "edge_psnr")
+EDGE_FIELD = "edge_psnr"
+#: What a CSV must have to be read: CSVs written before edge_psnr was added read it as nan.
+REQUIRED_FIELDS = CSV_FIELDS[:-1]
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class RunResult:
     iters: int
     params: int
     device: str
+    edge_psnr: float = float("nan")  # PSNR of the Sobel magnitude (metrics.edge_psnr)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class ModelSummary:
     mean_seconds: float
     params: str
     device: str
+    mean_edge_psnr: float = float("nan")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -90,7 +96,9 @@ def summarise(results: list[RunResult], models: list[str] | None = None) -> list
             lowest=float(np.min(ps)), mean_ssim=float(np.nanmean([r.ssim for r in rows]))
             if any(np.isfinite(r.ssim) for r in rows) else float("nan"),
             mean_seconds=float(np.mean([r.seconds for r in rows])),
-            params=", ".join(f"{p:,}" for p in params), device=", ".join(devices)))
+            params=", ".join(f"{p:,}" for p in params), device=", ".join(devices),
+            mean_edge_psnr=float(np.nanmean([r.edge_psnr for r in rows]))
+            if any(np.isfinite(r.edge_psnr) for r in rows) else float("nan")))
     return out
 
 
@@ -98,18 +106,20 @@ def format_table(summary: list[ModelSummary], markdown: bool = True, settings: s
     """The table as markdown (for docs/results.md) or aligned plain text, with its footnote
     (``settings``, if given, says how the runs were made: steps, lr, size...)."""
     head = ["model", "average PSNR (dB)", "highest", "lowest", "mean SSIM", "s / run",
-            "parameters", "images", "device"]
+            "parameters", "images", "device", "edge PSNR"]
     body = [[registry.label(s.model), f"{s.mean_psnr:.2f}", f"{s.highest:.2f}",
              f"{s.lowest:.2f}", _fmt(s.mean_ssim, 4), _fmt(s.mean_seconds, 1), s.params,
-             str(s.images), s.device] for s in summary]
+             str(s.images), s.device, _fmt(s.mean_edge_psnr, 2)] for s in summary]
     note = ("average PSNR = mean of the per-image PSNRs (10·log10(1/MSE) on [0, 1]); "
+            "edge PSNR = mean PSNR of the Sobel gradient magnitude, the target's largest "
+            "magnitude as the peak, border pixels left out; "
             "s / run = mean training seconds per image." + (f" {settings}" if settings else ""))
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in body]
         return "\n".join(lines) + f"\n\n{note}\n"
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
-    fmt = lambda row: "  ".join(c.rjust(w) if 0 < i < 7 else c.ljust(w)  # noqa: E731
+    fmt = lambda row: "  ".join(c.rjust(w) if 0 < i < 7 or i == 9 else c.ljust(w)  # noqa: E731
                                 for i, (c, w) in enumerate(zip(row, widths))).rstrip()
     lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in body]
     return "\n".join(lines) + f"\n{note}\n"
@@ -125,7 +135,7 @@ def results_to_csv(results: list[RunResult]) -> str:
     writer.writerow(CSV_FIELDS)
     for r in results:
         writer.writerow([r.image, r.model, f"{r.psnr:.4f}", f"{r.ssim:.6f}", f"{r.seconds:.3f}",
-                         r.iters, r.params, r.device])
+                         r.iters, r.params, r.device, f"{r.edge_psnr:.4f}"])
     return buf.getvalue()
 
 
@@ -137,11 +147,13 @@ def read_results_csv(path: str | Path) -> list[RunResult]:
     try:
         with open(p, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
-            if reader.fieldnames is None or not set(CSV_FIELDS) <= set(reader.fieldnames):
-                raise OptionError(f"{p.name} is not a bench CSV (columns {', '.join(CSV_FIELDS)}).")
+            if reader.fieldnames is None or not set(REQUIRED_FIELDS) <= set(reader.fieldnames):
+                raise OptionError(f"{p.name} is not a bench CSV (columns "
+                                  f"{', '.join(REQUIRED_FIELDS)}).")
             return [RunResult(image=r["image"], model=r["model"], psnr=float(r["psnr"]),
                               ssim=float(r["ssim"]), seconds=float(r["seconds"]),
-                              iters=int(r["iters"]), params=int(r["params"]), device=r["device"])
+                              iters=int(r["iters"]), params=int(r["params"]), device=r["device"],
+                              edge_psnr=float(r.get(EDGE_FIELD) or "nan"))
                     for r in reader]
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise OptionError(f"{p.name}: malformed bench CSV ({exc}).") from exc
@@ -184,6 +196,7 @@ def run_bench(args: argparse.Namespace) -> int:
             and "hs" not in models:
         raise OptionError("--seg-layer/--seg-method/--seg-classes apply to the hs model, which "
                           "is not in --models; add hs or drop them.")
+    check_model_specific(args, models)
     train_cfg = train_config_from_args(args)
     check_scale(args.scale)
     for m in models:
@@ -225,9 +238,11 @@ def run_bench(args: argparse.Namespace) -> int:
                 raise KeyboardInterrupt
             for spec in specs:
                 r = fitted[spec.key]
+                edges = edge_psnr(run.trainers[spec.key].reconstruct(), pixels)
                 results.append(RunResult(
                     image=path.name, model=spec.key, psnr=r.psnr, ssim=r.ssim, seconds=r.seconds,
-                    iters=r.steps, params=spec.config.parameter_count(), device=device))
+                    iters=r.steps, params=spec.config.parameter_count(), device=device,
+                    edge_psnr=edges))
             atomic_write_bytes(csv_path, results_to_csv(results).encode("utf-8"))
     except KeyboardInterrupt:
         bar.close()
