@@ -32,14 +32,3 @@ def atomic_write(path: Path, writer: Callable) -> None:
         except OSError:
             pass
         raise
-
-
-def save_png(path: Path, image01) -> None:
-    """Save an H×W×3 float image in [0, 1] as an 8-bit PNG, atomically."""
-    import numpy as np
-    from PIL import Image
-
-    arr = (np.clip(image01, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    atomic_write(Path(path), lambda fh: Image.fromarray(arr).save(fh, format="PNG"))

@@ -12,7 +12,7 @@ import torch
 
 from .atomic import atomic_write_bytes
 from .errors import CheckpointError, OptionError
-from .imaging import MAX_PIXELS
+from .imaging import size_ok
 from .models.config import ModelConfig
 from .models.network import CoordinateNet
 from .render import TrainedNetwork
@@ -74,7 +74,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
         raise CheckpointError(f"{p.name}: damaged metadata ({exc}).") from exc
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{p.name} was written by a newer inr-studio; update to read it.")
-    if not (height >= 1 and width >= 1 and height * width <= MAX_PIXELS):
+    if not size_ok(height, width):
         raise CheckpointError(f"{p.name}: damaged metadata (image size {width}×{height}).")
     if not isinstance(extra, dict):
         raise CheckpointError(f"{p.name}: damaged metadata (extra is not a mapping).")
@@ -82,7 +82,8 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     if class_map is not None and (class_map.dtype != torch.uint8
                                   or tuple(class_map.shape) != (height, width)):
         raise CheckpointError(f"{p.name}: its segmentation map is not {height}×{width} classes.")
-    model = CoordinateNet(config, seed=None)
+    model = CoordinateNet(config, seed=0)  # seeded: every weight is overwritten by the file, and
+    # torch's global generator is left alone
     expected = model.state_dict()
     if set(tensors) != set(expected) or any(tensors[k].shape != expected[k].shape for k in expected):
         raise CheckpointError(f"{p.name}: tensors do not match the model configuration.")

@@ -192,6 +192,22 @@ def _to_float_rgb(arr: np.ndarray, p: Path, notes: list[str]) -> tuple[np.ndarra
     return np.ascontiguousarray(scaled, dtype=np.float32), depth, gray
 
 
+def size_ok(height: int, width: int, max_pixels: int = MAX_PIXELS) -> bool:
+    """Whether an image (or a render, a file's declared size) of H×W pixels is allowed."""
+    return 1 <= height and 1 <= width and height * width <= max_pixels
+
+
+def save_png(path: str | os.PathLike, image01: np.ndarray) -> None:
+    """Save an H×W×3 (or H×W×1) float image in [0, 1] as an 8-bit PNG, written atomically."""
+    from .atomic import atomic_write
+    from .metrics import to_uint8
+
+    arr = to_uint8(image01)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    atomic_write(Path(path), lambda fh: Image.fromarray(arr).save(fh, format="PNG"))
+
+
 def resize_image(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
     """Area-correct resize (anti-aliased) of an H×W×3 float image, for working resolutions."""
     from skimage.transform import resize

@@ -72,27 +72,18 @@ def shared_error_scale(*errors: np.ndarray, floor: float = 1e-3) -> float:
 
 
 
-def sobel_magnitude(image01: np.ndarray) -> np.ndarray:
-    """Per-channel Sobel gradient magnitude (scikit-image's ``filters.sobel``: the root mean
-    square of the two normalised responses), H×W×C float64; the border is meaningless
-    (edge handling), so measures leave it out."""
-    from skimage.filters import sobel
-
-    img = np.clip(np.asarray(image01, dtype=np.float64), 0.0, 1.0)
-    if img.ndim == 2:
-        img = img[:, :, None]
-    return np.stack([sobel(img[..., c]) for c in range(img.shape[2])], axis=2)
-
 
 def edge_psnr(reconstruction: np.ndarray, reference: np.ndarray) -> float:
-    """How well the edges came back: PSNR of the Sobel gradient magnitude against the
-    target's, with the target's largest magnitude as the peak, border pixels left out
-    (``10·log10(peak² / MSE)`` over the interior pixels and channels). +inf if equal, nan if
-    the image has no interior or the target no edges."""
+    """How well the edges came back: PSNR of the Sobel gradient magnitude (the Edges view's,
+    :func:`inr_studio.edges.sobel_magnitude`) against the target's, with the target's largest
+    magnitude as the peak, border pixels left out (``10·log10(peak² / MSE)`` over the interior).
+    +inf if equal; nan if the image has no interior or the target no edges."""
+    from .edges import sobel_magnitude
+
     if reference.shape[0] < 3 or reference.shape[1] < 3:
         return float("nan")
-    rec = sobel_magnitude(reconstruction)[1:-1, 1:-1]
-    ref = sobel_magnitude(reference)[1:-1, 1:-1]
+    rec = sobel_magnitude(np.clip(reconstruction, 0.0, 1.0))[1:-1, 1:-1].astype(np.float64)
+    ref = sobel_magnitude(reference)[1:-1, 1:-1].astype(np.float64)
     peak = float(ref.max())
     if peak <= 0:
         return float("nan")

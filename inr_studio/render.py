@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
-from dataclasses import dataclass
-
 from .coords import pixel_centres_rows
 from .errors import OptionError
-from .imaging import MAX_PIXELS
+from .imaging import MAX_PIXELS, size_ok
 from .metrics import to_unit
 from .models.network import CoordinateNet
 from .problem import routing_for
@@ -54,7 +54,7 @@ class TrainedNetwork:
         """H×W×3 image in [0, 1] at the source size or any other (HS-LoE: nearest source class)."""
         h = self.height if height is None else int(height)
         w = self.width if width is None else int(width)
-        if not (1 <= h and 1 <= w and h * w <= MAX_PIXELS):
+        if not size_ok(h, w):
             raise OptionError(f"render size {w}×{h} is outside 1..{MAX_PIXELS:,} pixels.")
         return render(self.model, h, w, self.class_map)
 

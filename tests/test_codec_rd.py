@@ -66,7 +66,7 @@ def test_a_tiny_measurement_and_its_table_and_plot(small_image) -> None:
 
 
 def test_rd_command_writes_csv_table_and_plot(tmp_path, small_image, capsys) -> None:
-    from inr_studio.atomic import save_png
+    from inr_studio.imaging import save_png
 
     img = tmp_path / "a.png"
     save_png(img, small_image[:16, :24])

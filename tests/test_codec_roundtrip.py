@@ -196,7 +196,7 @@ def test_cli_encode_info_decode(tmp_path, hs, capsys) -> None:
 
 
 def test_cli_encode_fits_an_image_first(tmp_path, small_image, capsys) -> None:
-    from inr_studio.atomic import save_png
+    from inr_studio.imaging import save_png
 
     img = tmp_path / "img.png"
     save_png(img, small_image[:24, :32])

@@ -24,7 +24,7 @@ def settings_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def write_png(path: Path, pixels01: np.ndarray) -> Path:
-    from inr_studio.atomic import save_png
+    from inr_studio.imaging import save_png
 
     save_png(path, pixels01)
     return path

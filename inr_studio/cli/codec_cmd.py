@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..atomic import save_png
+from ..imaging import save_png
 from ..checkpoint import load_checkpoint
 from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size

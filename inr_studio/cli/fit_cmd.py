@@ -18,7 +18,8 @@ import torch
 
 from ..models import registry
 from .. import __version__
-from ..atomic import atomic_write_bytes, save_png
+from ..atomic import atomic_write_bytes
+from ..imaging import save_png
 from ..checkpoint import save_checkpoint
 from ..device import describe
 from ..errors import OptionError

@@ -16,10 +16,10 @@ import brotli
 import numpy as np
 import torch
 
-from ..models import registry
 from ..atomic import atomic_write_bytes
 from ..errors import OptionError, SinrFormatError
-from ..imaging import MAX_PIXELS
+from ..imaging import MAX_PIXELS, size_ok
+from ..models import registry
 from ..models.network import CoordinateNet
 from ..render import TrainedNetwork
 from . import container as C
@@ -141,7 +141,7 @@ def _decode(data: bytes) -> SinrFile:
 def _check_header(h: C.Header) -> list[TensorSlot]:
     """Every semantic rule of the header; returns the model's tensor slots."""
     img, cfg, codec = h.image, h.config, h.codec
-    if not (1 <= img.height and 1 <= img.width and img.height * img.width <= MAX_PIXELS):
+    if not size_ok(img.height, img.width):
         raise SinrFormatError(f"the header declares an image of {img.width}×{img.height} pixels "
                               f"(1..{MAX_PIXELS:,} allowed).")
     if img.channels != cfg.out_features:

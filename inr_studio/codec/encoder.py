@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import OptionError
-from ..imaging import MAX_PIXELS
+from ..imaging import MAX_PIXELS, size_ok
 from ..models.network import CoordinateNet
 from . import container as C
 from .dictionary import MAX_DICTIONARY_VALUES, dictionary, fingerprint
@@ -152,7 +152,7 @@ def _cat(parts: list[np.ndarray]) -> np.ndarray:
 
 
 def _check_image(config, height: int, width: int, class_map: np.ndarray | None) -> None:
-    if not (1 <= height and 1 <= width and height * width <= MAX_PIXELS):
+    if not size_ok(height, width):
         raise OptionError(f"image size {width}×{height} is outside 1..{MAX_PIXELS:,} pixels.")
     if config.seg_layer is None:
         return

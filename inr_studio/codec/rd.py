@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import OptionError
-from ..metrics import psnr
+from ..metrics import psnr, to_uint8
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
 from ..tiling import auto_tile_scale
@@ -112,7 +112,7 @@ class RdRow:
 
 
 def _compress(pixels: np.ndarray, fmt: str, quality: int) -> tuple[bytes, np.ndarray]:
-    arr = (np.clip(pixels, 0, 1) * 255 + 0.5).astype(np.uint8)
+    arr = to_uint8(pixels)
     buf = io.BytesIO()
     kw = {"quality": quality}
     if fmt == "WEBP":

@@ -14,15 +14,12 @@ import numpy as np
 import torch
 from scipy.ndimage import correlate
 
+from ..edges import SOBEL_X, SOBEL_Y
 from ..errors import OptionError
 from ..models.network import CoordinateNet
 from ..problem import FitProblem, routing_for
 from .batch import Batch, Batcher
 from .objectives import Objective, pixel_loss, register_objective
-
-#: Sobel kernels (rows: y, growing downward; columns: x), applied as a correlation.
-SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
-SOBEL_Y = SOBEL_X.T.copy()
 
 
 def gradient_target(pixels01: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -42,8 +39,9 @@ def gradient_target(pixels01: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gx = np.empty_like(v)
     gy = np.empty_like(v)
     for c in range(v.shape[2]):
-        gx[..., c] = correlate(v[..., c], SOBEL_X, mode="nearest")
-        gy[..., c] = correlate(v[..., c], SOBEL_Y, mode="nearest")
+        # SPEC §7's kernels, the Edges view's (rows: y, growing downward), as a correlation
+        gx[..., c] = correlate(v[..., c], SOBEL_X.astype(np.float64), mode="nearest")
+        gy[..., c] = correlate(v[..., c], SOBEL_Y.astype(np.float64), mode="nearest")
     return (gx * (w / 16.0)).astype(np.float32), (gy * (h / 16.0)).astype(np.float32)
 
 

@@ -62,13 +62,11 @@ class CoordinateNet(nn.Module):
     """``act(W_i[e]·z + b_i)`` for the hidden layers (act = sin(ω0·) or ReLU), a linear output
     layer (SPEC §2), on the coordinates or their encoding γ(p) (SPEC §8)."""
 
-    def __init__(self, config: ModelConfig, seed: int | None = 0) -> None:
+    def __init__(self, config: ModelConfig, seed: int = 0) -> None:
         super().__init__()
         config.validate()
         self.config = config
-        gen = None
-        if seed is not None:
-            gen = torch.Generator().manual_seed(int(seed))
+        gen = torch.Generator().manual_seed(int(seed))  # never torch's global generator
         self.layers = nn.ModuleList(
             ExpertLinear(i, o, t.experts) for t, (o, i) in zip(config.tilings, config.layer_shapes())
         )

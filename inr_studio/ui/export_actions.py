@@ -15,6 +15,7 @@ from ..errors import InrStudioError
 from ..metrics import error_magnitude, shared_error_scale
 from . import exports
 from .export_dialog import ExportDialog, ExportTarget
+from .palette import inferno
 from .sinr_view import SinrViewer
 
 
@@ -81,7 +82,7 @@ class ExportActions:
             scale = shared_error_scale(*(error_magnitude(r, ref) for r in recons.values()))
             for kind, rec in recons.items():
                 written += exports.save_model_pngs(Path(folder), self._stem(), kind, rec, ref,
-                                                   scale)
+                                                   inferno(), scale)
         except (OSError, InrStudioError) as exc:
             self.show_error(f"Could not save the PNGs: {exc}")
             return written

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDou
 
 from ..errors import InrStudioError
 from ..metrics import psnr as psnr_of
-from .palette import MODEL_NAMES
+from ..models import registry
 
 BITS = (8, 10, 12, 14, 16)
 
@@ -89,7 +89,7 @@ class ExportDialog(QDialog):
         self.saved_path: Path | None = None
         self.model = QComboBox()
         for k in targets:
-            self.model.addItem(MODEL_NAMES[k], k)
+            self.model.addItem(registry.titled(k), k)
         if kind in targets:
             self.model.setCurrentIndex(self.model.findData(kind))
         self.plain = QCheckBox("Plain: quantise the weights only (no sparse code, the baseline)")
