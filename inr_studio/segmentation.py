@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from skimage.color import rgb2gray
-from skimage.filters import threshold_multiotsu
 
 from .errors import OptionError
 
@@ -20,14 +18,21 @@ SEG_METHODS = ("multiotsu", "equal")
 
 @dataclass(frozen=True)
 class SegmentationConfig:
+    """``thumbnail``: 0 segments the image itself; S > 0 segments an S-px luminance thumbnail
+    and upsamples it (:mod:`inr_studio.thumbmap`), the map a ``.sinr`` decoder rebuilds from a
+    few hundred bytes."""
+
     method: str = "multiotsu"
     classes: int = 4
+    thumbnail: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in SEG_METHODS:
             raise OptionError(f"segmentation method {self.method!r} is unknown; use one of {SEG_METHODS}.")
         if not 2 <= self.classes <= 16:
             raise OptionError(f"segmentation classes must be 2..16, got {self.classes}.")
+        if not (isinstance(self.thumbnail, int) and 0 <= self.thumbnail <= 4096):
+            raise OptionError(f"the segmentation thumbnail side must be 0..4096, got {self.thumbnail}.")
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ class Segmentation:
 
 def luminance(pixels: np.ndarray) -> np.ndarray:
     """scikit-image's luminance (Rec. 709 weights) of an H×W×3 image in [0, 1]."""
+    from skimage.color import rgb2gray  # imported here: skimage.filters pulls in scipy (seconds)
+
     return rgb2gray(pixels).astype(np.float64)
 
 
@@ -62,6 +69,8 @@ def multiotsu_bins(classes: int) -> int:
 
 def thresholds_for(lum: np.ndarray, config: SegmentationConfig) -> np.ndarray:
     if config.method == "multiotsu":
+        from skimage.filters import threshold_multiotsu
+
         if np.unique(lum).size < config.classes:
             raise OptionError(
                 f"the image has fewer than {config.classes} distinct luminance levels; "

@@ -216,7 +216,6 @@ def test_edge_psnr_sees_blur_not_a_constant_shift(small_image) -> None:
 
 # ---------------------------------------------------------------- .sinr
 
-@pytest.mark.xfail(reason="needs .sinr v2 from the codec branch", strict=False)
 @pytest.mark.parametrize("key", NEW_MODELS)
 def test_a_sinr_of_every_new_model_decodes_to_the_image_it_renders(small_image, key) -> None:
     from inr_studio.codec import CodecOptions, decode_bytes, encode_model

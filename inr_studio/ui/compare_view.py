@@ -66,8 +66,9 @@ class CompareView(QWidget):
         self.original_shown = False
         self.frame: PreviewFrame | None = None
         self.original: np.ndarray | None = None  # uint8 H×W×3
-        self.target_edges: np.ndarray | None = None  # float32 H×W
-        self.edge_scale = 1.0
+        self._target_edges: np.ndarray | None = None  # float32 H×W, made on first use
+        self._pixels01: np.ndarray | None = None
+        self._edge_scale = 1.0
         self._edges: dict[str, np.ndarray] = {}  # kind -> edges of the current frame
         self.models: tuple[str, ...] = ()
         self._shape: tuple[int, int] = (0, 0)
@@ -162,15 +163,24 @@ class CompareView(QWidget):
         model's first preview."""
         self.frame = None
         self._edges = {}
-        if pixels01 is None:
-            self.original, self.target_edges = None, None
-        else:
-            self.original = to_uint8(pixels01)
-            self.target_edges = sobel_magnitude(pixels01)
-            self.edge_scale = max(1e-3, float(np.percentile(self.target_edges, 99.5)))
+        self._pixels01, self._target_edges = pixels01, None
+        self.original = None if pixels01 is None else to_uint8(pixels01)
         self._arrange()  # the image's shape may call for another grid
         self._redraw()
         self._fit_range()
+
+    @property
+    def target_edges(self) -> np.ndarray | None:
+        """The target's Sobel magnitude, computed when Edges mode first needs it (25 ms at
+        768×512: not on the path of opening an image)."""
+        if self._target_edges is None and self._pixels01 is not None:
+            self._target_edges = sobel_magnitude(self._pixels01)
+            self._edge_scale = max(1e-3, float(np.percentile(self._target_edges, 99.5)))
+        return self._target_edges
+
+    @property
+    def edge_scale(self) -> float:
+        return self._edge_scale if self.target_edges is not None else 1.0
 
     def show_frame(self, frame: PreviewFrame) -> None:
         self.frame = frame

@@ -14,7 +14,7 @@ from ..engine.messages import PreviewFrame, ProgressBatch
 from ..engine.side_by_side import RunRequest
 from .worker import TrainWorker
 
-IDLE, RUNNING, PAUSED, STOPPING = "idle", "running", "paused", "stopping"
+from .run_states import IDLE, PAUSED, RUNNING, STOPPING  # noqa: F401 - re-exported
 
 
 class RunController(QObject):

@@ -26,7 +26,9 @@ class SinrViewer(QDialog):
         self.image: np.ndarray | None = None
         self.setWindowTitle(f"{self.path.name} — decoded")
         size = self.path.stat().st_size if self.path.exists() else 0
-        bpp = 8.0 * size / max(1, sinr.height * sinr.width)
+        from ..codec import bpp as bits_per_pixel  # the codec (and torch) load on first use
+
+        bpp = bits_per_pixel(size, sinr.height, sinr.width)
         cfg = sinr.model.config
         self.info = QLabel(
             f"<b>{registry.label(cfg.kind)}</b>, width {cfg.width}, {cfg.depth} hidden layers, "
