@@ -197,6 +197,15 @@ def test_bench_and_fit_accept_every_new_model(tmp_path, small_image, capsys) -> 
         assert rc == 0, capsys.readouterr().err
 
 
+def test_rd_takes_every_registry_model() -> None:
+    from inr_studio.studies.rd import RdModel
+
+    for key in registry.REGISTRY:
+        assert RdModel.parse(f"{key}:3x64@20") == RdModel(key, 3, 64, 20)
+    with pytest.raises(OptionError, match="pe-relu"):
+        RdModel.parse("nerf:3x64")
+
+
 # ---------------------------------------------------------------- edge measure
 
 def test_edge_psnr_sees_blur_not_a_constant_shift(small_image) -> None:
