@@ -10,8 +10,12 @@ import torch
 
 from inr_studio.engine.batch import Batcher
 from inr_studio.engine.config import TrainConfig
-from inr_studio.engine.eoren import (GradientObjective, coordinate_gradients, gradient_target,
-                                     interior_mask)
+from inr_studio.engine.eoren import (
+    GradientObjective,
+    coordinate_gradients,
+    gradient_target,
+    interior_mask,
+)
 from inr_studio.engine.fit import fit_side_by_side
 from inr_studio.errors import OptionError
 from inr_studio.imaging import resize_image
@@ -73,7 +77,7 @@ def test_autograd_gradient_matches_the_closed_form_and_finite_differences() -> N
     config = make_model_config("siren", width=7, depth=1)
     net = CoordinateNet(config, seed=4).double()
     coords = np.random.default_rng(0).uniform(-1, 1, (9, 2))
-    f, grad = coordinate_gradients(net, _batch(config, coords))
+    _, grad = coordinate_gradients(net, _batch(config, coords))
     w1, b1 = net.layers[0].weight[0], net.layers[0].bias
     w2 = net.layers[1].weight[0]
     p = torch.from_numpy(coords)
@@ -167,7 +171,7 @@ def test_the_pixel_term_and_colour_phase_are_options(small_image) -> None:
     assert [p.objective for p in spec.phases] == ["gradients", "colour"]
     assert spec.phases[0].kwargs() == {"pixel_weight": 0.5} and spec.phases[1].steps == 20
     assert spec.total_steps(30) == 50
-    run, results, _ = fit_side_by_side(pixels, (spec,), TrainConfig(iters=30, lr=1e-3,
+    _, results, _ = fit_side_by_side(pixels, (spec,), TrainConfig(iters=30, lr=1e-3,
                                                                      device="cpu"))
     assert results["eoren"].steps == 50 and np.isfinite(results["eoren"].psnr)
 

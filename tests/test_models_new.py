@@ -187,7 +187,8 @@ def test_bench_and_fit_accept_every_new_model(tmp_path, small_image, capsys) -> 
     assert rc == 0
     import csv
 
-    rows = list(csv.DictReader(open(path, newline="")))
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
     assert [r["model"] for r in rows] == list(NEW_MODELS)
     assert all(np.isfinite(float(r["edge_psnr"])) for r in rows)
     assert "| EoREN |" in out and "| SIREN (matched) |" in out and "edge PSNR" in out

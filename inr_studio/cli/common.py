@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from ..device import pick_device
 from ..engine.config import TrainConfig
 from ..errors import OptionError

@@ -9,9 +9,7 @@ here; the engine trains whatever specs it is given. Torch-free.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..errors import OptionError
 from .config import ModelConfig, default_pe_levels, make_model_config
