@@ -6,4 +6,13 @@ in the CLI, in benchmarks and in tests.
 
 from __future__ import annotations
 
+import os as _os
+
 __version__ = "0.1.0"
+
+# OpenMP threads that sleep at barriers instead of spinning: with other programs (or a GUI
+# thread) on the same cores, spinning threads slow every matrix product several times (2
+# threads on a busy 2-core CPU: 1.7–2.9 s per training round spinning, 0.64–1.08 s passive;
+# docs/results.md). ``fit``/``bench``/``encode`` train on every core. It must be set before
+# torch loads OpenMP, so here; a user's own value wins.
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

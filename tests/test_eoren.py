@@ -97,9 +97,10 @@ def test_autograd_gradient_matches_the_closed_form_and_finite_differences() -> N
 
 @pytest.mark.parametrize("encoding", ["none", "nerf", "gauss"])
 def test_the_double_backward_equals_plain_torch_sin(encoding: str) -> None:
-    """The fused sine's backward is differentiated again by the gradient loss: its parameter
-    gradients must equal those of the same network written with torch.sin."""
+    """The gradient loss differentiates the backward pass again: an EoREN network's parameter
+    gradients must equal those of the same network written out with torch.sin."""
     config = replace(make_model_config("siren", width=6, depth=2), encoding=encoding,
+                     gradient_fit=True,
                      pe_levels=3 if encoding == "nerf" else 0,
                      pe_features=4 if encoding == "gauss" else 0,
                      pe_sigma=2.0 if encoding == "gauss" else 0.0)
@@ -193,9 +194,23 @@ def test_eoren_trains_on_random_pixel_batches(small_image) -> None:
     assert np.abs((v - f).reshape(-1, 3).mean(0)).max() < 0.03
 
 
-def test_the_gradient_objective_refuses_lo_e_networks(small_image) -> None:
-    problem = FitProblem.create(resize_image(small_image, 8, 8),
-                                make_model_config("ftc", width=4, tile_scale=1 / 64))
-    batcher = Batcher(problem, None, 0, torch.device("cpu"))
-    with pytest.raises(OptionError, match="plain SIREN"):
-        GradientObjective(problem, batcher)
+def test_the_fused_sine_refuses_a_second_derivative_instead_of_a_wrong_one() -> None:
+    """The pixel models' fused sine saves ω0·z, not z: differentiating its backward again would
+    lose the path through z. It must raise, not return a wrong gradient."""
+    config = make_model_config("siren", width=6, depth=2)
+    net = CoordinateNet(config, seed=1).double()
+    coords = np.random.default_rng(1).uniform(-1, 1, (11, 2))
+    _, grad = coordinate_gradients(net, _batch(config, coords))
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        (grad ** 2).sum().backward()
+
+
+def test_the_gradient_objective_refuses_networks_not_built_for_it(small_image) -> None:
+    pixels = resize_image(small_image, 8, 8)
+    for config, message in ((make_model_config("ftc", width=4, tile_scale=1 / 64),
+                             "plain SIREN"),
+                            (make_model_config("siren", width=4), "gradient_fit")):
+        problem = FitProblem.create(pixels, config)
+        batcher = Batcher(problem, None, 0, torch.device("cpu"))
+        with pytest.raises(OptionError, match=message):
+            GradientObjective(problem, batcher)

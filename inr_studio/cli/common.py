@@ -261,8 +261,21 @@ def prepare_fit(args: argparse.Namespace, image: str | Path):
     h, w = pixels.shape[:2]
     spec = spec_from_args(args, h, w)
     alias = warn_if_aliasing(spec.config, h, w)
+    check_fits(args, pixels, (spec,))  # before segmenting a photo too large to train
     check_segmentable(pixels, spec)
     return loaded, pixels, spec, alias
+
+
+def check_fits(args: argparse.Namespace, pixels: np.ndarray, specs: tuple) -> None:
+    """The memory guard before any training, its way out in this command's terms (``--scale``
+    relative to the source image); the engine checks again for every run (``bench``)."""
+    from ..engine.memory import check_memory
+
+    device = pick_device(getattr(args, "device", "auto") or "auto")
+    h, w = pixels.shape[:2]
+    check_memory(specs, h, w, getattr(args, "batch_pixels", None), str(device),
+                 pixels.shape[2] if pixels.ndim == 3 else 1,
+                 scale=check_scale(getattr(args, "scale", 1.0)))
 
 
 def check_segmentable(pixels: np.ndarray, spec: ModelSpec) -> None:

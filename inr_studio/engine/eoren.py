@@ -96,10 +96,14 @@ class GradientObjective(Objective):
 
     def __init__(self, problem: FitProblem, batcher: Batcher, pixel_weight: float = 0.0) -> None:
         super().__init__(problem, batcher)
-        if problem.config.activation != "sine" or any(t.experts != 1 for t in
-                                                      problem.config.tilings):
+        cfg = problem.config
+        if cfg.activation != "sine" or any(t.experts != 1 for t in cfg.tilings):
             raise OptionError("the gradient objective needs a plain SIREN (LoE layers have no "
                               "double backward).")
+        if not cfg.gradient_fit:
+            raise OptionError("the gradient objective needs a network built for it "
+                              "(gradient_fit, as the eoren model): the fused sine has no "
+                              "double backward.")
         if not (pixel_weight >= 0 and np.isfinite(pixel_weight)):
             raise OptionError(f"EoREN's pixel weight must be 0 or more, got {pixel_weight}.")
         h, w = problem.height, problem.width

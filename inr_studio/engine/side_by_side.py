@@ -32,6 +32,7 @@ from ..problem import FitProblem
 from .config import TrainConfig
 from .control import RunControl
 from .failures import failure_message
+from .memory import check_memory, out_of_memory_advice
 from .messages import (PSNR_CAP, Message, ModelStats, PausedReached, PreviewFrame,
                        ProgressBatch, RunEnded, RunFailed, RunStarted)
 from .trainer import Trainer
@@ -74,17 +75,25 @@ class SideBySide:
         try:
             yield from self._run()
         except Exception as exc:  # noqa: BLE001 - translated below, or re-raised
-            message = failure_message(exc)
+            message = failure_message(exc, self._memory_advice)
             if message is None:
                 raise
             yield RunFailed(gen, message)
         finally:
             torch.set_num_threads(old_threads)
 
+    def _memory_advice(self) -> str:
+        req = self.request
+        h, w = req.pixels.shape[:2]
+        return out_of_memory_advice(req.specs, h, w, req.train.batch_pixels,
+                                    str(pick_device(req.train.device)), req.pixels.shape[2])
+
     # ------------------------------------------------------------------ the loop
     def _build(self) -> None:
         req = self.request
         device = pick_device(req.train.device)
+        h, w = req.pixels.shape[:2]  # the memory guard: refuse now what would not fit
+        check_memory(req.specs, h, w, req.train.batch_pixels, str(device), req.pixels.shape[2])
         if req.cpu_threads and device.type == "cpu":
             # Before building anything: with more threads than free cores, OpenMP's spinning
             # threads slow small matrix products by orders of magnitude.

@@ -2,8 +2,9 @@
 
 SIREN, LoE (FtC, QT) and HS-LoE differ by their tilings; ``pe-relu``/``pe-siren`` add a
 positional encoding γ(p) before the first layer (:mod:`.encoding`) and ``pe-relu`` uses ReLU
-instead of the sine; EoREN is a SIREN trained on gradients (so everything here must support
-double backward: see :class:`_Sine`).
+instead of the sine; EoREN is a SIREN trained on gradients: its loss differentiates the
+backward pass again, which the fused sine cannot do, so a ``gradient_fit`` network uses
+``torch.sin`` (autograd's own double backward).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 
 import torch
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from .config import ModelConfig
 from .encoding import PositionalEncoding
@@ -20,26 +22,27 @@ from .routing import Routing
 
 
 class _Sine(torch.autograd.Function):
-    """``sin(ω0·z)`` as one node with in-place work: one new tensor forward, one backward.
+    """``sin(ω0·z)`` as one node: two new tensors forward (u and its sine), one backward.
 
     Bit-for-bit what ``torch.sin(ω0 * z)`` and its autograd give (the same operations in the
-    same order), with a third of the temporaries; it saves ``z`` instead of ``ω0·z``.
+    same order) with fewer temporaries; it saves ``u = ω0·z`` (freeing ``z``), so the backward
+    is three passes over the rows (cos, ×grad, ×ω0) instead of four. ``u`` is not linked to
+    ``z`` in the graph, so a second derivative through this node would be silently wrong:
+    ``once_differentiable`` makes it an error instead (networks for gradient losses do not use it).
     """
 
     @staticmethod
     def forward(ctx, z: torch.Tensor, omega0: float) -> torch.Tensor:  # type: ignore[override]
-        ctx.save_for_backward(z)
+        u = z * omega0
+        ctx.save_for_backward(u)
         ctx.omega0 = omega0
-        return (z * omega0).sin_()
+        return torch.sin(u)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        (z,) = ctx.saved_tensors
-        if torch.is_grad_enabled():
-            # create_graph=True (EoREN's gradient loss differentiates this backward again):
-            # out-of-place ops, so autograd can record them; same values as below.
-            return torch.cos(z * ctx.omega0) * grad * ctx.omega0, None
-        return (z * ctx.omega0).cos_().mul_(grad).mul_(ctx.omega0), None
+        (u,) = ctx.saved_tensors
+        return torch.cos(u).mul_(grad).mul_(ctx.omega0), None
 
 
 def sine(z: torch.Tensor, omega0: float) -> torch.Tensor:
@@ -77,6 +80,7 @@ class CoordinateNet(nn.Module):
                 layer.siren_init_(first=k == 0, omega0=config.omega0, generator=gen)
         self.encoding = PositionalEncoding(config) if config.encoding != "none" else None
         self._relu = config.activation == "relu"
+        self._double_backward = config.gradient_fit
 
     @property
     def experts(self) -> list[int]:
@@ -91,7 +95,12 @@ class CoordinateNet(nn.Module):
                 z = route.before.apply(z)
             z = layer(z, route.counts)
             if k < last:
-                z = torch.relu(z) if self._relu else sine(z, self.config.omega0)
+                if self._relu:
+                    z = torch.relu(z)
+                elif self._double_backward:
+                    z = torch.sin(self.config.omega0 * z)
+                else:
+                    z = sine(z, self.config.omega0)
         if routing.restore is not None:
             z = routing.restore.apply(z)
         return z

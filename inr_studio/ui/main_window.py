@@ -301,16 +301,18 @@ class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
         if self.controller.is_active():
             return
         from ..device import describe, pick_device
+        from ..engine.memory import check_memory
         from ..engine.side_by_side import RunRequest
 
         try:
             specs = s.model_specs()
             train = s.settings.train_config()
             device = pick_device(train.device)
-        except InrStudioError as exc:
+            h, w = s.working.shape[:2]
+            check_memory(specs, h, w, train.batch_pixels, str(device), s.working.shape[2])
+        except InrStudioError as exc:  # the memory guard's refusal names its way out
             self.show_error(str(exc))
             return
-        h, w = s.working.shape[:2]
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
         self.plot.reset(max(sp.total_steps(train.iters) for sp in specs))  # phases add steps

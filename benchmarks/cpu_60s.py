@@ -1,0 +1,125 @@
+"""PSNR after 60 seconds of the window's CPU training: the four paper models side by side.
+
+Exactly what the window does when Start is pressed on a CPU: the window's CPU defaults
+(:func:`inr_studio.ui.session.defaults_for`) with the given working size (long side), the
+session's model specs, one :class:`~inr_studio.engine.side_by_side.SideBySide` run with the
+window's ``cpu_threads`` (``default_cpu_threads`` in ``inr_studio.ui.main_window``) and previews on at
+the engine's default budget. The clock starts when the run starts (segmentation and routing
+included, as the user waits for them too) and the run is stopped at ``--seconds``; each model's
+PSNR is then measured on the whole working image (not counted in the time).
+
+Each measurement runs in its own process. ``--compare`` measures "before" then "after" in one
+command, back to back, at every ``--long-side``: "before" runs the source tree given by
+``--before-src`` (e.g. ``git archive <commit> | tar -x -C /tmp/before``) with that tree's own
+window logic, "after" runs this tree. The machine may be shared: the load average is printed.
+
+Examples::
+
+    python3 benchmarks/cpu_60s.py --long-side 256
+    python3 benchmarks/cpu_60s.py --compare --before-src /tmp/before --long-side 128 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_IMAGE = ROOT.parent / "shared" / "data" / "kodak" / "kodim23.png"
+if not DEFAULT_IMAGE.exists():
+    DEFAULT_IMAGE = Path("/work/shared/data/kodak/kodim23.png")
+
+
+def measure(image: str, long_side: int, seconds: float) -> dict:
+    """One window-like run; returns each model's PSNR and steps at ``seconds``."""
+    from dataclasses import replace
+
+    from inr_studio.engine.control import RunControl
+    from inr_studio.engine.side_by_side import RunRequest, SideBySide
+    from inr_studio.imaging import load_image
+    from inr_studio.ui.main_window import default_cpu_threads  # the window's own choice
+    from inr_studio.ui.session import Session, defaults_for
+    from inr_studio.ui.worker import warm_up
+
+    warm_up()  # the window does this before the first run
+    settings = replace(defaults_for("cpu"), device="cpu", long_side=long_side)
+    session = Session(settings.usable())
+    session.set_image(load_image(image))
+    specs = session.model_specs()
+    train = session.settings.train_config()
+    threads = default_cpu_threads()
+    control = RunControl()
+    request = RunRequest(0, session.working.copy(), specs, train, cpu_threads=threads)
+    engine = SideBySide(request, control)
+    previews = 0
+    t0 = time.perf_counter()
+    for msg in engine.run():
+        previews += type(msg).__name__ == "PreviewFrame"
+        if type(msg).__name__ == "RunFailed":
+            raise SystemExit(msg.message)
+        if time.perf_counter() - t0 >= seconds:
+            control.stop()
+    wall = time.perf_counter() - t0
+    out = {"long_side": long_side, "size": list(session.working.shape[:2]), "threads": threads,
+           "wall_s": round(wall, 2), "previews": previews, "models": {}}
+    for key, trainer in engine.trainers.items():
+        _, psnr = trainer.full_psnr()
+        out["models"][key] = {"psnr": round(float(psnr), 2), "steps": trainer.steps_done,
+                              "compute_s": round(engine.compute_s.get(key, 0.0), 1)}
+    return out
+
+
+def run_child(src: Path, image: str, long_side: int, seconds: float) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(src))
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--image", image,
+           "--long-side", str(long_side), "--seconds", str(seconds)]
+    res = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, cwd=str(src))
+    if res.returncode != 0:
+        raise SystemExit(f"measurement failed ({src}):\n{res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def row(label: str, r: dict) -> str:
+    models = r["models"]
+    cells = "  ".join(f"{k} {m['psnr']:5.2f} dB ({m['steps']} steps)" for k, m in models.items())
+    return (f"{label:7s} {r['size'][1]}x{r['size'][0]:<4d} threads {r['threads']}  {cells}  "
+            f"[{r['previews']} previews, {r['wall_s']:.1f} s, load {os.getloadavg()[0]:.1f}]")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--image", default=str(DEFAULT_IMAGE))
+    ap.add_argument("--long-side", type=int, nargs="+", default=[256])
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--compare", action="store_true",
+                    help="measure --before-src then this tree, back to back")
+    ap.add_argument("--before-src", type=Path, default=None,
+                    help="source tree of the 'before' (required with --compare)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="alternate before/after this many times (shows the machine's noise)")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        sys.path.insert(0, os.getcwd())
+        print(json.dumps(measure(args.image, args.long_side[0], args.seconds)))
+        return
+    trees = [("after", ROOT)]
+    if args.compare:
+        if args.before_src is None or not (args.before_src / "inr_studio").is_dir():
+            raise SystemExit("--compare needs --before-src DIR holding an inr_studio tree")
+        trees.insert(0, ("before", args.before_src.resolve()))
+    print(f"image {args.image}, {args.seconds:g} s wall per run, {os.cpu_count()} CPUs, "
+          f"load average at start {os.getloadavg()[0]:.1f}", flush=True)
+    for side in args.long_side:
+        for _ in range(args.repeat):
+            for label, src in trees:
+                print(row(label, run_child(src, args.image, side, args.seconds)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
