@@ -241,19 +241,27 @@ def save_png(path: str | os.PathLike, image01: np.ndarray) -> None:
     atomic_write(Path(path), lambda fh: Image.fromarray(arr).save(fh, format="PNG"))
 
 
-def resize_image(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Area-correct resize (anti-aliased) of an H×W×3 float image, for working resolutions.
+#: Sources above this size are block-averaged before the anti-aliased resize (speed); see
+#: :func:`resize_image`. Kodak (0.4 MP) and other ordinary images stay on scikit-image alone.
+BLOCK_MEAN_PIXELS = 8_000_000
 
-    A large reduction first averages f×f blocks (numpy, a few hundred ms for 24 MP) so that
-    scikit-image's anti-aliased resize only reduces by 2–4×: on a 24-MP photo its Gaussian
-    alone took 10.7 s (2-core CPU, shared machine). The last < f rows and columns are dropped
-    by the block step, < 0.1 % of a photo's side.
+
+def resize_image(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Anti-aliased resize of an H×W×3 float image: scikit-image's ``resize(order=1,
+    anti_aliasing=True)`` (a Gaussian pre-filter, then bilinear), the filter every CPU-sized
+    table in docs/results.md was measured with.
+
+    Only a source over :data:`BLOCK_MEAN_PIXELS` (a phone photo) is first reduced by averaging
+    f×f blocks, so that the Gaussian works on a 2–4× reduction: on a 24-MP photo it alone took
+    10.7 s (2-core CPU). Block means are a different (sharper) filter, so ordinary images never
+    take that path; the last < f rows and columns are dropped by it, < 0.1 % of a photo's side.
     """
     from skimage.transform import resize
 
     if pixels.shape[:2] == (height, width):
         return pixels
-    pixels = block_reduce_mean(pixels, height, width)
+    if pixels.shape[0] * pixels.shape[1] > BLOCK_MEAN_PIXELS:
+        pixels = block_reduce_mean(pixels, height, width)
     if pixels.shape[:2] == (height, width):
         return np.clip(pixels, 0.0, 1.0).astype(np.float32)
     out = resize(pixels, (height, width, pixels.shape[2]), order=1, anti_aliasing=True,

@@ -75,3 +75,24 @@ def shared_error_scale(*errors: np.ndarray, floor: float = 1e-3) -> float:
     pixels must not wash out the rest), at least ``floor``."""
     return max([floor] + [float(np.percentile(e, 99.5)) for e in errors])
 
+
+
+
+def edge_psnr(reconstruction: np.ndarray, reference: np.ndarray) -> float:
+    """How well the edges came back: PSNR of the Sobel gradient magnitude (the Edges view's,
+    :func:`inr_studio.edges.sobel_magnitude`) against the target's, with the target's largest
+    magnitude as the peak, border pixels left out (``10·log10(peak² / MSE)`` over the interior).
+    +inf if equal; nan if the image has no interior or the target no edges."""
+    from .edges import sobel_magnitude
+
+    if reference.shape[0] < 3 or reference.shape[1] < 3:
+        return float("nan")
+    rec = sobel_magnitude(np.clip(reconstruction, 0.0, 1.0))[1:-1, 1:-1].astype(np.float64)
+    ref = sobel_magnitude(reference)[1:-1, 1:-1].astype(np.float64)
+    peak = float(ref.max())
+    if peak <= 0:
+        return float("nan")
+    mse = float(np.mean((rec - ref) ** 2))
+    if mse == 0:
+        return float("inf")
+    return float(10.0 * np.log10(peak * peak / mse))

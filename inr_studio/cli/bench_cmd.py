@@ -15,6 +15,7 @@ from ..atomic import atomic_write_bytes
 from ..device import describe, pick_device
 from ..errors import ImageLoadError, InrStudioError, OptionError
 from ..imaging import SUPPORTED_SUFFIXES
+from ..metrics import edge_psnr
 from ..models import registry
 from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its callers)
     CSV_FIELDS,
@@ -26,7 +27,7 @@ from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its
     summarise,
 )
 from ..tiling import aliasing_warning
-from .common import (add_model_options, check_scale, check_segmentable, load_scaled, progress_bar, spec_from_args,
+from .common import (add_model_options, check_model_specific, check_scale, check_segmentable, load_scaled, progress_bar, spec_from_args,
                      train_config_from_args, train_specs, warn_if_aliasing, warn_line)
 
 
@@ -85,6 +86,7 @@ def run_bench(args: argparse.Namespace) -> int:
             and "hs" not in models:
         raise OptionError("--seg-layer/--seg-method/--seg-classes apply to the hs model, which "
                           "is not in --models; add hs or drop them.")
+    check_model_specific(args, models)
     train_cfg = train_config_from_args(args)
     check_scale(args.scale)
     for m in models:
@@ -126,9 +128,11 @@ def run_bench(args: argparse.Namespace) -> int:
                 raise KeyboardInterrupt
             for spec in specs:
                 r = fitted[spec.key]
+                edges = edge_psnr(run.trainers[spec.key].reconstruct(), pixels)
                 results.append(RunResult(
                     image=path.name, model=spec.key, psnr=r.psnr, ssim=r.ssim, seconds=r.seconds,
-                    iters=r.steps, params=spec.config.parameter_count(), device=device))
+                    iters=r.steps, params=spec.config.parameter_count(), device=device,
+                    edge_psnr=edges))
             atomic_write_bytes(csv_path, results_to_csv(results).encode("utf-8"))
     except KeyboardInterrupt:
         bar.close()

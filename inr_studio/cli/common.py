@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from ..device import pick_device
 from ..engine.config import TrainConfig
 from ..errors import OptionError
@@ -51,10 +52,74 @@ def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
     g.add_argument("--seg-method", default=None, choices=SEG_METHODS,
                    help="HS-LoE thresholds: multiotsu (default) or equal (equal-size bins)")
     g.add_argument("--seg-classes", type=int, default=None, help="HS-LoE classes (default 4)")
+    add_encoding_options(parser)
     if train:
         add_train_options(parser)
     if image:
         add_image_options(parser)
+
+
+#: Options that apply to some models only: option -> (dest, the models it applies to).
+PE_MODELS = ("pe-relu", "pe-siren")
+MODEL_SPECIFIC = {
+    "--seg-layer": ("seg_layer", ("hs",)), "--seg-method": ("seg_method", ("hs",)),
+    "--seg-classes": ("seg_classes", ("hs",)),
+    "--pe": ("pe", PE_MODELS), "--pe-gauss": ("pe_gauss", PE_MODELS),
+    "--pe-features": ("pe_features", PE_MODELS),
+    "--eoren-pixel-weight": ("eoren_pixel_weight", ("eoren",)),
+    "--eoren-colour-steps": ("eoren_colour_steps", ("eoren",)),
+}
+
+
+def add_encoding_options(parser: argparse.ArgumentParser) -> None:
+    """The positional encoding of pe-relu/pe-siren (SPEC §8) and EoREN's stage options (§7)."""
+    g = parser.add_argument_group("positional encoding (pe-relu, pe-siren) and EoREN")
+    g.add_argument("--pe", type=int, default=None, metavar="L",
+                   help="NeRF frequencies 2^0..2^(L-1) (the default encoding; default L = "
+                        "floor(log2(longest side)) of the working size, 9 at 768 px)")
+    g.add_argument("--pe-gauss", type=float, nargs="?", const=5.0, default=None,
+                   metavar="SIGMA", help="Gaussian Fourier features instead, B ~ N(0, SIGMA²) "
+                                         "(SIGMA 5 if omitted; coordinates span [-1, 1])")
+    g.add_argument("--pe-features", type=int, default=None, metavar="M",
+                   help="rows of B for --pe-gauss (default 256)")
+    g.add_argument("--eoren-pixel-weight", type=float, default=None, metavar="A",
+                   help="EoREN: weight of a pixel term in the gradient stage, times "
+                        "(longest side / 2)² (default 0: gradients only)")
+    g.add_argument("--eoren-colour-steps", type=int, default=None, metavar="N",
+                   help="EoREN: pixel steps after the gradient stage, at lr/10 (default 0: "
+                        "only the closed-form colour constant)")
+
+
+def check_model_specific(args: argparse.Namespace, models: list[str] | tuple[str, ...]) -> None:
+    """An option for a model that is not in the run is an error (one readable line)."""
+    for option, (dest, owners) in MODEL_SPECIFIC.items():
+        if getattr(args, dest, None) is not None and not set(owners) & set(models):
+            which = " or ".join(owners)
+            raise OptionError(f"{option} only applies to the {which} model; drop it or "
+                              f"choose the {which} model.")
+
+
+def encoding_options(args: argparse.Namespace) -> dict:
+    """The :class:`ModelOptions` fields of the encoding and EoREN options, checked."""
+    pe, sigma, feats = (getattr(args, k, None) for k in ("pe", "pe_gauss", "pe_features"))
+    weight, colour = getattr(args, "eoren_pixel_weight", None), getattr(args, "eoren_colour_steps", None)
+    if pe is not None and sigma is not None:
+        raise OptionError("--pe and --pe-gauss are two encodings; give one of them.")
+    if pe is not None and not 1 <= pe <= 16:
+        raise OptionError(f"--pe must be 1..16 frequency levels, got {pe}.")
+    if sigma is not None and not (0 < sigma < 1e4 and math.isfinite(sigma)):
+        raise OptionError(f"--pe-gauss SIGMA must be positive (and below 10000), got {sigma}.")
+    if feats is not None and sigma is None:
+        raise OptionError("--pe-features applies to --pe-gauss; add --pe-gauss or drop it.")
+    if feats is not None and not 1 <= feats <= 4096:
+        raise OptionError(f"--pe-features must be 1..4096, got {feats}.")
+    if weight is not None and not (weight >= 0 and math.isfinite(weight)):
+        raise OptionError(f"--eoren-pixel-weight must be 0 or more, got {weight}.")
+    if colour is not None and not 0 <= colour <= 1_000_000:
+        raise OptionError(f"--eoren-colour-steps must be 0 or more, got {colour}.")
+    return {"pe_levels": pe, "pe_sigma": sigma, "pe_features": feats or 256,
+            "pe_seed": int(getattr(args, "seed", 0) or 0),
+            "eoren_pixel_weight": weight or 0.0, "eoren_colour_steps": colour or 0}
 
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
@@ -124,12 +189,9 @@ def spec_from_args(args: argparse.Namespace, height: int, width: int,
     seg_layer = getattr(args, "seg_layer", None)
     seg_method = getattr(args, "seg_method", None)
     seg_classes = getattr(args, "seg_classes", None)
+    if strict:
+        check_model_specific(args, (str(kind),))
     if kind != "hs":
-        given = [n for n, v in (("--seg-layer", seg_layer), ("--seg-method", seg_method),
-                                ("--seg-classes", seg_classes)) if v is not None]
-        if strict and given:
-            raise OptionError(f"{', '.join(given)} only applies to the hs model; drop it or "
-                              "use --model hs.")
         seg_layer = seg_method = seg_classes = None
     elif seg_layer is not None and not 1 <= seg_layer <= d + 1:
         raise OptionError(f"--seg-layer must be 1..{d + 1} (the linear layers of a depth-{d} "
@@ -139,7 +201,8 @@ def spec_from_args(args: argparse.Namespace, height: int, width: int,
     tile_scale = parse_tile_scale(getattr(args, "tile_scale", "paper"), height, width)
     options = ModelOptions(width=w, depth=d, omega0=omega0, tile_scale=tile_scale,
                            seg_layer=seg_layer, seg_method=seg_method or "multiotsu",
-                           seg_classes=seg_classes or 4, image_size=(height, width))
+                           seg_classes=seg_classes or 4, image_size=(height, width),
+                           **encoding_options(args))
     return entry.spec(options)
 
 

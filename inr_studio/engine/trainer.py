@@ -18,6 +18,7 @@ from ..models.spec import Phase
 from ..problem import FitProblem
 from ..render import render
 from .batch import Batcher
+from . import eoren as _eoren  # noqa: F401 - registers the objectives gradients and colour
 from .config import TrainConfig
 from .fast_step import FastStep, FastStepConfig
 from .objectives import Objective, make_objective

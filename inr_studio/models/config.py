@@ -144,6 +144,14 @@ _DEFAULTS = {"activation": "sine", "encoding": "none", "pe_levels": 0, "pe_featu
              "pe_sigma": 0.0, "pe_seed": 0, "gradient_fit": False}
 
 
+def default_pe_levels(height: int, width: int) -> int:
+    """NeRF levels for an H×W working size (SPEC §8): the largest L whose finest frequency
+    2^(L−1)·π still has two or more pixels per period along the longest side (a pixel is 2/N
+    wide on [-1, 1]), i.e. L = ⌊log2(longest side)⌋: 768 px → 9, 512 → 9, 96 → 6; 1..16."""
+    longest = max(int(height), int(width), 2)
+    return max(1, min(16, int(np.floor(np.log2(longest)))))
+
+
 def default_ftc_scales(layers: int) -> tuple[float, ...]:
     """The paper's (128, 8, 4, 2) for four layers; otherwise powers of two from 128 down to 2."""
     if layers == 4:

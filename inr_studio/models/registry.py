@@ -9,10 +9,10 @@ here; the engine trains whatever specs it is given. Torch-free.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..errors import OptionError
-from .config import ModelConfig, make_model_config
+from .config import ModelConfig, default_pe_levels, make_model_config
 from .spec import ModelSpec, Phase
 
 
@@ -33,6 +33,17 @@ class ModelOptions:
     seg_classes: int = 4
     out_features: int = 3
     image_size: tuple[int, int] = (512, 768)
+    #: Positional encoding of ``pe-relu``/``pe-siren`` (SPEC §8): NeRF levels (None: from
+    #: ``image_size``, :func:`~inr_studio.models.config.default_pe_levels`), or Gaussian
+    #: Fourier features when ``pe_sigma`` is set (m = ``pe_features`` rows, drawn from ``pe_seed``).
+    pe_levels: int | None = None
+    pe_sigma: float | None = None
+    pe_features: int = 256
+    pe_seed: int = 0
+    #: EoREN (SPEC §7): weight α of the pixel term in stage 1 (0: gradients only), and the
+    #: steps of the optional colour phase after it (0: the closed-form constant only).
+    eoren_pixel_weight: float = 0.0
+    eoren_colour_steps: int = 0
 
 
 def _paper(kind: str) -> Callable[[ModelOptions], ModelConfig]:
@@ -57,18 +68,64 @@ class ModelEntry:
     citation: str  # who proposed it, shown beside the label in the window
     make_config: Callable[[ModelOptions], ModelConfig]
     make_phases: Callable[[ModelOptions], tuple[Phase, ...]] = _one_phase
+    #: The label of one built network, when it depends on the options (``siren-matched``
+    #: shows its width); None: :attr:`label`.
+    describe: Callable[[ModelConfig], str] | None = None
 
     def spec(self, options: ModelOptions = ModelOptions()) -> ModelSpec:
         config = self.make_config(options)
         if config.kind != self.key:
-            config = _renamed(config, self.key)
-        return ModelSpec(self.key, self.label, config, self.make_phases(options))
+            config = replace(config, kind=self.key)
+        text = self.describe(config) if self.describe is not None else self.label
+        return ModelSpec(self.key, text, config, self.make_phases(options))
 
 
-def _renamed(config: ModelConfig, key: str) -> ModelConfig:
-    from dataclasses import replace
+# ---------------------------------------------------------------- the seed documents' models
 
-    return replace(config, kind=key)
+def _encoded(activation: str) -> Callable[[ModelOptions], ModelConfig]:
+    """``pe-relu`` / ``pe-siren``: SIREN's shape, γ(p) in front (SPEC §8)."""
+    def make(o: ModelOptions) -> ModelConfig:
+        base = _paper("siren")(o)
+        if o.pe_sigma is not None:
+            return replace(base, activation=activation, encoding="gauss",
+                           pe_features=o.pe_features, pe_sigma=float(o.pe_sigma),
+                           pe_seed=o.pe_seed)
+        levels = o.pe_levels if o.pe_levels is not None else default_pe_levels(*o.image_size)
+        return replace(base, activation=activation, encoding="nerf", pe_levels=levels)
+    return make
+
+
+def matched_width(target: int, depth: int, out_features: int = 3, in_features: int = 2) -> int:
+    """The plain SIREN width whose parameter count is nearest ``target`` (ties: the smaller)."""
+    def count(w: int) -> int:
+        return (in_features + 1) * w + (depth - 1) * (w * w + w) + (w + 1) * out_features
+    a, b = depth - 1, in_features + 1 + (depth - 1) + out_features
+    if a == 0:
+        guess = max(1, round((target - out_features) / b))
+    else:
+        guess = max(1, int((-b + (b * b + 4 * a * (target - out_features)) ** 0.5) / (2 * a)))
+    best = min(range(max(1, guess - 2), min(4096, guess + 3) + 1),
+               key=lambda w: (abs(count(w) - target), w))
+    return best
+
+
+def _matched(o: ModelOptions) -> ModelConfig:
+    """``siren-matched``: as many parameters as LoE FtC with the same options (SPEC §8)."""
+    target = _paper("ftc")(o).parameter_count()
+    return _paper("siren")(replace(o, width=matched_width(target, o.depth, o.out_features)))
+
+
+def _eoren(o: ModelOptions) -> ModelConfig:
+    return replace(_paper("siren")(o), gradient_fit=True)
+
+
+def _eoren_phases(o: ModelOptions) -> tuple[Phase, ...]:
+    """Stage 1 (gradients, the run's steps; its ``finish`` folds the colour constant into the
+    last bias), then the optional colour phase (pixels, at a tenth of the learning rate)."""
+    phases = [Phase("gradients", options=(("pixel_weight", float(o.eoren_pixel_weight)),))]
+    if o.eoren_colour_steps:
+        phases.append(Phase("colour", steps=int(o.eoren_colour_steps), lr_scale=0.1))
+    return tuple(phases)
 
 
 _ENTRIES = (
@@ -83,6 +140,19 @@ _ENTRIES = (
     ModelEntry("hs", "HS-LoE", "#e45756",
                "hard-segmentation LoE: FtC with the last tiling replaced by the Multi-Otsu "
                "luminance classes", "Oh & Bae 2024", _paper("hs")),
+    ModelEntry("eoren", "EoREN", "#b279a2",
+               "edge-oriented SIREN: fits the image's Sobel gradients, then its colour constant",
+               "edge-oriented INR note 2021", _eoren, _eoren_phases),
+    ModelEntry("pe-relu", "PE ReLU", "#9d755d",
+               "ReLU MLP on a positional encoding γ(p) (NeRF frequencies, or Gaussian Fourier "
+               "features)", "Tancik et al. 2020", _encoded("relu")),
+    ModelEntry("pe-siren", "PE SIREN", "#72b7b2",
+               "SIREN whose first layer takes a positional encoding γ(p)", "Tancik et al. 2020",
+               _encoded("sine")),
+    ModelEntry("siren-matched", "SIREN (matched)", "#bab0ac",
+               "plain SIREN widened to LoE FtC's parameter count at the same depth",
+               "Sitzmann et al. 2020", _matched,
+               describe=lambda c: f"SIREN (matched, w={c.width})"),
 )
 
 #: Every model, in display order. Add a model by adding an entry with :func:`register`.

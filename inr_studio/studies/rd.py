@@ -20,14 +20,15 @@ import numpy as np
 from PIL import Image
 
 from ..codec import CodecOptions, bpp, class_map_source, roundtrip
+from ..engine.config import TrainConfig
+from ..engine.fit import fit
 from ..errors import OptionError
 from ..metrics import psnr, to_uint8
-from ..models.config import MODEL_KINDS, make_model_config
+from ..models import registry
+from ..models.registry import ModelOptions
 from ..problem import FitProblem
 from ..render import TrainedNetwork
 from ..tiling import auto_tile_scale
-from ..engine.config import TrainConfig
-from ..engine.fit import fit
 
 PLAIN_BITS = (16, 12, 10, 8, 6, 5, 4)
 DEFAULT_MODELS = "siren:2x32,siren:3x64,siren:3x128,hs:3x256@100"
@@ -48,10 +49,10 @@ class RdModel:
 
     @staticmethod
     def parse(text: str) -> RdModel:
-        m = re.fullmatch(r"\s*(\w+):(\d+)x(\d+)(?:@(\d+))?\s*", text)
-        if not m or m.group(1) not in MODEL_KINDS or int(m.group(2)) < 1 or int(m.group(3)) < 1:
+        m = re.fullmatch(r"\s*([\w-]+):(\d+)x(\d+)(?:@(\d+))?\s*", text)
+        if not m or m.group(1) not in registry.REGISTRY or int(m.group(2)) < 1 or int(m.group(3)) < 1:
             raise OptionError(f"model {text!r} is not understood; write KIND:DEPTHxWIDTH[@STEPS], "
-                              f"e.g. siren:3x64 or hs:3x256@100 (kinds: {', '.join(MODEL_KINDS)}).")
+                              f"e.g. siren:3x64 or hs:3x256@100 (kinds: {', '.join(registry.REGISTRY)}).")
         iters = int(m.group(4)) if m.group(4) else None
         if iters is not None and iters < 1:
             raise OptionError(f"model {text!r}: the steps after @ must be at least 1.")
@@ -153,10 +154,11 @@ def match_bpp(pixels: np.ndarray, fmt: str, target: float) -> tuple[int, float, 
 def fit_model(pixels: np.ndarray, model: RdModel, train: TrainConfig, tile_scale: str = "auto"):
     h, w = pixels.shape[:2]
     scale = auto_tile_scale(h, w) if tile_scale == "auto" else 1.0
-    cfg = make_model_config(model.kind, width=model.width, depth=model.depth, tile_scale=scale)
-    problem = FitProblem.create(pixels, cfg)
+    spec = registry.entry(model.kind).spec(ModelOptions(
+        width=model.width, depth=model.depth, tile_scale=scale, image_size=(h, w)))
+    problem = FitProblem.create(pixels, spec.config)
     t0 = time.perf_counter()
-    trainer, last = fit(problem, train)
+    trainer, last = fit(problem, train, spec.phases)
     network = TrainedNetwork(trainer.model.cpu(), problem.height, problem.width, problem.class_map)
     return network, class_map_source(problem.segmentation), last.psnr, time.perf_counter() - t0
 
