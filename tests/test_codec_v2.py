@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-import tracemalloc
 import zlib
 
 import numpy as np
@@ -24,7 +23,7 @@ from inr_studio.codec import (
 )
 from inr_studio.codec import container as C
 from inr_studio.codec.header import CM_CONTEXT
-from inr_studio.errors import InrStudioError, OptionError, SinrFormatError
+from inr_studio.errors import OptionError, SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
 from inr_studio.problem import FitProblem
 from inr_studio.render import TrainedNetwork
@@ -37,26 +36,12 @@ from inr_studio.thumbmap import (
 )
 from inr_studio.engine.config import TrainConfig
 from inr_studio.engine.fit import fit
+from test_codec_badfiles import expect_error  # noqa: E402 - one bounded-refusal check
 
 
 def reseal(data: bytes) -> bytes:
     body = data[:-4]
     return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
-
-
-def expect_error(data: bytes, fragment: str = "", peak_mb: float = 16.0) -> str:
-    tracemalloc.start()
-    try:
-        with pytest.raises(SinrFormatError) as info:
-            decode_bytes(data)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    msg = str(info.value)
-    assert isinstance(info.value, InrStudioError)
-    assert msg and "\n" not in msg and fragment.lower() in msg.lower(), msg
-    assert peak < peak_mb * 2**20, f"decoding a bad file took {peak / 2**20:.1f} MB"
-    return msg
 
 
 def smooth_map(h: int, w: int, classes: int, seed: int = 0) -> np.ndarray:
