@@ -20,6 +20,7 @@ from ..render import render
 from .batch import Batcher
 from .config import TrainConfig
 from .fast_step import FastStep, FastStepConfig
+from . import qat  # noqa: F401 - registers the "qat" objective
 from .objectives import Objective, make_objective
 from .step import PlainStep, adam
 
@@ -70,6 +71,7 @@ class Trainer:
             self._phase_end += phase.length(self.config.iters)
             self._objective = make_objective(phase.objective, self.problem, self.batcher,
                                              phase.kwargs())
+            self._objective.prepare(self.model)
             self._settled = False
             self._step = None
             self.use_step(self._fast, self._strict,
