@@ -1,5 +1,6 @@
 """OMP for SINR: speed (batched torch vs scikit-learn) and what k2 and s buy in weight error.
 
+    pip install -e ".[bench-omp]"   # scikit-learn, the speed yardstick
     OMP_NUM_THREADS=1 python3 benchmarks/rd_omp.py [--kodak DIR] [--skip-speed]
 
 1. Speed on the paper's HS-LoE 3×256 (2,068 weight vectors of length 256): the batched OMP of

@@ -7,6 +7,8 @@ still running. A second grab shows the segmentation and expert-map tab.
 
     python3 benchmarks/screenshot.py                 # docs/screenshot.png, docs/screenshot_maps.png
     python3 benchmarks/screenshot.py --steps 300 --out /tmp/shot.png
+    python3 benchmarks/screenshot.py --models siren,ftc,qt,hs,pe-siren,eoren --mode edges \
+        --out /tmp/edges.png
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(REPO / "docs" / "screenshot.png"))
     ap.add_argument("--maps-out", default=None,
                     help="grab of the maps tab (default: <out stem>_maps.png)")
+    ap.add_argument("--models", default=None,
+                    help="comma-separated registry keys (default: the paper's four)")
+    ap.add_argument("--mode", choices=("recon", "error", "edges"), default="recon",
+                    help="what the compare panels show")
     ap.add_argument("--timeout", type=float, default=600.0)
     args = ap.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -37,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
+    from inr_studio.models import registry
     from inr_studio.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -46,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     window.open_initial(args.image)
     window._device_defaults()
+    if args.models:
+        window.panel.picker.set_models(registry.parse_models(args.models))
+        window._panel_changed()
+    window.compare.set_mode(args.mode)
     frames = []
     window.controller.previewed.connect(frames.append)
     window.start_training()

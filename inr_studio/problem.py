@@ -14,6 +14,7 @@ from .coords import pixel_centres
 from .models.config import ModelConfig
 from .models.routing import Routing
 from .segmentation import Segmentation, segment
+from .thumbmap import thumbnail_segmentation
 from .tiling import expert_ids
 
 
@@ -44,7 +45,11 @@ class FitProblem:
 
     @staticmethod
     def create(pixels: np.ndarray, config: ModelConfig) -> "FitProblem":
-        seg = segment(pixels, config.segmentation) if config.seg_layer is not None else None
+        seg = None
+        if config.seg_layer is not None:
+            sc = config.segmentation
+            seg = thumbnail_segmentation(pixels, sc, sc.thumbnail) if sc.thumbnail else \
+                segment(pixels, sc)
         return FitProblem(pixels=pixels, config=config, segmentation=seg)
 
     @property

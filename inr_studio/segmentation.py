@@ -20,14 +20,21 @@ SEG_METHODS = ("multiotsu", "equal")
 
 @dataclass(frozen=True)
 class SegmentationConfig:
+    """``thumbnail``: 0 segments the image itself; S > 0 segments an S-px luminance thumbnail
+    and upsamples it (:mod:`inr_studio.thumbmap`), the map a ``.sinr`` decoder rebuilds from a
+    few hundred bytes."""
+
     method: str = "multiotsu"
     classes: int = 4
+    thumbnail: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in SEG_METHODS:
             raise OptionError(f"segmentation method {self.method!r} is unknown; use one of {SEG_METHODS}.")
         if not 2 <= self.classes <= 16:
             raise OptionError(f"segmentation classes must be 2..16, got {self.classes}.")
+        if not (isinstance(self.thumbnail, int) and 0 <= self.thumbnail <= 4096):
+            raise OptionError(f"the segmentation thumbnail side must be 0..4096, got {self.thumbnail}.")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Bad .sinr files: each is one SinrFormatError with a sentence; memory stays bounded.
 
 Most cases re-seal the file (a fresh checksum) so that the check under test, not the CRC, is
-what catches it.
+what catches it. These are version 1 files (every reader keeps opening them); the version 2
+sections have their own cases in ``test_codec_v2.py``.
 """
 
 from __future__ import annotations
@@ -22,19 +23,21 @@ from inr_studio.errors import InrStudioError, SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
 
 H, W = 12, 16
+V1 = {"version": 1, "entropy": False}
 
 
 @pytest.fixture(scope="module")
 def hs_file() -> bytes:
     model = CoordinateNet(make_model_config("hs", width=12, depth=2, tile_scale=0.1), seed=3)
     cmap = (np.arange(H * W).reshape(H, W) % 4).astype(np.uint8)
-    return encode_model(model, H, W, cmap, CodecOptions(sparsity=5, target_error=None, k2=128))
+    return encode_model(model, H, W, cmap, CodecOptions(sparsity=5, target_error=None, k2=128,
+                                                        **V1))
 
 
 @pytest.fixture(scope="module")
 def plain_file() -> bytes:
     model = CoordinateNet(make_model_config("ftc", width=8, depth=1, tile_scale=0.1), seed=4)
-    return encode_model(model, H, W, None, CodecOptions(plain=True))
+    return encode_model(model, H, W, None, CodecOptions(plain=True, **V1))
 
 
 def reseal(body: bytes) -> bytes:
@@ -45,8 +48,8 @@ def reseal(body: bytes) -> bytes:
 
 def parts(data: bytes):
     """(header, class map raw, {stream: raw}) of a valid file."""
-    n = C.read_preamble(data)
-    h = C.read_header(data, n)
+    v, n = C.read_preamble(data)
+    h = C.read_header(data, v, n)
     pos = C.PREAMBLE.size + n
     raw = {}
     for name in ("class_map",) + C.STREAMS:
@@ -68,7 +71,7 @@ def repack(h, raw: dict, coded: dict | None = None) -> bytes:
 
 
 def group_offset(data: bytes, group: str) -> int:
-    h = C.read_header(data, C.read_preamble(data))
+    h = C.read_header(data, *C.read_preamble(data))
     pos = C.PREAMBLE.size
     for name, blob in C.header_groups(h).items():
         if name == group:
@@ -137,7 +140,7 @@ def test_checksum_mismatch_names_itself(plain_file) -> None:
 
 
 def test_future_and_impossible_versions(hs_file) -> None:
-    for version, fragment in ((2, "version 2"), (999, "update inr-studio"), (0, "version 0")):
+    for version, fragment in ((3, "version 3"), (999, "update inr-studio"), (0, "version 0")):
         data = bytearray(hs_file)
         struct.pack_into("<H", data, 8, version)
         expect_error(reseal(bytes(data)), fragment)
@@ -169,7 +172,7 @@ def test_absurd_lengths_are_refused_before_allocating(hs_file, plain_file) -> No
 
 def test_a_parameter_limit_guards_the_model() -> None:
     model = CoordinateNet(make_model_config("ftc", width=8, depth=2, tile_scale=0.1))
-    h, raw = parts(encode_model(model, H, W, None, CodecOptions(plain=True)))
+    h, raw = parts(encode_model(model, H, W, None, CodecOptions(plain=True, **V1)))
     big = make_model_config("ftc", width=4096, depth=2, tile_scale=0.1)  # 67 M parameters
     tracemalloc.start()
     with pytest.raises(SinrFormatError, match="parameters"):

@@ -14,21 +14,39 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inr_studio.codec import CodecOptions, decode_bytes, encode_model
+from inr_studio.codec import CodecOptions, decode_bytes, encode_model, encode_with_report
 from inr_studio.errors import SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
+from inr_studio.thumbmap import ThumbnailMap
 
 EXAMPLES = 1500  # per test; two tests: 3,000 mutants
 
 
 def _files() -> list[bytes]:
+    """Version 1 seeds, and version 2 seeds with entropy-coded sections and each class-map
+    coding (context, thumbnail, thumbnail labels)."""
     torch.set_num_threads(1)
     out = []
     cmap = (np.arange(8 * 10).reshape(8, 10) * 7 % 3).astype(np.uint8)
     hs = CoordinateNet(make_model_config("hs", width=6, depth=1, seg_classes=3, tile_scale=0.1), 1)
-    out.append(encode_model(hs, 8, 10, cmap, CodecOptions(sparsity=3, target_error=None, k2=64)))
+    v1 = {"version": 1, "entropy": False}
+    out.append(encode_model(hs, 8, 10, cmap, CodecOptions(sparsity=3, target_error=None, k2=64,
+                                                          **v1)))
     ftc = CoordinateNet(make_model_config("ftc", width=4, depth=1, tile_scale=0.1), 2)
-    out.append(encode_model(ftc, 8, 10, None, CodecOptions(plain=True, bits=10)))
+    out.append(encode_model(ftc, 8, 10, None, CodecOptions(plain=True, bits=10, **v1)))
+    out.append(encode_model(hs, 8, 10, cmap, CodecOptions(sparsity=3, target_error=None, k2=64,
+                                                          class_map_coding="context")))
+    thumb = ThumbnailMap(np.array([[10, 200, 90], [250, 30, 120]], dtype=np.uint8), (50, 150), 8, 10)
+    for coding in ("thumbnail", "thumbnail-labels"):
+        out.append(encode_model(hs, 8, 10, thumb, CodecOptions(plain=True, bits=7,
+                                                               class_map_coding=coding)))
+    siren = CoordinateNet(make_model_config("siren", width=12, depth=1), 3)
+    with torch.no_grad():
+        for p in siren.parameters():
+            p.copy_(torch.randn_like(p) * 0.05)
+    data, report = encode_with_report(siren, 8, 10, None, CodecOptions(plain=True, bits=12))
+    assert report.codings["values"] == "entropy"
+    out.append(data)
     return out
 
 

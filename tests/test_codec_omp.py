@@ -10,7 +10,30 @@ import torch
 
 from inr_studio.codec import dictionary as D
 from inr_studio.codec import omp
-from inr_studio.codec.omp import fit_coefficients, omp_path, sklearn_code, sparse_code
+from inr_studio.codec.omp import fit_coefficients, omp_path, sparse_code
+
+orthogonal_mp = pytest.importorskip("sklearn.linear_model").orthogonal_mp  # the test extra
+
+
+def sklearn_code(dictionary: np.ndarray, vectors: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
+    """The same code by scikit-learn's ``orthogonal_mp`` (the reference the tests compare to),
+    as (support in selection order, coefficients)."""
+    coef = orthogonal_mp(dictionary, vectors.T, n_nonzero_coefs=s, return_path=True)
+    # With return_path, coef is (k2, n, steps), squeezed: the last step is the code, and the
+    # order in which atoms became non-zero along the path is the selection order.
+    n = vectors.shape[0]
+    coef = coef.reshape(dictionary.shape[1], n, -1)
+    support = np.zeros((n, s), dtype=np.int64)
+    values = np.zeros((n, s))
+    for v in range(n):
+        seen: list[int] = []
+        for t in range(coef.shape[2]):
+            for j in np.flatnonzero(coef[:, v, t]):
+                if j not in seen:
+                    seen.append(int(j))
+        support[v, : len(seen)] = seen[:s]
+        values[v, : len(seen)] = coef[seen[:s], v, -1]
+    return support, values
 
 
 def _weights(n: int, m: int, seed: int = 1) -> np.ndarray:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from inr_studio.cli.main import main
-from inr_studio.codec import rd
-from inr_studio.codec.rdplot import draw, rd_series
 from inr_studio.errors import OptionError
 from inr_studio.engine.config import TrainConfig
+from inr_studio.studies import rd
+from inr_studio.studies.rdplot import draw, rd_series
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])

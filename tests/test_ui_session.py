@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fake_models import *  # noqa: F403
 from inr_studio.ui.session import (MAX_OTSU_CLASSES, RunSettings, compute_maps, defaults_for,
                                    working_size)
 
@@ -39,3 +40,50 @@ def test_maps_follow_the_settings(small_image: np.ndarray) -> None:
     assert np.array_equal(ids, maps.segmentation.class_map)
     flat = compute_maps(np.full((8, 8, 3), 0.5, np.float32), RunSettings())
     assert flat.segmentation is None and "Multi-Otsu" in flat.error
+
+
+# --- the models of a comparison (any registry entries, 1 to 6) ---
+def test_models_default_to_the_paper_and_are_validated(extra_models) -> None:
+    import pytest
+
+    from inr_studio.errors import OptionError
+    from inr_studio.models.registry import PAPER_MODELS
+
+    assert RunSettings().models == PAPER_MODELS
+    for bad in ((), ("siren", "siren"), ("siren", "nope"),
+                ("siren", "ftc", "qt", "hs") + extra_models):
+        with pytest.raises(OptionError):
+            RunSettings(models=bad)
+    s = RunSettings(models=("hs", "fake1"))
+    assert RunSettings.from_dict(s.to_dict()) == s  # stored as a JSON list, read back
+
+
+def test_stored_unknown_models_are_dropped(extra_models) -> None:
+    import json
+
+    data = json.loads(json.dumps(RunSettings(models=("fake0", "qt")).to_dict()))
+    data["models"] = ["eoren-from-a-newer-build", "fake0", "qt", "fake0"]
+    assert RunSettings.from_dict(data).models == ("fake0", "qt")
+    for bad in (["gone"], "siren", 3, None):
+        data["models"] = bad
+        assert RunSettings.from_dict(data).models == RunSettings().models  # base kept
+
+
+def test_session_builds_specs_and_maps_for_the_chosen_models(small_image, extra_models) -> None:
+    from inr_studio.models.registry import PAPER_MODELS
+    from inr_studio.ui.session import Session
+
+    session = Session(RunSettings(models=("fake2", "qt", "siren")))
+    assert session.set_settings(RunSettings(models=("fake2", "qt", "siren"))) is False  # no image
+    from inr_studio.imaging import LoadedImage
+
+    session.set_image(LoadedImage(small_image, 8, "x.png"))
+    specs = session.model_specs()
+    assert [s.key for s in specs] == ["fake2", "qt", "siren"]
+    assert specs[0].config.kind == "fake2" and specs[0].label == "Fake 2"
+    assert specs[1].config.tilings[0].scale < 128  # tiles scaled to the 48×64 working size
+    assert set(session.model_configs()) == {"fake2", "qt", "siren"}
+    assert list(session.maps.layers) == ["qt"]  # only models with experts have maps
+    assert session.set_settings(RunSettings(models=PAPER_MODELS))  # maps follow the choice
+    assert list(session.maps.layers) == ["ftc", "qt", "hs"]
+    assert session.maps.picture.dtype == np.uint8 and session.maps.picture.shape == (48, 64, 3)

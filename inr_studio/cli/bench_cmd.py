@@ -1,57 +1,33 @@
 """``inr-studio bench``: every model on every image, a per-run CSV and the paper's table.
 
 The table (per model: average PSNR = mean of the per-image PSNRs, highest, lowest, mean seconds
-per run, device) is built by :func:`summarise` and :func:`format_table`, reusable on any CSV
-this command wrote (``--from-csv``), so results can be pasted into docs as markdown.
+per run, device) is :mod:`inr_studio.studies.table`'s, reusable on any CSV this command wrote
+(``--from-csv``), so results can be pasted into docs as markdown.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from ..atomic import atomic_write_bytes
 from ..device import describe, pick_device
 from ..errors import ImageLoadError, InrStudioError, OptionError
 from ..imaging import SUPPORTED_SUFFIXES
-from ..metrics import mean_psnr
 from ..models import registry
+from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its callers)
+    CSV_FIELDS,
+    ModelSummary,
+    RunResult,
+    format_table,
+    read_results_csv,
+    results_to_csv,
+    summarise,
+)
 from ..tiling import aliasing_warning
 from .common import (add_model_options, check_scale, check_segmentable, load_scaled, progress_bar, spec_from_args,
                      train_config_from_args, train_specs, warn_if_aliasing, warn_line)
-
-CSV_FIELDS = ("image", "model", "psnr", "ssim", "seconds", "iters", "params", "device")
-
-
-@dataclass(frozen=True)
-class RunResult:
-    image: str
-    model: str
-    psnr: float
-    ssim: float
-    seconds: float
-    iters: int
-    params: int
-    device: str
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    model: str
-    images: int
-    mean_psnr: float
-    highest: float
-    lowest: float
-    mean_ssim: float
-    mean_seconds: float
-    params: str
-    device: str
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -70,81 +46,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--from-csv", default=None, metavar="PATH",
                    help="print the table of a CSV written earlier, without training")
     p.set_defaults(func=run_bench)
-
-
-# ---------------------------------------------------------------- table (reusable)
-
-def summarise(results: list[RunResult], models: list[str] | None = None) -> list[ModelSummary]:
-    """Per model, in ``models`` order (default: first appearance): the paper's Table 1 row."""
-    order = models or list(dict.fromkeys(r.model for r in results))
-    out = []
-    for m in order:
-        rows = [r for r in results if r.model == m]
-        if not rows:
-            continue
-        ps = [r.psnr for r in rows]
-        params = sorted({r.params for r in rows})
-        devices = sorted({r.device for r in rows})
-        out.append(ModelSummary(
-            model=m, images=len(rows), mean_psnr=mean_psnr(ps), highest=float(np.max(ps)),
-            lowest=float(np.min(ps)), mean_ssim=float(np.nanmean([r.ssim for r in rows]))
-            if any(np.isfinite(r.ssim) for r in rows) else float("nan"),
-            mean_seconds=float(np.mean([r.seconds for r in rows])),
-            params=", ".join(f"{p:,}" for p in params), device=", ".join(devices)))
-    return out
-
-
-def format_table(summary: list[ModelSummary], markdown: bool = True, settings: str = "") -> str:
-    """The table as markdown (for docs/results.md) or aligned plain text, with its footnote
-    (``settings``, if given, says how the runs were made: steps, lr, size...)."""
-    head = ["model", "average PSNR (dB)", "highest", "lowest", "mean SSIM", "s / run",
-            "parameters", "images", "device"]
-    body = [[registry.label(s.model), f"{s.mean_psnr:.2f}", f"{s.highest:.2f}",
-             f"{s.lowest:.2f}", _fmt(s.mean_ssim, 4), _fmt(s.mean_seconds, 1), s.params,
-             str(s.images), s.device] for s in summary]
-    note = ("average PSNR = mean of the per-image PSNRs (10·log10(1/MSE) on [0, 1]); "
-            "s / run = mean training seconds per image." + (f" {settings}" if settings else ""))
-    if markdown:
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(row) + " |" for row in body]
-        return "\n".join(lines) + f"\n\n{note}\n"
-    widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
-    fmt = lambda row: "  ".join(c.rjust(w) if 0 < i < 7 else c.ljust(w)  # noqa: E731
-                                for i, (c, w) in enumerate(zip(row, widths))).rstrip()
-    lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in body]
-    return "\n".join(lines) + f"\n{note}\n"
-
-
-def _fmt(value: float, digits: int) -> str:
-    return f"{value:.{digits}f}" if np.isfinite(value) else "n/a"
-
-
-def results_to_csv(results: list[RunResult]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for r in results:
-        writer.writerow([r.image, r.model, f"{r.psnr:.4f}", f"{r.ssim:.6f}", f"{r.seconds:.3f}",
-                         r.iters, r.params, r.device])
-    return buf.getvalue()
-
-
-def read_results_csv(path: str | Path) -> list[RunResult]:
-    """Rows of a CSV written by ``bench``; an :class:`OptionError` if it is not one."""
-    p = Path(path)
-    if not p.is_file():
-        raise OptionError(f"{p}: no such CSV file.")
-    try:
-        with open(p, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is None or not set(CSV_FIELDS) <= set(reader.fieldnames):
-                raise OptionError(f"{p.name} is not a bench CSV (columns {', '.join(CSV_FIELDS)}).")
-            return [RunResult(image=r["image"], model=r["model"], psnr=float(r["psnr"]),
-                              ssim=float(r["ssim"]), seconds=float(r["seconds"]),
-                              iters=int(r["iters"]), params=int(r["params"]), device=r["device"])
-                    for r in reader]
-    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
-        raise OptionError(f"{p.name}: malformed bench CSV ({exc}).") from exc
 
 
 # ---------------------------------------------------------------- inputs

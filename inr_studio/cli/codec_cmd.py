@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -39,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_codec_options(parser: argparse.ArgumentParser) -> None:
     from ..codec import CodecOptions
+    from ..codec.options import CLASS_MAP_CODINGS
 
     d = CodecOptions()
     g = parser.add_argument_group("SINR coding")
@@ -54,6 +56,13 @@ def add_codec_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--plain", action="store_true",
                    help="no sparse code: quantise the weights directly (the baseline)")
     g.add_argument("--dict-seed", type=int, default=d.seed, help="dictionary seed (default 0)")
+    g.add_argument("--no-entropy", action="store_true",
+                   help="Brotli only (no range coding of the quantised integers)")
+    g.add_argument("--class-map-coding", default="auto", choices=CLASS_MAP_CODINGS,
+                   help="HS-LoE map: auto (the smallest; default), bytes, packed, context, or "
+                        "for a thumbnail map (--thumbnail-map) thumbnail / thumbnail-labels")
+    g.add_argument("--sinr-version", type=int, default=d.version, choices=(1, d.version),
+                   help=f"file format version to write (default {d.version}; 1 for old readers)")
 
 
 def codec_options_from_args(args: argparse.Namespace):
@@ -63,7 +72,9 @@ def codec_options_from_args(args: argparse.Namespace):
         raise OptionError("give --sparsity or --target-error, not both.")
     if args.plain and (args.sparsity is not None or args.target_error is not None):
         raise OptionError("--plain stores no sparse code; drop --sparsity / --target-error.")
-    kw = {"k2": args.k2, "bits": args.bits, "plain": args.plain, "seed": args.dict_seed}
+    kw = {"k2": args.k2, "bits": args.bits, "plain": args.plain, "seed": args.dict_seed,
+          "entropy": not args.no_entropy and args.sinr_version != 1,
+          "class_map_coding": args.class_map_coding, "version": args.sinr_version}
     if args.sparsity is not None:
         kw.update(sparsity=args.sparsity, target_error=None)
     elif args.target_error is not None:
@@ -81,6 +92,10 @@ def _register_encode(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, help="the .sinr file to write")
     add_codec_options(p)
     add_model_options(p)
+    p.add_argument("--thumbnail-map", type=int, default=None, metavar="SIDE",
+                   help="HS-LoE from an image: train on (and store) the class map of a SIDE-px "
+                        "luminance thumbnail, which the decoder rebuilds (a few hundred bytes "
+                        "instead of a full-resolution map)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=run_encode)
 
@@ -89,6 +104,9 @@ def run_encode(args: argparse.Namespace) -> int:
     from ..codec import decode_bytes, encode_with_report, write_sinr
 
     options = codec_options_from_args(args)
+    if args.thumbnail_map is not None and Path(args.input).suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise OptionError("--thumbnail-map applies when encoding an image (the map is chosen "
+                          "before training); a checkpoint keeps the map it was trained on.")
     out = Path(args.output)
     if out.is_dir():
         raise OptionError(f"-o {out} is a folder; give a file name such as {out}/image.sinr.")
@@ -104,10 +122,9 @@ def run_encode(args: argparse.Namespace) -> int:
     after = psnr(decoded.render(), reference)
     quality = (f"PSNR {before:.2f} dB before coding, {after:.2f} dB after" if before is not None
                else f"PSNR {after:.2f} dB against the checkpoint's own rendering")
-    sparse = [t for t in report.tensors if t.s]
     print(f"wrote {out}: {len(data):,} bytes, {decoded.bpp:.3f} bpp at {w}×{h}; {options.label()}; "
-          f"{len(sparse)}/{sum(1 for t in report.tensors if 'weight' in t.name)} weight tensors "
-          f"sparse-coded; {quality}; encoded in {report.seconds:.1f} s")
+          f"{report.sparse_tensors}/{report.weight_tensors} weight tensors sparse-coded; "
+          f"{quality}; encoded in {report.seconds:.1f} s")
     return 0
 
 
@@ -115,6 +132,8 @@ def _fit_image(args: argparse.Namespace):
     train_cfg = train_config_from_args(args)
     check_scale(args.scale)
     _, pixels, spec, _ = prepare_fit(args, args.input)
+    if args.thumbnail_map is not None:
+        spec = _with_thumbnail_map(spec, args.thumbnail_map)
     run, results, interrupted = train_specs(pixels, (spec,), train_cfg,
                                             desc=f"fitting {spec.key}", quiet=args.quiet)
     if interrupted or results[spec.key].stopped:
@@ -122,8 +141,23 @@ def _fit_image(args: argparse.Namespace):
     trainer = run.trainers[spec.key]
     problem = trainer.problem
     model = trainer.model.cpu()
-    return (model, problem.height, problem.width, problem.class_map, problem.pixels,
-            results[spec.key].psnr)
+    from ..codec import class_map_source
+
+    return (model, problem.height, problem.width, class_map_source(problem.segmentation),
+            problem.pixels, results[spec.key].psnr)
+
+
+def _with_thumbnail_map(spec, side: int):
+    """The spec with its segmentation made from a ``side``-px luminance thumbnail (trained on,
+    and stored as, the map a decoder rebuilds)."""
+    from dataclasses import replace
+
+    seg = spec.config.segmentation
+    if seg is None:
+        raise OptionError("--thumbnail-map applies to a model with a class map (hs).")
+    config = replace(spec.config, segmentation=replace(seg, thumbnail=side))
+    config.validate()
+    return replace(spec, config=config)
 
 
 # ------------------------------------------------------------------------------------ decode
@@ -186,10 +220,24 @@ def run_info(args: argparse.Namespace) -> int:
     f = read_sinr(args.input)
     size = Path(args.input).stat().st_size
     if args.json:
-        print(json.dumps({"file_bytes": size, "bpp": f.bpp, "sections": f.sections,
-                          "header": f.header}, indent=2))
-        return 0
-    print(format_info(f, Path(args.input).name, size, args.tensors))
+        text = json.dumps({"file_bytes": size, "bpp": f.bpp, "sections": f.sections,
+                           "header": f.header}, indent=2)
+    else:
+        text = format_info(f, Path(args.input).name, size, args.tensors)
+    return print_to_pipe(text)
+
+
+def print_to_pipe(text: str) -> int:
+    """Print ``text``; a reader that stops early (``| head``) ends the command quietly, as
+    other command-line tools do, instead of with a BrokenPipeError traceback."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit; point it at devnull so that flush cannot fail.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a reader that stopped early
     return 0
 
 
@@ -206,9 +254,10 @@ def format_info(f, name: str, size: int, tensors: bool = False) -> str:
         f"model:  {hd['model_label']}, {cfg['width']} wide, {len(cfg['tilings']) - 1} hidden layers, "
         f"ω0 = {cfg['omega0']:g}, {hd['parameters']:,} parameters",
         f"tiles:  {tilings}",
-        f"coding: {mode}; {codec['value_bits']}-bit values, {codec['bias_bits']}-bit biases; "
-        f"{len(sparse)} of {sum(1 for t in hd['tensors'] if t['role'] == 'weight')} weight tensors "
-        "sparse-coded",
+        f"coding: {mode}; {_bits_label(hd['tensors'])}; {len(sparse)} of "
+        f"{sum(1 for t in hd['tensors'] if t['role'] == 'weight')} weight tensors sparse-coded",
+        "sections: " + ", ".join(f"{k} {v['coding']}" for k, v in hd["streams"].items())
+        + f", class map {hd['class_map']['method']}",
         "",
         f"{'section':<22}{'bytes':>12}{'share':>9}{'bpp':>10}",
     ]
@@ -220,11 +269,23 @@ def format_info(f, name: str, size: int, tensors: bool = False) -> str:
         lines.append(f"warning: sections sum to {total:,} bytes, the file has {size:,}")
     if tensors:
         lines.append("")
-        lines.append(f"{'tensor':<22}{'layout':<9}{'s':>5}{'vectors':>9}{'length':>8}")
+        lines.append(f"{'tensor':<22}{'layout':<9}{'s':>5}{'bits':>5}{'vectors':>9}{'length':>8}")
         for t in hd["tensors"]:
             label = f"L{t['layer']} " + (f"expert {t['expert']} weight" if t["role"] == "weight" else "bias")
-            lines.append(f"{label:<22}{t['layout']:<9}{t['s']:>5}{t['n_vec']:>9}{t['vec_len']:>8}")
+            lines.append(f"{label:<22}{t['layout']:<9}{t['s']:>5}{t['bits']:>5}{t['n_vec']:>9}"
+                         f"{t['vec_len']:>8}")
     return "\n".join(lines)
+
+
+def _bits_label(tensors: list[dict]) -> str:
+    """``16-bit values, 16-bit biases``, or the range when the tensors differ."""
+    out = []
+    for role, name in (("weight", "values"), ("bias", "biases")):
+        bits = sorted({t["bits"] for t in tensors if t["role"] == role})
+        if bits:
+            span = f"{bits[0]}" if len(bits) == 1 else f"{bits[0]}–{bits[-1]}"
+            out.append(f"{span}-bit {name}")
+    return ", ".join(out)
 
 
 def _tiling_label(t: dict) -> str:
@@ -238,7 +299,7 @@ def _tiling_label(t: dict) -> str:
 
 # ---------------------------------------------------------------------------------------- rd
 def _register_rd(subparsers) -> None:
-    from ..codec.rd import DEFAULT_MODELS
+    from ..studies.rd import DEFAULT_MODELS
 
     p = subparsers.add_parser(
         "rd", help="measure rate–distortion: .sinr (SINR and plain) against JPEG and WebP",
@@ -265,8 +326,8 @@ def _register_rd(subparsers) -> None:
 
 def run_rd(args: argparse.Namespace) -> int:
     from ..atomic import atomic_write, atomic_write_bytes
-    from ..codec import rd
-    from ..codec.rdplot import draw, rd_series
+    from ..studies import rd
+    from ..studies.rdplot import draw, rd_series
 
     models = [rd.RdModel.parse(m) for m in args.models.split(",") if m.strip()]
     if not models:

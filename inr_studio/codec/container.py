@@ -1,50 +1,49 @@
-"""The ``.sinr`` binary layout, version 1 (docs/format.md is the normative description).
-
-One writer and one reader per field group, every size explicit, all integers little-endian:
+"""The ``.sinr`` binary layout, versions 1 and 2 (docs/format.md is the normative description).
 
     preamble   magic (8) · version u16 · header length u16
-    header     image · model and tilings · codec · tensor table · lengths
-    class map  (HS-LoE only) Brotli stream
-    values     Brotli stream: quantised weights / sparse-code values
-    indices    Brotli stream: gaps between sorted atom indices (SINR only)
-    biases     Brotli stream: quantised biases
+    header     image · model and tilings · codec · tensor table · lengths / sections
+    class map  (HS-LoE only)
+    values     quantised weights / sparse-code values
+    indices    gaps between sorted atom indices (SINR only)
+    biases     quantised biases
     checksum   CRC-32 (zlib) of every byte before it
 
-The reader never trusts a length: each read is checked against the bytes that remain, and
-semantic checks (what the lengths must be for this model) live in :mod:`.decoder`.
+Every field is declared once in :mod:`.header`; this module turns those field dicts into the
+typed header the encoder and decoder share, and back. The reader never trusts a length: each
+read is checked against the bytes that remain; rules across fields live in :mod:`.decoder`.
 """
 
 from __future__ import annotations
 
-import struct
+import os
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
+from ..atomic import atomic_write_bytes
 from ..errors import OptionError, SinrFormatError
+from ..models import registry  # labels only: the network is built from the fields alone
 from ..models.config import ModelConfig
 from ..segmentation import SegmentationConfig
 from ..tiling import LayerTiling
-from .layout import LAYOUT_NAMES, TensorEntry, TensorSlot, cut_shape, tensor_slots
+from . import header as F
+from .header import (
+    CHECKSUM,
+    CODING_BROTLI,
+    CODING_NONE,
+    PREAMBLE,
+    SECTIONS,
+    STREAMS,
+    V1,
+    V2,
+    Reader,
+)
+from .layout import LAYOUT_NAMES, ROLE_BIAS, TensorEntry, TensorSlot, cut_shape, tensor_slots
 
 MAGIC = b"\x89SINR\r\n\x1a"
-VERSION = 1
-PREAMBLE = struct.Struct("<8sHH")  # magic, version, header length
-CHECKSUM = struct.Struct("<I")
-IMAGE = struct.Struct("<IIBff")  # height, width, channels, value lo, value hi
-MODEL = struct.Struct("<BHBdBBBB")  # kind, width, hidden layers, ω0, in, out, seg method, classes
-TILING = struct.Struct("<BBdd")  # kind, classes, scale A, shift β
-CODEC = struct.Struct("<BBBBHIQI")  # mode, value bits, bias bits, index bits, flat below, k2, seed, fingerprint
-TENSOR_COUNT = struct.Struct("<H")
-TENSOR = struct.Struct("<BBBBHff")  # layer, expert, role, layout, s, lo, hi
-LENGTHS = struct.Struct("<BIIIIIIII")  # class-map method, (raw, coded) × class map, values, indices, biases
-
-#: Largest |A| and |β| of a grid tiling (the paper's largest A is 128).
-MAX_GRID = 1e6
-MODEL_CODES = {"siren": 0, "ftc": 1, "qt": 2, "hs": 3}
-TILING_CODES = {"single": 0, "grid": 1, "segment": 2}
-SEG_CODES = {None: 0, "multiotsu": 1, "equal": 2}
-MODE_PLAIN, MODE_SINR = 0, 1
-STREAMS = ("values", "indices", "biases")
+#: The version the encoder writes; readers open every version up to it.
+VERSION = V2
+MODE_PLAIN, MODE_SINR = F.MODE_PLAIN, F.MODE_SINR
 
 
 def _inverse(d: dict) -> dict:
@@ -63,7 +62,7 @@ class ImageInfo:
 @dataclass(frozen=True)
 class CodecInfo:
     mode: int
-    value_bits: int
+    value_bits: int  # version 1 only (version 2: per tensor, 0 here)
     bias_bits: int
     index_bits: int
     flat_below: int
@@ -74,14 +73,31 @@ class CodecInfo:
 
 @dataclass(frozen=True)
 class Lengths:
+    """(raw, coded) bytes of each section, and how each is coded (version 1: Brotli)."""
+
     class_map_method: int
     class_map: tuple[int, int]  # (raw, coded)
     values: tuple[int, int]
     indices: tuple[int, int]
     biases: tuple[int, int]
+    codings: tuple[int, int, int, int] | None = None  # per section; None: version 1's rule
 
     def coded_total(self) -> int:
-        return self.class_map[1] + sum(getattr(self, s)[1] for s in STREAMS)
+        return sum(getattr(self, s)[1] for s in SECTIONS)
+
+    def coding(self, section: str) -> int:
+        if self.codings is not None:
+            return self.codings[SECTIONS.index(section)]
+        return CODING_BROTLI if getattr(self, section)[1] else CODING_NONE
+
+
+@dataclass(frozen=True)
+class Thumbnail:
+    """The class map's thumbnail coding (version 2): its size and integer thresholds."""
+
+    height: int
+    width: int
+    thresholds: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -91,74 +107,58 @@ class Header:
     codec: CodecInfo
     tensors: tuple[TensorEntry, ...]
     lengths: Lengths
-
-
-class Reader:
-    """Reads structs from a byte string; running past its end is a :class:`SinrFormatError`."""
-
-    def __init__(self, data: bytes | memoryview, what: str) -> None:
-        self.data = memoryview(data)
-        self.pos = 0
-        self.what = what
-
-    def read(self, st: struct.Struct, field: str) -> tuple:
-        end = self.pos + st.size
-        if end > len(self.data):
-            raise SinrFormatError(f"the {self.what} ends inside its '{field}' field: the file is "
-                                  "truncated or damaged.")
-        out = st.unpack_from(self.data, self.pos)
-        self.pos = end
-        return out
-
-    @property
-    def remaining(self) -> int:
-        return len(self.data) - self.pos
-
-
-# -- image --------------------------------------------------------------------------------------
-def write_image(info: ImageInfo) -> bytes:
-    return IMAGE.pack(info.height, info.width, info.channels, info.value_lo, info.value_hi)
-
-
-def read_image(r: Reader) -> ImageInfo:
-    return ImageInfo(*r.read(IMAGE, "image"))
+    version: int = VERSION
+    thumbnail: Thumbnail | None = None
 
 
 # -- model and tilings -------------------------------------------------------------------------
-def write_model(config: ModelConfig) -> bytes:
+def _model_values(config: ModelConfig, version: int) -> dict:
     seg = config.segmentation
-    out = [MODEL.pack(MODEL_CODES[config.kind], config.width, config.depth, config.omega0,
-                      config.in_features, config.out_features,
-                      SEG_CODES[None if seg is None else seg.method], 0 if seg is None else seg.classes)]
+    if version == V1:
+        if config.kind not in F.V1_MODEL_CODES or config.activation != "sine" or \
+                config.encoding != "none" or config.gradient_fit:
+            raise OptionError(f"model {config.kind!r} needs .sinr version 2.")
+        kind = F.V1_MODEL_CODES[config.kind]
+    else:
+        kind = config.kind
+    return dict(kind=kind, width=config.width, hidden=config.depth, omega0=config.omega0,
+                in_features=config.in_features, out_features=config.out_features,
+                seg_method=F.SEG_CODES[None if seg is None else seg.method],
+                seg_classes=0 if seg is None else seg.classes,
+                activation=F.ACTIVATION_CODES[config.activation],
+                encoding=F.ENCODING_CODES[config.encoding], pe_levels=config.pe_levels,
+                pe_features=config.pe_features, pe_sigma=config.pe_sigma, pe_seed=config.pe_seed,
+                gradient_fit=int(config.gradient_fit))
+
+
+def write_model(config: ModelConfig, version: int = VERSION, check: bool = True) -> bytes:
+    out = [F.MODEL.pack(_model_values(config, version), version, check)]
     for t in config.tilings:
-        out.append(TILING.pack(TILING_CODES[t.kind], t.classes, t.scale, t.shift))
+        out.append(F.TILING.pack(dict(kind=F.TILING_CODES[t.kind], classes=t.classes,
+                                      scale=t.scale, shift=t.shift), version, check))
     return b"".join(out)
 
 
-def read_model(r: Reader) -> ModelConfig:
-    kind, width, hidden, omega0, n_in, n_out, seg_code, seg_classes = r.read(MODEL, "model")
-    kinds, tkinds, segs = _inverse(MODEL_CODES), _inverse(TILING_CODES), _inverse(SEG_CODES)
-    if kind not in kinds:
-        raise SinrFormatError(f"unknown model code {kind} in the header.")
-    if seg_code not in segs:
-        raise SinrFormatError(f"unknown segmentation method code {seg_code} in the header.")
-    if not 1 <= hidden <= 32:
-        raise SinrFormatError(f"the header declares {hidden} hidden layers (1..32 allowed).")
+def read_model(r: Reader, version: int) -> ModelConfig:
+    m = F.MODEL.read(r, version)
+    tkinds = _inverse(F.TILING_CODES)
     tilings = []
-    for i in range(hidden + 1):
-        tk, classes, scale, shift = r.read(TILING, f"tiling of L{i + 1}")
-        if tk not in tkinds:
-            raise SinrFormatError(f"unknown tiling code {tk} for L{i + 1}.")
-        if not (abs(scale) <= MAX_GRID and abs(shift) <= MAX_GRID):  # also refuses NaN
-            raise SinrFormatError(f"L{i + 1}: grid scale {scale:g} or shift {shift:g} is not a "
-                                  f"number within ±{MAX_GRID:g}.")
-        tilings.append((tkinds[tk], classes, scale, shift))
+    for i in range(m["hidden"] + 1):
+        t = F.TILING.read(r, version, f"L{i + 1} tiling")
+        tilings.append(LayerTiling(tkinds[t["kind"]], scale=t["scale"], shift=t["shift"],
+                                   classes=t["classes"]))
+    kind = _inverse(F.V1_MODEL_CODES)[m["kind"]] if version == V1 else m["kind"]
+    seg_method = _inverse(F.SEG_CODES)[m["seg_method"]]
+    extra = {} if version == V1 else dict(
+        activation=_inverse(F.ACTIVATION_CODES)[m["activation"]],
+        encoding=_inverse(F.ENCODING_CODES)[m["encoding"]], pe_levels=m["pe_levels"],
+        pe_features=m["pe_features"], pe_sigma=float(m["pe_sigma"]), pe_seed=m["pe_seed"],
+        gradient_fit=bool(m["gradient_fit"]))
     try:
-        seg = None if segs[seg_code] is None else SegmentationConfig(segs[seg_code], seg_classes)
-        config = ModelConfig(
-            kind=kinds[kind],
-            tilings=tuple(LayerTiling(k, scale=s, shift=b, classes=c) for k, c, s, b in tilings),
-            width=width, omega0=omega0, in_features=n_in, out_features=n_out, segmentation=seg)
+        seg = None if seg_method is None else SegmentationConfig(seg_method, m["seg_classes"])
+        config = ModelConfig(kind=kind, tilings=tuple(tilings), width=m["width"],
+                             omega0=m["omega0"], in_features=m["in_features"],
+                             out_features=m["out_features"], segmentation=seg, **extra)
         config.validate()
     except OptionError as exc:
         raise SinrFormatError(f"the model in the header is impossible ({exc})") from exc
@@ -167,76 +167,106 @@ def read_model(r: Reader) -> ModelConfig:
     return config
 
 
-# -- codec ----------------------------------------------------------------------------------------
-def write_codec(c: CodecInfo) -> bytes:
-    return CODEC.pack(c.mode, c.value_bits, c.bias_bits, c.index_bits, c.flat_below, c.k2, c.seed,
-                      c.fingerprint)
+# -- codec and tensor table ---------------------------------------------------------------------
+def write_codec(c: CodecInfo, version: int = VERSION, check: bool = True) -> bytes:
+    return F.CODEC.pack(c.__dict__, version, check)
 
 
-def read_codec(r: Reader) -> CodecInfo:
-    return CodecInfo(*r.read(CODEC, "codec"))
+def read_codec(r: Reader, version: int) -> CodecInfo:
+    d = F.CODEC.read(r, version)
+    d.setdefault("value_bits", 0)
+    d.setdefault("bias_bits", 0)
+    return CodecInfo(**d)
 
 
-# -- tensor table ---------------------------------------------------------------------------------
-def write_tensors(entries: tuple[TensorEntry, ...] | list[TensorEntry]) -> bytes:
-    out = [TENSOR_COUNT.pack(len(entries))]
-    for e in entries:
-        out.append(TENSOR.pack(e.layer, e.expert, e.role, e.layout, e.s, e.lo, e.hi))
+def write_tensors(entries, version: int = VERSION, check: bool = True) -> bytes:
+    out = [F.TENSOR_COUNT.pack({"count": len(entries)}, version, check)]
+    out += [F.TENSOR.pack(e.__dict__, version, check) for e in entries]
     return b"".join(out)
 
 
-def read_tensors(r: Reader, slots: list[TensorSlot]) -> tuple[TensorEntry, ...]:
+def read_tensors(r: Reader, slots: list[TensorSlot], codec: CodecInfo,
+                 version: int) -> tuple[TensorEntry, ...]:
     """The table; each row's vector length and count follow from its layout and the shape of
     the tensor the model configuration puts at that position."""
-    (count,) = r.read(TENSOR_COUNT, "tensor count")
+    count = F.TENSOR_COUNT.read(r, version)["count"]
     if count != len(slots):
         raise SinrFormatError(f"the tensor table lists {count} tensors; this model has {len(slots)}.")
-    if count * TENSOR.size > r.remaining:
+    if count * F.TENSOR.size(version) > r.remaining:
         raise SinrFormatError("the tensor table runs past the header: the file is damaged.")
     out = []
     for i, slot in enumerate(slots):
-        layer, expert, role, layout, s, lo, hi = r.read(TENSOR, f"tensor {i}")
-        if layout not in LAYOUT_NAMES:
-            raise SinrFormatError(f"{slot.name()}: unknown layout code {layout}.")
-        vec_len, n_vec = cut_shape(layout, slot.shape)
-        out.append(TensorEntry(layer, expert, role, layout, s, vec_len, n_vec, lo, hi))
+        d = F.TENSOR.read(r, version, f"tensor {i} ({slot.name()})")
+        if version == V1:
+            d["bits"] = codec.bias_bits if d["role"] == ROLE_BIAS else codec.value_bits
+        vec_len, n_vec = cut_shape(d["layout"], slot.shape)
+        out.append(TensorEntry(d["layer"], d["expert"], d["role"], d["layout"], d["s"], vec_len,
+                               n_vec, d["lo"], d["hi"], d["bits"]))
     return tuple(out)
 
 
-# -- lengths --------------------------------------------------------------------------------------
-def write_lengths(n: Lengths) -> bytes:
-    return LENGTHS.pack(n.class_map_method, *n.class_map, *n.values, *n.indices, *n.biases)
+# -- lengths / sections ------------------------------------------------------------------------
+def write_lengths(n: Lengths, version: int = VERSION, check: bool = True) -> bytes:
+    d = {"class_map_method": n.class_map_method}
+    for s in SECTIONS:
+        d[f"{s}_raw"], d[f"{s}_coded"] = getattr(n, s)
+        d[f"{s}_coding"] = n.coding(s)
+    return (F.LENGTHS_V1 if version == V1 else F.SECTIONS_V2).pack(d, version, check)
 
 
-def read_lengths(r: Reader) -> Lengths:
-    m, *v = r.read(LENGTHS, "lengths")
-    return Lengths(m, (v[0], v[1]), (v[2], v[3]), (v[4], v[5]), (v[6], v[7]))
+def read_lengths(r: Reader, version: int) -> Lengths:
+    d = (F.LENGTHS_V1 if version == V1 else F.SECTIONS_V2).read(r, version)
+    codings = None if version == V1 else tuple(d[f"{s}_coding"] for s in SECTIONS)
+    return Lengths(d["class_map_method"], *((d[f"{s}_raw"], d[f"{s}_coded"]) for s in SECTIONS),
+                   codings=codings)
+
+
+def write_thumbnail(t: Thumbnail | None, version: int = VERSION, check: bool = True) -> bytes:
+    if t is None:
+        return b""
+    out = [F.THUMBNAIL.pack({"thumb_height": t.height, "thumb_width": t.width}, version, check)]
+    out += [F.THRESHOLD.pack({"threshold": v}, version, check) for v in t.thresholds]
+    return b"".join(out)
+
+
+def read_thumbnail(r: Reader, version: int, classes: int) -> Thumbnail:
+    d = F.THUMBNAIL.read(r, version)
+    thr = tuple(F.THRESHOLD.read(r, version)["threshold"] for _ in range(classes - 1))
+    if any(b <= a for a, b in zip(thr, thr[1:])):
+        raise SinrFormatError("the class map's thresholds are not increasing.")
+    return Thumbnail(d["thumb_height"], d["thumb_width"], thr)
 
 
 # -- whole file -----------------------------------------------------------------------------------
-def header_groups(h: Header) -> dict[str, bytes]:
-    """The header's field groups, in file order (their sizes make ``info``'s byte budget)."""
-    return {
-        "image": write_image(h.image),
-        "model": write_model(h.config),
-        "codec": write_codec(h.codec),
-        "tensor_table": write_tensors(h.tensors),
-        "lengths": write_lengths(h.lengths),
+def header_groups(h: Header, check: bool = False) -> dict[str, bytes]:
+    """The header's field groups, in file order (their sizes make ``info``'s byte budget);
+    ``check``: refuse a field out of its declared bounds."""
+    v = h.version
+    groups = {
+        "image": F.IMAGE.pack(h.image.__dict__, v, check),
+        "model": write_model(h.config, v, check),
+        "codec": write_codec(h.codec, v, check),
+        "tensor_table": write_tensors(h.tensors, v, check),
+        "lengths" if v == V1 else "sections": write_lengths(h.lengths, v, check),
     }
+    if h.thumbnail is not None:
+        groups["thumbnail"] = write_thumbnail(h.thumbnail, v, check)
+    return groups
 
 
-def pack_file(h: Header, class_map: bytes, streams: dict[str, bytes]) -> bytes:
-    header = b"".join(header_groups(h).values())
+def pack_file(h: Header, class_map: bytes, streams: dict[str, bytes], check: bool = False) -> bytes:
+    """The whole file; the encoder passes ``check`` (tests craft damaged headers without)."""
+    header = b"".join(header_groups(h, check).values())
     if len(header) > 0xFFFF:
-        raise OptionError("this model's header exceeds 64 KiB; it cannot be stored as .sinr v1.")
-    parts = [PREAMBLE.pack(MAGIC, VERSION, len(header)), header, class_map]
+        raise OptionError("this model's header exceeds 64 KiB; it cannot be stored as .sinr.")
+    parts = [PREAMBLE.pack(MAGIC, h.version, len(header)), header, class_map]
     parts += [streams[s] for s in STREAMS]
     body = b"".join(parts)
     return body + CHECKSUM.pack(zlib.crc32(body) & 0xFFFFFFFF)
 
 
-def read_preamble(data: bytes) -> int:
-    """Check magic and version; return the header length."""
+def read_preamble(data: bytes) -> tuple[int, int]:
+    """Check magic and version; return (version, header length)."""
     if len(data) < PREAMBLE.size + CHECKSUM.size:
         if not MAGIC.startswith(bytes(data[: len(MAGIC)])) or len(data) == 0:
             raise SinrFormatError("this is not a .sinr file (no SINR signature).")
@@ -250,23 +280,32 @@ def read_preamble(data: bytes) -> int:
                               f"version {VERSION} and older. Update inr-studio to open it.")
     if version == 0:
         raise SinrFormatError("this .sinr file declares format version 0, which never existed.")
-    return header_len
+    return version, header_len
 
 
-def read_header(data: bytes, header_len: int) -> Header:
-    """Parse the header block (field syntax only; :mod:`.decoder` checks the meaning)."""
+def read_header(data: bytes, version: int, header_len: int) -> Header:
+    """Parse the header block (field syntax and bounds; :mod:`.decoder` checks the rest)."""
     if PREAMBLE.size + header_len + CHECKSUM.size > len(data):
         raise SinrFormatError(f"the file is truncated: its header alone needs {header_len} bytes.")
     r = Reader(memoryview(data)[PREAMBLE.size:PREAMBLE.size + header_len], "header")
-    image = read_image(r)
-    config = read_model(r)
-    codec = read_codec(r)
-    tensors = read_tensors(r, tensor_slots(config))
-    lengths = read_lengths(r)
+    image = ImageInfo(**F.IMAGE.read(r, version))
+    config = read_model(r, version)
+    codec = read_codec(r, version)
+    tensors = read_tensors(r, tensor_slots(config), codec, version)
+    lengths = read_lengths(r, version)
+    thumb = None
+    if lengths.class_map_method in F.THUMBNAIL_METHODS:
+        if config.segmentation is None:
+            raise SinrFormatError("a class-map thumbnail in a file whose model has no "
+                                  "segmentation layer.")
+        thumb = read_thumbnail(r, version, config.segmentation.classes)
+        # the network was trained on this thumbnail's map: say so, as its configuration did
+        config = replace(config, segmentation=replace(config.segmentation,
+                                                      thumbnail=max(thumb.height, thumb.width)))
     if r.remaining:
         raise SinrFormatError(f"the header has {r.remaining} bytes more than its fields: the file "
                               "is damaged.")
-    return Header(image, config, codec, tensors, lengths)
+    return Header(image, config, codec, tensors, lengths, version, thumb)
 
 
 def verify_checksum(data: bytes) -> None:
@@ -275,3 +314,49 @@ def verify_checksum(data: bytes) -> None:
     if stored != actual:
         raise SinrFormatError("the file is damaged: its checksum does not match its contents "
                               f"(stored {stored:08x}, computed {actual:08x}).")
+
+
+# -- what the file says, for people ---------------------------------------------------------------
+def bpp(n_bytes: int, height: int, width: int) -> float:
+    """Bits per pixel: 8·bytes / (H·W), every byte of the file counted (SPEC §5)."""
+    return 8.0 * n_bytes / (height * width)
+
+
+def write_sinr(path: str | os.PathLike, data: bytes) -> None:
+    """Write a .sinr file atomically (temporary file beside it, then rename)."""
+    atomic_write_bytes(Path(path), data)
+
+
+def header_dict(h: Header) -> dict:
+    """The header as plain JSON-able data (what ``info`` prints and the window shows)."""
+    codec = h.codec
+    out = {
+        "format_version": h.version,
+        "image": {"height": h.image.height, "width": h.image.width, "channels": h.image.channels,
+                  "value_range": [h.image.value_lo, h.image.value_hi]},
+        "model": h.config.to_dict(),
+        "model_label": registry.label(h.config.kind),
+        "parameters": h.config.parameter_count(),
+        "codec": {"mode": "sinr" if codec.mode == MODE_SINR else "plain",
+                  "index_bits": codec.index_bits, "flat_below": codec.flat_below,
+                  "k2": codec.k2, "seed": codec.seed, "fingerprint": f"{codec.fingerprint:08x}"},
+        "tensors": [{"layer": e.layer + 1, "expert": e.expert,
+                     "role": "bias" if e.role == ROLE_BIAS else "weight",
+                     "layout": LAYOUT_NAMES[e.layout], "s": e.s, "bits": e.bits,
+                     "vec_len": e.vec_len, "n_vec": e.n_vec, "lo": e.lo, "hi": e.hi}
+                    for e in h.tensors],
+        "class_map": {"method": F.CLASS_MAP_METHODS[h.lengths.class_map_method],
+                      "coding": F.CODING_NAMES[h.lengths.coding("class_map")],
+                      "raw_bytes": h.lengths.class_map[0]},
+        "streams": {name: {"coding": F.CODING_NAMES[h.lengths.coding(name)],
+                           "raw_bytes": getattr(h.lengths, name)[0],
+                           "coded_bytes": getattr(h.lengths, name)[1]} for name in STREAMS},
+    }
+    weights = [e.bits for e in h.tensors if e.role != ROLE_BIAS]
+    biases = [e.bits for e in h.tensors if e.role == ROLE_BIAS]
+    out["codec"]["value_bits"] = max(weights) if weights else 0
+    out["codec"]["bias_bits"] = max(biases) if biases else 0
+    if h.thumbnail is not None:
+        out["class_map"]["thumbnail"] = [h.thumbnail.height, h.thumbnail.width]
+        out["class_map"]["thresholds"] = list(h.thumbnail.thresholds)
+    return out

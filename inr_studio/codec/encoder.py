@@ -7,17 +7,33 @@ writes them atomically.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Union
 
 import numpy as np
 
 from ..errors import OptionError
 from ..imaging import MAX_PIXELS, size_ok
 from ..models.network import CoordinateNet
+from ..thumbmap import ThumbnailMap
+from . import classmap, entropy
 from . import container as C
 from .dictionary import MAX_DICTIONARY_VALUES, dictionary, fingerprint
-from .layout import (
+from .header import (
+    CLASS_MAP_METHODS,
+    CM_BYTES,
+    CM_CONTEXT,
+    CM_NONE,
+    CM_PACKED,
+    CM_THUMB_LABELS,
+    CM_THUMBNAIL,
+    CODING_ENTROPY,
+    CODING_NAMES,
+    CODING_NONE,
     FLAT_BELOW,
+    INDEX_BITS,
+)
+from .layout import (
     LAYOUT_DENSE,
     LAYOUT_NAMES,
     ROLE_BIAS,
@@ -29,10 +45,9 @@ from .layout import (
 )
 from .omp import fit_coefficients, omp_path
 from .options import CodecOptions
-from .quantise import byte_width, quantise, to_planes, value_range
-from .streams import CLASS_MAP_NONE, deflate, encode_class_map
+from .quantise import join_planes, quantise, value_range
+from .streams import pack_bytes
 
-INDEX_BITS = 16
 #: Target-error mode: vectors of a tensor tried first, and the margin on the target they get.
 PROBE_VECTORS = 32
 PROBE_MARGIN = 1.25
@@ -54,6 +69,16 @@ class TensorReport:
     vec_len: int
     n_vec: int
     rel_error: float  # of the sparse code before quantisation (0 for dense)
+    bits: int = 16
+
+    @property
+    def weight(self) -> bool:
+        return "bias" not in self.name
+
+    @property
+    def sparse(self) -> bool:
+        """Stored as a sparse code (the one definition the CLI, the rd study and the window use)."""
+        return self.layout != "dense"
 
 
 @dataclass(frozen=True)
@@ -61,6 +86,19 @@ class EncodeReport:
     tensors: tuple[TensorReport, ...]
     seconds: float
     omp_seconds: float
+    codings: dict = field(default_factory=dict)  # section → "brotli" / "entropy" / "context"…
+
+    @property
+    def sparse_tensors(self) -> int:
+        return sum(1 for t in self.tensors if t.sparse)
+
+    @property
+    def weight_tensors(self) -> int:
+        return sum(1 for t in self.tensors if t.weight)
+
+
+#: What the encoder takes as the HS-LoE map: the map itself, or the thumbnail it came from.
+ClassMapSource = Union[np.ndarray, ThumbnailMap, None]
 
 
 def model_arrays(model: CoordinateNet) -> dict[TensorSlot, np.ndarray]:
@@ -73,7 +111,7 @@ def model_arrays(model: CoordinateNet) -> dict[TensorSlot, np.ndarray]:
     return out
 
 
-def encode_model(model: CoordinateNet, height: int, width: int, class_map: np.ndarray | None,
+def encode_model(model: CoordinateNet, height: int, width: int, class_map: ClassMapSource,
                  options: CodecOptions | None = None) -> bytes:
     """The ``.sinr`` file of a trained network for an H×W image (HS-LoE: with its class map);
     ``options`` default to :class:`CodecOptions`' defaults."""
@@ -81,74 +119,127 @@ def encode_model(model: CoordinateNet, height: int, width: int, class_map: np.nd
 
 
 def encode_with_report(model: CoordinateNet, height: int, width: int,
-                       class_map: np.ndarray | None,
-                       options: CodecOptions | None = None) -> tuple[bytes, EncodeReport]:
-    """:func:`encode_model`, with what the encoder did per tensor and how long it took."""
+                       class_map: ClassMapSource, options: CodecOptions | None = None,
+                       codes: dict[TensorSlot, SparseCode] | None = None
+                       ) -> tuple[bytes, EncodeReport]:
+    """:func:`encode_model`, with what the encoder did per tensor and how long it took.
+
+    ``codes``: sparse codes found elsewhere (e.g. coefficients fine-tuned through the fixed
+    dictionary), used instead of running OMP; a weight tensor absent from it is stored dense.
+    """
     options = CodecOptions() if options is None else options
     t0 = time.perf_counter()
     config = model.config
-    _check_image(config, height, width, class_map)
+    thumb = class_map if isinstance(class_map, ThumbnailMap) else None
+    dense_map = thumb.class_map() if thumb is not None else class_map
+    _check_image(config, height, width, dense_map)
     arrays = model_arrays(model)
-    weights = [s for s in arrays if s.role != ROLE_BIAS]
+    bits = _tensor_bits(arrays, options)
     t1 = time.perf_counter()
-    codes = {} if options.plain else sparse_codes(arrays, weights, config.width, options)
+    if codes is None:
+        weights = [s for s in arrays if s.role != ROLE_BIAS]
+        codes = {} if options.plain else sparse_codes(arrays, weights, config.width, options)
     omp_seconds = time.perf_counter() - t1
 
     entries, reports = [], []
-    values, indices, biases = [], [], []
+    parts: dict[str, list[tuple[np.ndarray, int]]] = {k: [] for k in C.STREAMS}
     for slot, arr in arrays.items():
-        code = codes.get(slot)
-        bits = options.bits
+        code, b = codes.get(slot), bits[slot]
         if code is None:
             lo, hi = value_range(arr)
-            q = quantise(arr, bits, lo, hi)
-            (biases if slot.role == ROLE_BIAS else values).append(q)
+            parts["biases" if slot.role == ROLE_BIAS else "values"].append((quantise(arr, b, lo, hi), b))
             vec_len = slot.shape[-1]
             entries.append(TensorEntry(slot.layer, slot.expert, slot.role, LAYOUT_DENSE, 0,
-                                       vec_len, slot.size // vec_len, lo, hi))
-            reports.append(TensorReport(slot.name(), "dense", 0, vec_len, slot.size // vec_len, 0.0))
+                                       vec_len, slot.size // vec_len, lo, hi, b))
+            reports.append(TensorReport(slot.name(), "dense", 0, vec_len, slot.size // vec_len,
+                                        0.0, b))
             continue
         n_vec, s = code.support.shape
         lo, hi = value_range(code.coef)
-        values.append(quantise(code.coef, bits, lo, hi))
+        parts["values"].append((quantise(code.coef, b, lo, hi), b))
         gaps = np.diff(code.support, axis=1, prepend=-1) - 1
         gaps[:, 0] = code.support[:, 0]
-        indices.append(gaps.astype(np.uint32).ravel())
+        parts["indices"].append((gaps.astype(np.uint32).ravel(), INDEX_BITS))
         vec_len = slot.size // n_vec
         entries.append(TensorEntry(slot.layer, slot.expert, slot.role, code.layout, s, vec_len,
-                                   n_vec, lo, hi))
+                                   n_vec, lo, hi, b))
         reports.append(TensorReport(slot.name(), LAYOUT_NAMES[code.layout], s, vec_len, n_vec,
-                                    code.rel_error))
+                                    code.rel_error, b))
 
-    raw = {
-        "values": to_planes(_cat(values), byte_width(options.bits)),
-        "indices": to_planes(_cat(indices), INDEX_BITS // 8),
-        "biases": to_planes(_cat(biases), byte_width(options.bits)),
-    }
-    coded = {k: deflate(v) for k, v in raw.items()}
-    if config.seg_layer is not None:
-        classes = config.segmentation.classes
-        cm_method, cm_raw, cm_coded = encode_class_map(class_map, classes)
-    else:
-        cm_method, cm_raw, cm_coded = CLASS_MAP_NONE, b"", b""
-    sinr = not options.plain
+    raw, coded, codings = {}, {}, {}
+    for k in C.STREAMS:
+        raw[k] = join_planes(parts[k])
+        codings[k], coded[k] = pack_bytes(raw[k], stored=options.version != 1)
+        if raw[k] and options.entropy:
+            alt = entropy.encode(parts[k])
+            if len(alt) < len(coded[k]):
+                coded[k], codings[k] = alt, CODING_ENTROPY
+    cm_method, cm_raw, cm_coded, cm_coding = _class_map(config, dense_map, thumb, options)
+    sinr = any(e.sparse for e in entries) or not options.plain
+    v1 = options.version == 1
     header = C.Header(
         image=C.ImageInfo(height, width, config.out_features),
         config=config,
-        codec=C.CodecInfo(C.MODE_SINR if sinr else C.MODE_PLAIN, options.bits, options.bits,
-                          INDEX_BITS, FLAT_BELOW, options.k2 if sinr else 0,
-                          int(options.seed) if sinr else 0,
+        codec=C.CodecInfo(C.MODE_SINR if sinr else C.MODE_PLAIN, options.bits if v1 else 0,
+                          options.bits if v1 else 0, INDEX_BITS, FLAT_BELOW,
+                          options.k2 if sinr else 0, int(options.seed) if sinr else 0,
                           fingerprint(options.seed) if sinr else 0),
         tensors=tuple(entries),
         lengths=C.Lengths(cm_method, (len(cm_raw), len(cm_coded)),
-                          *((len(raw[k]), len(coded[k])) for k in C.STREAMS)),
+                          *((len(raw[k]), len(coded[k])) for k in C.STREAMS),
+                          codings=None if v1 else (cm_coding,) + tuple(codings[k] for k in C.STREAMS)),
+        version=options.version,
+        thumbnail=None if thumb is None else C.Thumbnail(*thumb.thumbnail.shape, thumb.thresholds),
     )
-    data = C.pack_file(header, cm_coded, coded)
-    return data, EncodeReport(tuple(reports), time.perf_counter() - t0, omp_seconds)
+    data = C.pack_file(header, cm_coded, coded, check=True)
+    names = {k: CODING_NAMES[c] for k, c in codings.items()}
+    names["class_map"] = CLASS_MAP_METHODS[cm_method]
+    return data, EncodeReport(tuple(reports), time.perf_counter() - t0, omp_seconds, names)
 
 
-def _cat(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
+def _tensor_bits(arrays: dict[TensorSlot, np.ndarray], options: CodecOptions) -> dict[TensorSlot, int]:
+    if options.tensor_bits is None:
+        return {s: options.bits for s in arrays}
+    if len(options.tensor_bits) != len(arrays):
+        raise OptionError(f"{len(options.tensor_bits)} per-tensor bit depths for a model of "
+                          f"{len(arrays)} tensors.")
+    return dict(zip(arrays, options.tensor_bits))
+
+
+def _class_map(config, class_map: np.ndarray | None, thumb: ThumbnailMap | None,
+               options: CodecOptions) -> tuple[int, bytes, bytes, int]:
+    """(method, raw, coded, section coding) of the HS-LoE map (none for other models)."""
+    if config.seg_layer is None:
+        return CM_NONE, b"", b"", CODING_NONE
+    classes = config.segmentation.classes
+    v2 = options.version != 1
+    if thumb is not None and v2:  # the smaller of the luminance and its labels
+        raw = thumb.thumbnail.astype(np.uint8).tobytes()
+        luminance = (CM_THUMBNAIL, raw) + pack_bytes(raw)[::-1]
+        labels = (CM_THUMB_LABELS, raw, classmap.context_encode(thumb.labels(), classes),
+                  CODING_ENTROPY)
+        if options.class_map_coding in ("thumbnail", "thumbnail-labels"):
+            return luminance if options.class_map_coding == "thumbnail" else labels
+        return min(luminance, labels, key=lambda c: len(c[2]))
+    if options.class_map_coding in ("thumbnail", "thumbnail-labels"):
+        raise OptionError(f"class-map coding {options.class_map_coding!r} needs a thumbnail map "
+                          "(a network trained on inr_studio.thumbmap.thumbnail_segmentation).")
+    forced = {"bytes": CM_BYTES, "packed": CM_PACKED, "context": CM_CONTEXT}.get(options.class_map_coding)
+    if forced == CM_CONTEXT:
+        if class_map.size > classmap.MAX_CONTEXT_PIXELS:
+            raise OptionError(f"context coding takes maps of at most "
+                              f"{classmap.MAX_CONTEXT_PIXELS:,} pixels.")
+        return CM_CONTEXT, class_map.astype(np.uint8).tobytes(), \
+            classmap.context_encode(class_map, classes), CODING_ENTROPY
+    method, raw, coded = classmap.encode_lossless(class_map, classes, allow_context=v2)
+    if method == CM_CONTEXT and forced is None:
+        return method, raw, coded, CODING_ENTROPY
+    if forced is not None and method != forced:
+        method = forced
+        raw = classmap.pack(class_map, classes) if forced == CM_PACKED else \
+            class_map.astype(np.uint8).tobytes()
+    coding, coded = pack_bytes(raw, stored=v2)
+    return method, raw, coded, coding
 
 
 def _check_image(config, height: int, width: int, class_map: np.ndarray | None) -> None:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..models.config import ModelConfig
+from .header import FLAT_BELOW
 
 ROLE_WEIGHT, ROLE_BIAS = 0, 1
 LAYOUT_DENSE, LAYOUT_COLUMNS, LAYOUT_ROWS, LAYOUT_FLAT = 0, 1, 2, 3
 LAYOUT_NAMES = {LAYOUT_DENSE: "dense", LAYOUT_COLUMNS: "columns", LAYOUT_ROWS: "rows",
                 LAYOUT_FLAT: "flat"}
-FLAT_BELOW = 50
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,7 @@ class TensorEntry:
     n_vec: int
     lo: float
     hi: float
+    bits: int = 0  # the quantiser of this tensor (version 1: the file's value or bias bits)
 
     @property
     def sparse(self) -> bool:

@@ -5,7 +5,8 @@ of them, so it takes far longer than the few seconds an export may cost. This ba
 selects atoms for all vectors together: one matrix product per step for the correlations, and
 an incremental Cholesky factor of the chosen atoms' Gram matrix. It follows the same greedy rule as
 scikit-learn (the atom with the largest |Aᵀr|, then the least-squares fit on the support), and
-``tests/test_codec_omp.py`` checks that both choose the same atoms and coefficients.
+``tests/test_codec_omp.py`` checks that both choose the same atoms and coefficients
+(scikit-learn is a test oracle only, not a dependency of the codec).
 
 Because OMP is nested (the support after t steps is a prefix of the support after t+1 steps),
 one run up to ``s_max`` yields the code for every s ≤ s_max and its residual norm: that is how
@@ -163,26 +164,3 @@ def sparse_code(dictionary: np.ndarray, vectors: np.ndarray, s: int,
     """(support, coefficients), each n × s: the s-sparse OMP code of every row of ``vectors``."""
     path = omp_path(dictionary, vectors, s, dtype=dtype)
     return path.support, fit_coefficients(dictionary, vectors, path.support)
-
-
-def sklearn_code(dictionary: np.ndarray, vectors: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
-    """The same code by scikit-learn's ``orthogonal_mp`` (the reference the tests compare to),
-    as (support in selection order, coefficients)."""
-    from sklearn.linear_model import orthogonal_mp
-
-    coef = orthogonal_mp(dictionary, vectors.T, n_nonzero_coefs=s, return_path=True)
-    # With return_path, coef is (k2, n, steps), squeezed: the last step is the code, and the
-    # order in which atoms became non-zero along the path is the selection order.
-    n = vectors.shape[0]
-    coef = coef.reshape(dictionary.shape[1], n, -1)
-    support = np.zeros((n, s), dtype=np.int64)
-    values = np.zeros((n, s))
-    for v in range(n):
-        seen: list[int] = []
-        for t in range(coef.shape[2]):
-            for j in np.flatnonzero(coef[:, v, t]):
-                if j not in seen:
-                    seen.append(int(j))
-        support[v, : len(seen)] = seen[:s]
-        values[v, : len(seen)] = coef[seen[:s], v, -1]
-    return support, values

@@ -6,10 +6,13 @@ import math
 from dataclasses import dataclass
 
 from ..errors import OptionError
-from .quantise import MAX_BITS
+from .header import MAX_BITS, MAX_K2, V2
 
-#: Largest dictionary: indices are stored in 16 bits.
-MAX_K2 = 1 << 16
+VERSION = V2
+#: "auto": the smallest coding of the map (a thumbnail map is always stored as one of the two
+#: thumbnail codings); the thumbnail codings need a thumbnail map.
+CLASS_MAP_CODINGS = ("auto", "bytes", "packed", "context", "thumbnail", "thumbnail-labels")
+
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,10 @@ class CodecOptions:
     tensor, is stored dense (quantised, like ``plain``). ``k2``: dictionary atoms (≤ 65,536).
     ``bits``: uniform quantiser for values and biases (SINR: 16). ``plain``: no sparse code, the
     baseline SINR claims to beat. ``seed``: the dictionary's generator seed.
+    ``tensor_bits``: one bit depth per tensor of the file's table (a bit-allocation step sets
+    them; ``None``: ``bits`` for all). ``entropy``: also try the range coder on each integer
+    section and keep the smaller (version 2). ``class_map_coding``: force a lossless coding of
+    the HS-LoE map. ``version``: the format written (1 only for files an old reader must open).
 
     Defaults (docs/format.md, docs/results.md): target error 1 %, k2 = 4096, 16 bits. With
     ω0 = 30 SIRENs a 1 % weight error already costs dB, and most tensors cannot reach it with
@@ -35,10 +42,25 @@ class CodecOptions:
     bits: int = 16
     plain: bool = False
     seed: int = 0
+    tensor_bits: tuple[int, ...] | None = None
+    entropy: bool = True
+    class_map_coding: str = "auto"
+    version: int = VERSION
 
     def __post_init__(self) -> None:
         if not (isinstance(self.bits, int) and 1 <= self.bits <= MAX_BITS):
             raise OptionError(f"quantiser bits must be 1..{MAX_BITS}, got {self.bits}.")
+        if self.tensor_bits is not None and not all(
+                isinstance(b, int) and 1 <= b <= MAX_BITS for b in self.tensor_bits):
+            raise OptionError(f"per-tensor bits must each be 1..{MAX_BITS}.")
+        if self.class_map_coding not in CLASS_MAP_CODINGS:
+            raise OptionError(f"class-map coding must be one of {', '.join(CLASS_MAP_CODINGS)}.")
+        if self.version not in (1, VERSION):
+            raise OptionError(f"the .sinr version written must be 1 or {VERSION}.")
+        if self.version == 1 and (self.tensor_bits is not None or self.entropy
+                                  or self.class_map_coding not in ("auto", "bytes", "packed")):
+            raise OptionError("version 1 files have one bit depth, Brotli sections and a bytes "
+                              "or packed class map; use version 2 for the rest.")
         if not 0 <= int(self.seed) < 2**64:
             raise OptionError(f"the dictionary seed must be in 0..2^64-1, got {self.seed}.")
         if self.plain:

@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_BITS = 16
+from .header import MAX_BITS
+
+
+def byte_width(bits: int) -> int:
+    return (bits + 7) // 8
+
+
+#: The byte widths integers of 1..MAX_BITS bits take, in stream order.
+WIDTHS = tuple(range(1, byte_width(MAX_BITS) + 1))
 
 
 def levels(bits: int) -> int:
@@ -51,10 +59,6 @@ def dequantise(q: np.ndarray, bits: int, lo: float, hi: float) -> np.ndarray:
     return lo64 + q.astype(np.float64) * ((hi64 - lo64) / levels(bits))
 
 
-def byte_width(bits: int) -> int:
-    return (bits + 7) // 8
-
-
 def to_planes(ints: np.ndarray, width: int) -> bytes:
     """Byte planes of unsigned integers (most significant plane first)."""
     v = np.asarray(ints, dtype=np.uint32).ravel()
@@ -69,3 +73,36 @@ def from_planes(data: bytes, count: int, width: int) -> np.ndarray:
     for p in range(width):
         out |= raw[p * count:(p + 1) * count].astype(np.uint32) << (8 * (width - 1 - p))
     return out
+
+
+def join_planes(parts: list[tuple[np.ndarray, int]]) -> bytes:
+    """A stream of several tensors' integers (each with its own bits): for each byte width
+    (1, then 2), the integers of the tensors of that width in order, as byte planes. With one
+    width for all (every version 1 file) this is simply :func:`to_planes` of them all."""
+    out = []
+    for w in WIDTHS:
+        group = [np.asarray(q, dtype=np.uint32).ravel() for q, b in parts if byte_width(b) == w]
+        if group:
+            out.append(to_planes(np.concatenate(group), w))
+    return b"".join(out)
+
+
+def planes_size(counts: list[tuple[int, int]]) -> int:
+    """Bytes :func:`join_planes` gives for (count, bits) parts."""
+    return sum(n * byte_width(b) for n, b in counts)
+
+
+def split_planes(raw: bytes, counts: list[tuple[int, int]]) -> list[np.ndarray]:
+    """Inverse of :func:`join_planes`; ``len(raw)`` is :func:`planes_size` (checked before)."""
+    out: list[np.ndarray | None] = [None] * len(counts)
+    pos = 0
+    for w in WIDTHS:
+        idx = [i for i, (_, b) in enumerate(counts) if byte_width(b) == w]
+        total = sum(counts[i][0] for i in idx)
+        ints = from_planes(raw[pos:pos + total * w], total, w)
+        pos += total * w
+        start = 0
+        for i in idx:
+            out[i] = ints[start:start + counts[i][0]]
+            start += counts[i][0]
+    return out  # type: ignore[return-value]

@@ -82,7 +82,8 @@ class ModelConfig:
             "out_features": self.out_features,
             "tilings": [t.to_dict() for t in self.tilings],
             "segmentation": None if self.segmentation is None else {
-                "method": self.segmentation.method, "classes": self.segmentation.classes},
+                "method": self.segmentation.method, "classes": self.segmentation.classes,
+                **({"thumbnail": self.segmentation.thumbnail} if self.segmentation.thumbnail else {})},
             **{k: getattr(self, k) for k in _NEW_FIELDS if getattr(self, k) != _DEFAULTS[k]},
         }
 
@@ -100,7 +101,8 @@ class ModelConfig:
                 omega0=float(d["omega0"]),
                 in_features=int(d.get("in_features", 2)),
                 out_features=int(d.get("out_features", 3)),
-                segmentation=None if seg is None else SegmentationConfig(str(seg["method"]), int(seg["classes"])),
+                segmentation=None if seg is None else SegmentationConfig(
+                    str(seg["method"]), int(seg["classes"]), int(seg.get("thumbnail", 0))),
                 **{k: type(_DEFAULTS[k])(d[k]) for k in _NEW_FIELDS if k in d},
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -15,6 +15,7 @@ from ..errors import InrStudioError
 from ..metrics import error_magnitude, shared_error_scale
 from . import exports
 from .export_dialog import ExportDialog, ExportTarget
+from .palette import inferno
 from .sinr_view import SinrViewer
 
 
@@ -64,9 +65,6 @@ class ExportActions:
         except (InrStudioError, OSError) as exc:
             self.show_error(f"{Path(path).name}: {exc}")
             return False
-        except ImportError as exc:
-            self.show_error(f"The .sinr codec is not available in this installation ({exc}).")
-            return False
         self.sinr_viewer = viewer
         viewer.exec() if modal else viewer.show()
         return True
@@ -81,7 +79,7 @@ class ExportActions:
             scale = shared_error_scale(*(error_magnitude(r, ref) for r in recons.values()))
             for kind, rec in recons.items():
                 written += exports.save_model_pngs(Path(folder), self._stem(), kind, rec, ref,
-                                                   scale)
+                                                   inferno(), scale)
         except (OSError, InrStudioError) as exc:
             self.show_error(f"Could not save the PNGs: {exc}")
             return written

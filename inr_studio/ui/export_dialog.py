@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDou
 
 from ..errors import InrStudioError
 from ..metrics import psnr as psnr_of
-from .palette import MODEL_NAMES
+from ..models import registry
 
 BITS = (8, 10, 12, 14, 16)
 
@@ -33,11 +33,16 @@ class ExportTarget:
     model: object  # CoordinateNet on the CPU
     class_map: np.ndarray | None
     reference: np.ndarray  # the working image, H×W×3 [0, 1]
+    source: object = None  # what the file stores for the map (a thumbnail map); None: class_map
 
     @staticmethod
     def from_trainer(kind: str, trainer) -> "ExportTarget":
+        from ..codec import class_map_source
+
         model = copy.deepcopy(trainer.model).cpu().eval()
-        return ExportTarget(kind, model, trainer.problem.class_map, trainer.problem.pixels)
+        problem = trainer.problem
+        return ExportTarget(kind, model, problem.class_map, problem.pixels,
+                            class_map_source(problem.segmentation))
 
     @property
     def height(self) -> int:
@@ -64,18 +69,16 @@ class Estimate:
 
 
 def encode_target(target: ExportTarget, options) -> Estimate:
-    """Encode, decode again and measure: the figures the dialog shows."""
-    from ..codec import bpp, decode_bytes, encode_with_report
-    from ..render import render
+    """Encode, decode again and measure (:func:`inr_studio.codec.roundtrip`): the figures the
+    dialog shows, beside the PSNR of the network as trained."""
+    from ..codec import roundtrip
+    from ..render import TrainedNetwork
 
-    data, report = encode_with_report(target.model, target.height, target.width,
-                                      target.class_map, options)
-    weights = [t for t in report.tensors if "bias" not in t.name]
-    decoded = decode_bytes(data).render()
-    trained = render(target.model, target.height, target.width, target.class_map)
-    return Estimate(data, float(bpp(len(data), target.height, target.width)),
-                    psnr_of(decoded, target.reference), psnr_of(trained, target.reference),
-                    sum(1 for t in weights if t.layout != "dense"), len(weights))
+    network = TrainedNetwork(target.model, target.height, target.width, target.class_map)
+    rt = roundtrip(network, target.reference, options, class_map=target.source)
+    trained = network.render()
+    return Estimate(rt.data, rt.bpp, rt.psnr, psnr_of(trained, target.reference),
+                    rt.report.sparse_tensors, rt.report.weight_tensors)
 
 
 class ExportDialog(QDialog):
@@ -89,7 +92,7 @@ class ExportDialog(QDialog):
         self.saved_path: Path | None = None
         self.model = QComboBox()
         for k in targets:
-            self.model.addItem(MODEL_NAMES[k], k)
+            self.model.addItem(registry.titled(k), k)
         if kind in targets:
             self.model.setCurrentIndex(self.model.findData(kind))
         self.plain = QCheckBox("Plain: quantise the weights only (no sparse code, the baseline)")
@@ -189,7 +192,7 @@ class ExportDialog(QDialog):
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             self.estimate = encode_target(self.targets[self.kind()], self.options())
-        except (InrStudioError, ImportError, ValueError, RuntimeError) as exc:
+        except (InrStudioError, ValueError, RuntimeError) as exc:
             self.estimate = None
             self.error.setText(f"Cannot encode: {exc}")
             return None

@@ -1,7 +1,8 @@
 """Files a run can be saved as: reconstruction and error-map PNGs, the run as CSV or JSON.
 
-Qt-free, so the formats are tested without a window. Every write is atomic (a crash or a full
-disk never leaves half a file under the user's name).
+Qt-free (numpy, Pillow and the core only), so the formats are tested without a window; the
+colour table of the error maps is passed in by the Qt side (:func:`inr_studio.ui.palette.inferno`).
+Every write is atomic (a crash or a full disk never leaves half a file under the user's name).
 """
 
 from __future__ import annotations
@@ -17,30 +18,20 @@ import numpy as np
 from ..atomic import atomic_write_bytes
 from ..imaging import save_png
 from ..metrics import error_magnitude, shared_error_scale
-from .palette import MODEL_NAMES, MODEL_ORDER
+from ..models import registry
 from .session import RunRecord
 
-_INFERNO: np.ndarray | None = None
 
-
-def inferno_lut() -> np.ndarray:
-    """256×3 uint8 'inferno' colours (pyqtgraph ships the table; loaded on first use)."""
-    global _INFERNO
-    if _INFERNO is None:
-        import pyqtgraph as pg
-
-        _INFERNO = np.asarray(pg.colormap.get("inferno").getLookupTable(nPts=256))[:, :3]
-    return _INFERNO
-
-
-def error_rgb(error: np.ndarray, scale: float) -> np.ndarray:
-    """H×W mean |error| → H×W×3 float image in [0, 1] with the shared scale of the window."""
+def error_rgb(error: np.ndarray, scale: float, lut: np.ndarray) -> np.ndarray:
+    """H×W mean |error| → H×W×3 float image in [0, 1] with the shared scale of the window,
+    coloured by ``lut`` (256 rows of uint8 RGB or RGBA)."""
     idx = np.clip(error / max(scale, 1e-12) * 255.0, 0, 255).astype(np.uint8)
-    return inferno_lut()[idx].astype(np.float32) / 255.0
+    return np.asarray(lut)[idx, :3].astype(np.float32) / 255.0
 
 
 def save_model_pngs(folder: Path, stem: str, kind: str, recon01: np.ndarray,
-                    reference01: np.ndarray, scale: float | None = None) -> list[Path]:
+                    reference01: np.ndarray, lut: np.ndarray,
+                    scale: float | None = None) -> list[Path]:
     """``<stem>_<kind>_reconstruction.png`` and ``<stem>_<kind>_error.png``; returns the paths."""
     error = error_magnitude(recon01, reference01)
     if scale is None:
@@ -48,7 +39,7 @@ def save_model_pngs(folder: Path, stem: str, kind: str, recon01: np.ndarray,
     rec_path = Path(folder) / f"{stem}_{kind}_reconstruction.png"
     err_path = Path(folder) / f"{stem}_{kind}_error.png"
     save_png(rec_path, recon01)
-    save_png(err_path, error_rgb(error, scale))
+    save_png(err_path, error_rgb(error, scale, lut))
     return [rec_path, err_path]
 
 
@@ -66,13 +57,13 @@ def run_to_json(record: RunRecord, image: str) -> str:
                       "the model after `step` updates, [0,1] values; final: whole image"),
         "models": {
             kind: {
-                "name": MODEL_NAMES[kind],
+                "name": registry.titled(kind),
                 "final": {k: (_finite(v) if isinstance(v, float) else v)
                           for k, v in record.final.get(kind, {}).items()},
                 "curve": {"step": [int(s) for s in record.steps[kind]],
                           "psnr_db": [_finite(p) for p in record.psnr[kind]]},
             }
-            for kind in MODEL_ORDER
+            for kind in record.models
         },
     }
     return json.dumps(data, indent=1)
@@ -83,7 +74,7 @@ def run_to_csv(record: RunRecord) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["model", "step", "psnr_db"])
-    for kind in MODEL_ORDER:
+    for kind in record.models:
         for s, p in zip(record.steps[kind], record.psnr[kind]):
             writer.writerow([kind, int(s), f"{p:.4f}"])
     return buf.getvalue()

@@ -23,7 +23,7 @@ from .psnr_plot import PsnrPlot
 from .run_controller import IDLE, PAUSED, RUNNING, RunController
 from .samples import default_sample, samples
 from .session import RunRecord, RunSettings, Session, defaults_for
-from .settings import Settings
+from .settings import SettingsStore
 from .stats_table import StatsTable
 from .train_panel import TrainPanel
 from ..engine.side_by_side import RunRequest
@@ -33,11 +33,12 @@ IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ");;
 
 
 class MainWindow(ExportActions, QMainWindow):
-    def __init__(self, store: Settings | None = None, devices: list[str] | None = None) -> None:
+    def __init__(self, store: SettingsStore | None = None,
+                 devices: list[str] | None = None) -> None:
         super().__init__()
         warm_up()
         self.setWindowTitle("inr-studio")
-        self.store = store or Settings()
+        self.store = store or SettingsStore()
         self.devices = devices or available_devices()
         base = defaults_for(self.devices[0])
         settings = RunSettings.from_dict(self.store.run_settings(), base=replace(
@@ -146,13 +147,19 @@ class MainWindow(ExportActions, QMainWindow):
         self._add(run_menu, "Start", self.start_training, "Ctrl+Return")
         self._add(run_menu, "Pause / resume", self.toggle_pause, "Ctrl+P")
         self._add(run_menu, "Stop", self.stop_training, "Ctrl+.")
+        self._add(run_menu, "Restart with these settings", self.restart_training, "Ctrl+R")
         view_menu = self.menuBar().addMenu("&View")
         self.original_action = self._add(view_menu, "Show original", None, "O", checkable=True)
         self.original_action.toggled.connect(self.compare.set_show_original)
         self.error_action = self._add(view_menu, "Error maps", None, "E", checkable=True)
-        self.error_action.toggled.connect(
-            lambda on: self.compare.set_mode("error" if on else "recon"))
-        self.compare.modeChanged.connect(lambda m: self.error_action.setChecked(m == "error"))
+        self.error_action.toggled.connect(lambda on: self.compare.toggle_mode("error", on))
+        self.edges_action = self._add(view_menu, "Edges", None, "G", checkable=True)
+        self.edges_action.toggled.connect(lambda on: self.compare.toggle_mode("edges", on))
+        self.compare.modeChanged.connect(self._mode_changed)
+
+    def _mode_changed(self, mode: str) -> None:
+        self.error_action.setChecked(mode == "error")
+        self.edges_action.setChecked(mode == "edges")
 
     def _add(self, menu, text, slot, shortcut=None, checkable=False) -> QAction:
         act = QAction(text, self)
@@ -237,6 +244,8 @@ class MainWindow(ExportActions, QMainWindow):
         if s.image is None or s.working is None:
             return
         h, w = s.working.shape[:2]
+        for view in (self.compare, self.plot, self.table):
+            view.set_models(s.settings.models)
         self.compare.set_original(s.working)
         self.maps_view.show_maps(s.maps)
         self.plot.reset(self.session.settings.iters)
@@ -279,7 +288,8 @@ class MainWindow(ExportActions, QMainWindow):
 
     def _device_defaults(self) -> None:
         device = self.panel.device_name()
-        base = replace(defaults_for(pick_device(device).type), device=device)
+        base = replace(defaults_for(pick_device(device).type), device=device,
+                       models=self.session.settings.models)  # the choice of models stays
         self._apply_settings(base)
         self._show_settings()
 
@@ -311,12 +321,17 @@ class MainWindow(ExportActions, QMainWindow):
         h, w = s.working.shape[:2]
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
-        self.plot.reset(train.iters)
+        self.plot.reset(max(sp.total_steps(train.iters) for sp in specs))  # phases add steps
         self.table.reset({sp.key: sp.config.parameter_count() for sp in specs})
         pixels = s.working.copy()
         self.messages.clear()
         self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
                                                      cpu_threads=self.cpu_threads))
+
+    def restart_training(self) -> None:
+        """Stop the current run and start again on the same image with the panel's settings."""
+        self.controller.stop(wait=True)
+        self.start_training()
 
     def toggle_pause(self) -> None:
         if self.controller.state == RUNNING:

@@ -1,5 +1,6 @@
 """Where each expert works: the luminance segmentation (classes coloured, thresholds on the
-histogram) and the expert-id map of every layer of LoE FtC, LoE QT and HS-LoE.
+histogram) and the expert-id map of every layer of each chosen model that has experts (LoE FtC,
+LoE QT, HS-LoE, ...), laid over the picture with an opacity the user sets.
 
 Its own controls (classes, method, segmentation layer) only emit ``segmentationChanged``; the
 window recomputes :class:`MapsData` and calls :meth:`show_maps`, so what is drawn always comes
@@ -10,32 +11,26 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSpinBox, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
 
-from .palette import MODEL_NAMES, colour_ids, hex_of
+from ..models import registry
+from .histogram import ThresholdHistogram
+from .palette import colour_ids
+from .panels import FlexLabel, canvas, image_box
 from .session import MAX_OTSU_CLASSES, MapsData
 
 METHODS = (("Multi-Otsu", "multiotsu"), ("Equal bins", "equal"))
-MAP_ROWS = ("ftc", "qt", "hs")
+DEFAULT_OPACITY = 60  # percent: the classes readable, the picture recognisable beneath
 
 
-def image_box(title: str | None = None) -> tuple[pg.ViewBox, pg.ImageItem]:
-    """A ViewBox showing one image the right way up, with square pixels."""
-    vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+def overlay_box() -> tuple[pg.ViewBox, pg.ImageItem, pg.ImageItem]:
+    """An image box with the picture under the map: (box, picture item, map item)."""
+    vb, picture = image_box()
     item = pg.ImageItem(axisOrder="row-major")
     vb.addItem(item)
-    return vb, item
-
-
-class FlexLabel(pg.LabelItem):
-    """A label that never widens its layout column, so image columns keep equal widths."""
-
-    def updateMin(self) -> None:  # noqa: N802 - pyqtgraph API
-        super().updateMin()
-        self.setMinimumWidth(0)
-        self.setPreferredWidth(10)
+    return vb, picture, item
 
 
 class MapsView(QWidget):
@@ -55,6 +50,14 @@ class MapsView(QWidget):
         self.note = QLabel("")
         self.note.setWordWrap(True)
         self.note.setStyleSheet("color:#8a4b00;")
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(DEFAULT_OPACITY)
+        self.opacity.setMaximumWidth(160)
+        self.opacity.setToolTip("How strongly the class and expert maps cover the picture: "
+                                "100 % shows the maps alone, 0 % the picture alone")
+        self.opacity_label = QLabel("")
+        self.opacity.valueChanged.connect(self._apply_opacity)
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Classes"))
         bar.addWidget(self.classes)
@@ -63,28 +66,28 @@ class MapsView(QWidget):
         bar.addWidget(QLabel("HS-LoE layer"))
         bar.addWidget(self.layer)
         bar.addStretch(1)
+        over = QHBoxLayout()
+        over.addWidget(QLabel("Maps over the picture, opacity"))
+        over.addWidget(self.opacity)
+        over.addWidget(self.opacity_label)
+        over.addStretch(1)
 
-        left = pg.GraphicsLayoutWidget()
-        left.setAcceptDrops(False)
-        left.setBackground("w")
+        left = canvas()
         left.addLabel("Luminance classes (HS-LoE experts)", row=0, col=0, color="#222")
-        self.seg_box, self.seg_item = image_box()
+        self.seg_box, seg_picture, self.seg_item = overlay_box()
         left.addItem(self.seg_box, row=1, col=0)
         self.hist = left.addPlot(row=2, col=0, title="Luminance histogram and thresholds")
-        self.hist.setLabel("bottom", "luminance")
-        self.hist.setLabel("left", "pixels")
-        self.hist.setMouseEnabled(x=False, y=False)
-        self.hist.hideButtons()
+        self.histogram = ThresholdHistogram(self.hist)
         left.ci.layout.setRowStretchFactor(1, 3)
         left.ci.layout.setRowStretchFactor(2, 2)
-        self.hist_curves: list[pg.PlotDataItem] = []
-        self.threshold_lines: list[pg.InfiniteLine] = []
 
-        self.grid = pg.GraphicsLayoutWidget()
-        self.grid.setAcceptDrops(False)
-        self.grid.setBackground("w")
+        self.grid = canvas()
         self.layer_items: dict[str, list[pg.ImageItem]] = {}
-        self._grid_shape: tuple[int, ...] = ()
+        self._titles: dict[str, list[FlexLabel]] = {}
+        self._grid_shape: tuple[tuple[str, int], ...] = ()
+        self.picture: np.ndarray | None = None
+        self.pictures: list[pg.ImageItem] = [seg_picture]  # under every map
+        self.map_items: list[pg.ImageItem] = [self.seg_item]
 
         split = QSplitter()
         split.addWidget(left)
@@ -93,8 +96,10 @@ class MapsView(QWidget):
         split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
+        layout.addLayout(over)
         layout.addWidget(self.note)
         layout.addWidget(split, 1)
+        self._apply_opacity()
         self.classes.valueChanged.connect(self._emit)
         self.method.currentIndexChanged.connect(self._emit)
         self.layer.currentIndexChanged.connect(self._emit)
@@ -135,77 +140,72 @@ class MapsView(QWidget):
                                           int(self.layer.currentData()))
 
     # --- drawing ---
+    @property
+    def threshold_lines(self) -> list[pg.InfiniteLine]:
+        return self.histogram.lines
+
+    def _apply_opacity(self, *_: object) -> None:
+        value = self.opacity.value() / 100.0
+        self.opacity_label.setText(f"{self.opacity.value()} %")
+        for item in self.map_items:
+            item.setOpacity(value)
+        for picture in self.pictures:
+            picture.setVisible(value < 1.0 and self.picture is not None)
+
     def show_maps(self, maps: MapsData | None) -> None:
         notes = [t for t in ((maps.error if maps else None), (maps.warning if maps else None)) if t]
         self.note.setText("\n".join(notes))
         self.note.setVisible(bool(notes))
+        self.picture = maps.picture if maps else None
         if maps is None or maps.segmentation is None:
             self.seg_item.clear()
-            self._draw_histogram(None)
+            self.histogram.draw(None)
+            self._apply_opacity()
             return
         seg = maps.segmentation
         self.seg_item.setImage(colour_ids(seg.class_map), autoLevels=False, levels=(0, 255))
         self.seg_box.autoRange(padding=0)
-        self._draw_histogram(seg)
+        self.histogram.draw(seg)
         self._draw_layers(maps)
-
-    def _draw_histogram(self, seg) -> None:
-        for item in self.hist_curves + self.threshold_lines:
-            self.hist.removeItem(item)
-        self.hist_curves, self.threshold_lines = [], []
-        if seg is None:
-            return
-        counts, edges = np.histogram(seg.luminance, bins=128, range=(0.0, 1.0))
-        centres = 0.5 * (edges[:-1] + edges[1:])
-        cls = np.digitize(centres, seg.thresholds)
-        for c in range(seg.config.classes):
-            y = np.where(cls == c, counts, 0).astype(float)
-            curve = pg.PlotDataItem(edges, y, stepMode="center", fillLevel=0,
-                                    brush=pg.mkBrush(hex_of(c)), pen=pg.mkPen(hex_of(c)))
-            self.hist.addItem(curve)
-            self.hist_curves.append(curve)
-        for t in seg.thresholds:
-            line = pg.InfiniteLine(pos=float(t), angle=90, pen=pg.mkPen("#222", width=2),
-                                   label=f"{t:.3f}", labelOpts={"position": 0.9, "color": "#222"})
-            self.hist.addItem(line)
-            self.threshold_lines.append(line)
-        self.hist.setXRange(0, 1, padding=0.02)
-        # A few bins (a black background, a white sky) can dwarf the rest: clip them.
-        top = max(1.0, float(np.percentile(counts, 97)) * 1.3)
-        self.hist.setYRange(0, min(top, float(counts.max())) * 1.05, padding=0)
+        for picture in self.pictures:
+            if self.picture is not None:
+                picture.setImage(self.picture, autoLevels=False, levels=(0, 255))
+        self._apply_opacity()
 
     def _draw_layers(self, maps: MapsData) -> None:
-        shape = tuple(len(maps.layers.get(k, [])) for k in MAP_ROWS)
+        shape = tuple((k, len(v)) for k, v in maps.layers.items())
         if shape != self._grid_shape:
             self._build_grid(maps)
-        for kind in MAP_ROWS:
-            layers = maps.layers.get(kind, [])
+        for kind, layers in maps.layers.items():
             for item, (label, ids) in zip(self.layer_items.get(kind, []), layers):
                 item.setImage(colour_ids(ids), autoLevels=False, levels=(0, 255))
                 item.setToolTip(label)
-            for (label, _), title in zip(maps.layers.get(kind, []), self._titles.get(kind, [])):
+            for (label, _), title in zip(layers, self._titles.get(kind, [])):
                 text = label.split(" ", 1)[1] if " " in label else label
                 title.setText(text.replace(", ", "<br>"), size="8pt")
 
     def _build_grid(self, maps: MapsData) -> None:
         self.grid.clear()
         self.layer_items, self._titles = {}, {}
+        self.pictures, self.map_items = self.pictures[:1], self.map_items[:1]
         n = max((len(v) for v in maps.layers.values()), default=0)
         for c in range(n):
             self.grid.addLabel(f"<b>L{c + 1}</b>", row=0, col=c + 1, color="#222")
             self.grid.ci.layout.setColumnStretchFactor(c + 1, 1)
-        for r, kind in enumerate(MAP_ROWS):
-            self.grid.addLabel(f"<b>{MODEL_NAMES[kind]}</b>", row=2 * r + 1, col=0, rowspan=2,
-                               angle=-90, color="#222")
+        for r, (kind, layers) in enumerate(maps.layers.items()):
+            self.grid.addLabel(f"<b>{registry.label(kind)}</b>", row=2 * r + 1, col=0,
+                               rowspan=2, angle=-90, color=registry.colour(kind))
             items, titles = [], []
-            for c in range(len(maps.layers.get(kind, []))):
+            for c in range(len(layers)):
                 title = FlexLabel("", color="#444")
                 self.grid.addItem(title, row=2 * r + 1, col=c + 1)
                 titles.append(title)
-                vb, item = image_box()
+                vb, picture, item = overlay_box()
                 item.setAutoDownsample(True)  # cells finer than the screen blend, not moiré
                 self.grid.addItem(vb, row=2 * r + 2, col=c + 1)
                 items.append(item)
+                self.pictures.append(picture)
+                self.map_items.append(item)
             self.layer_items[kind] = items
             self._titles[kind] = titles
-        self._grid_shape = tuple(len(maps.layers.get(k, [])) for k in MAP_ROWS)
+        self._grid_shape = tuple((k, len(v)) for k, v in maps.layers.items())

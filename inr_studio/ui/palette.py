@@ -1,12 +1,21 @@
-"""Colours shared by every view, so a model has one colour everywhere."""
+"""Colour tables shared by every view. A model's name and colour come from the model registry
+(:mod:`inr_studio.models.registry`), so a model looks the same in every panel, curve and row."""
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
-MODEL_ORDER = ("siren", "ftc", "qt", "hs")
-MODEL_NAMES = {"siren": "SIREN", "ftc": "LoE FtC", "qt": "LoE QT", "hs": "HS-LoE (ours)"}
-MODEL_COLORS = {"siren": "#4c78a8", "ftc": "#f58518", "qt": "#54a24b", "hs": "#e45756"}
+
+@cache
+def inferno() -> np.ndarray:
+    """256×4 uint8 'inferno' RGBA colours, the error and edge maps' table (pyqtgraph ships it)."""
+    import pyqtgraph as pg
+
+    lut = np.asarray(pg.colormap.get("inferno").getLookupTable(nPts=256, alpha=True))
+    lut.setflags(write=False)
+    return lut
 
 #: A qualitative palette (Okabe–Ito, then Tableau) for classes and expert ids: neighbouring ids
 #: get clearly different hues, which a sequential colour map would not give.

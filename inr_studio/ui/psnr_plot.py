@@ -12,8 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
 from ..engine.messages import ProgressBatch
+from ..models import registry
+from ..models.registry import PAPER_MODELS
 
 
 class PsnrPlot(pg.PlotWidget):
@@ -31,14 +32,24 @@ class PsnrPlot(pg.PlotWidget):
         self._steps: dict[str, list[np.ndarray]] = {}
         self._psnr: dict[str, list[np.ndarray]] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
-        for kind in MODEL_ORDER:
-            self.curves[kind] = self.plot([], [], name=MODEL_NAMES[kind],
-                                          pen=pg.mkPen(MODEL_COLORS[kind], width=2))
+        self.models: tuple[str, ...] = ()
+        self.set_models(PAPER_MODELS)
+
+    def set_models(self, models: tuple[str, ...]) -> None:
+        """One curve (and legend entry) per chosen model, in their order; clears the curves."""
+        models = tuple(models)
+        if models != self.models:
+            for curve in self.curves.values():
+                self.removeItem(curve)  # also drops its legend entry
+            self.models = models
+            self.curves = {k: self.plot([], [], name=registry.titled(k),
+                                        pen=pg.mkPen(registry.colour(k), width=2))
+                           for k in models}
         self.reset()
 
     def reset(self, iterations: int = 100) -> None:
-        self._steps = {k: [] for k in MODEL_ORDER}
-        self._psnr = {k: [] for k in MODEL_ORDER}
+        self._steps = {k: [] for k in self.models}
+        self._psnr = {k: [] for k in self.models}
         for curve in self.curves.values():
             curve.setData([], [])
         self._y = (10.0, 30.0)

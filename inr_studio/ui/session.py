@@ -10,16 +10,15 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
+from ..engine.config import CPU_LR, PAPER_ITERS, PAPER_LR, TrainConfig
 from ..errors import InrStudioError, OptionError
 from ..imaging import LoadedImage, resize_image
-from ..models import ModelConfig, registry
-from ..models.registry import ModelOptions
-from ..models.spec import ModelSpec
+from ..metrics import to_uint8
+from ..models import ModelConfig, ModelSpec, registry
+from ..models.registry import MAX_SIDE_BY_SIDE, PAPER_MODELS, ModelOptions
 from ..problem import expert_id_maps
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
-from ..engine.config import CPU_LR, PAPER_ITERS, PAPER_LR, TrainConfig
-from .palette import MODEL_ORDER
 
 #: Multi-Otsu searches all threshold combinations over 256 bins: 4 classes take ~0.1 s, 5 take
 #: seconds and 6 minutes, so the window offers more classes with equal bins only.
@@ -44,8 +43,15 @@ class RunSettings:
     seg_method: str = "multiotsu"
     seg_classes: int = 4
     seg_layer: int = 0  # 1-based; 0: the last layer (the paper's L4)
+    models: tuple[str, ...] = PAPER_MODELS  # registry keys, in display order
 
     def __post_init__(self) -> None:
+        if not 1 <= len(self.models) <= MAX_SIDE_BY_SIDE:
+            raise OptionError(f"choose 1 to {MAX_SIDE_BY_SIDE} models, got {len(self.models)}.")
+        if len(set(self.models)) != len(self.models):
+            raise OptionError("each model can be chosen once.")
+        for key in self.models:
+            registry.entry(key)  # raises for a model this build lacks
         if not 1 <= self.depth <= 8:
             raise OptionError(f"depth must be 1..8 hidden layers, got {self.depth}.")
         if self.long_side < 0:
@@ -71,8 +77,12 @@ class RunSettings:
             if f.name not in data:
                 continue
             try:
+                value = data[f.name]
+                if f.name == "models":  # a model from another build: dropped, the rest kept
+                    value = tuple(dict.fromkeys(
+                        str(k) for k in value if str(k) in registry.REGISTRY))[:MAX_SIDE_BY_SIDE]
                 kind = type(getattr(out, f.name))
-                out = replace(out, **{f.name: kind(data[f.name])})
+                out = replace(out, **{f.name: kind(value)})
             except (TypeError, ValueError, InrStudioError):
                 continue
         return out
@@ -86,16 +96,15 @@ class RunSettings:
     def tile_scale(self, height: int, width: int) -> float:
         return auto_tile_scale(height, width) if self.scale_tiles else 1.0
 
-    def model_spec(self, kind: str, height: int, width: int) -> ModelSpec:
-        options = ModelOptions(width=self.width, depth=self.depth,
-                               seg_layer=self.effective_seg_layer, seg_method=self.seg_method,
-                               seg_classes=self.seg_classes,
-                               tile_scale=self.tile_scale(height, width),
-                               image_size=(height, width))
-        return registry.entry(kind).spec(options)
+    def model_options(self, height: int, width: int) -> ModelOptions:
+        return ModelOptions(width=self.width, depth=self.depth,
+                            tile_scale=self.tile_scale(height, width),
+                            seg_layer=self.effective_seg_layer, seg_method=self.seg_method,
+                            seg_classes=self.seg_classes, image_size=(height, width))
 
-    def model_config(self, kind: str, height: int, width: int) -> ModelConfig:
-        return self.model_spec(kind, height, width).config
+    def model_specs(self, height: int, width: int) -> tuple[ModelSpec, ...]:
+        """The chosen models, built for a working image of ``height``×``width``."""
+        return registry.build_specs(self.models, self.model_options(height, width))
 
     def train_config(self, device: str | None = None) -> TrainConfig:
         return TrainConfig(iters=self.iters, lr=self.lr, seed=self.seed,
@@ -128,24 +137,33 @@ class MapsData:
     layers: dict[str, list[tuple[str, np.ndarray]]]  # kind -> [(label, H×W ids)]
     warning: str | None = None
     error: str | None = None
+    picture: np.ndarray | None = None  # the working image as uint8, drawn under the maps
+
+
+def has_experts(config: ModelConfig) -> bool:
+    """Whether some layer of the model has more than one expert (a map worth drawing)."""
+    return any(t.experts > 1 for t in config.tilings)
 
 
 def compute_maps(pixels: np.ndarray, settings: RunSettings) -> MapsData:
-    """Segmentation and the expert-id map of every layer of FtC, QT and HS-LoE."""
+    """Segmentation and the expert-id map of every layer of each chosen model with experts."""
     h, w = pixels.shape[:2]
+    picture = to_uint8(pixels)
     try:
         seg = segment(pixels, SegmentationConfig(settings.seg_method, settings.seg_classes))
     except InrStudioError as exc:
-        return MapsData(None, {}, error=str(exc))
+        return MapsData(None, {}, error=str(exc), picture=picture)
     layers: dict[str, list[tuple[str, np.ndarray]]] = {}
     warning = None
-    for kind in ("ftc", "qt", "hs"):
-        cfg = settings.model_config(kind, h, w)
+    for spec in settings.model_specs(h, w):
+        cfg = spec.config
+        if not has_experts(cfg):
+            continue
         maps = expert_id_maps(cfg, h, w, seg.class_map)
-        layers[kind] = [(f"L{i} {tiling_label(t, h, w)}", m) for i, (t, m) in
+        layers[spec.key] = [(f"L{i} {tiling_label(t, h, w)}", m) for i, (t, m) in
                         enumerate(zip(cfg.tilings, maps), start=1)]
         warning = warning or aliasing_warning(cfg.tilings, h, w)
-    return MapsData(seg, layers, warning=warning)
+    return MapsData(seg, layers, warning=warning, picture=picture)
 
 
 def tiling_label(tiling: LayerTiling, height: int, width: int) -> str:
@@ -164,9 +182,18 @@ class RunRecord:
     device: str
     height: int
     width: int
-    steps: dict[str, list[int]] = field(default_factory=lambda: {k: [] for k in MODEL_ORDER})
-    psnr: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in MODEL_ORDER})
+    steps: dict[str, list[int]] = field(default_factory=dict)  # kind -> curve steps
+    psnr: dict[str, list[float]] = field(default_factory=dict)
     final: dict[str, dict] = field(default_factory=dict)  # kind -> last stats (as dicts)
+
+    def __post_init__(self) -> None:
+        for kind in self.settings.models:
+            self.steps.setdefault(kind, [])
+            self.psnr.setdefault(kind, [])
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self.settings.models
 
 
 class Session:
@@ -200,7 +227,7 @@ class Session:
         if old.long_side != settings.long_side:
             self.refresh_working()
             return True
-        keys = ("depth", "scale_tiles", "seg_method", "seg_classes", "seg_layer")
+        keys = ("depth", "scale_tiles", "seg_method", "seg_classes", "seg_layer", "models")
         if any(getattr(old, k) != getattr(settings, k) for k in keys):
             self.maps = compute_maps(self.working, settings)
             return True
@@ -213,10 +240,10 @@ class Session:
         self.maps = compute_maps(self.working, self.settings)
 
     def model_specs(self) -> tuple[ModelSpec, ...]:
-        """What the run trains: each model's network and schedule, from the registry."""
-        return tuple(self.settings.model_spec(k, *self.working.shape[:2]) for k in MODEL_ORDER)
-
-    def model_configs(self) -> dict[str, ModelConfig]:
+        """The run's models: the chosen registry entries at the working size."""
         assert self.working is not None
         h, w = self.working.shape[:2]
-        return {k: self.settings.model_config(k, h, w) for k in MODEL_ORDER}
+        return self.settings.model_specs(h, w)
+
+    def model_configs(self) -> dict[str, ModelConfig]:
+        return {spec.key: spec.config for spec in self.model_specs()}

@@ -1,4 +1,6 @@
-"""Persistent window state and last-used settings (QSettings).
+"""The QSettings store: window geometry, recent files and the last run settings, kept between
+sessions (the settings types themselves are :class:`~inr_studio.ui.session.RunSettings` and the
+core's configurations).
 
 ``INR_STUDIO_SETTINGS_DIR`` points the store at ``<dir>/inr-studio.ini`` instead of the user's
 own settings: tests set it to a temporary folder so they never read or change a user's choices.
@@ -18,7 +20,7 @@ ENV_DIR = "INR_STUDIO_SETTINGS_DIR"
 MAX_RECENT = 8
 
 
-class Settings:
+class SettingsStore:
     """A thin wrapper: typed getters that fall back to defaults on anything malformed."""
 
     def __init__(self, qsettings: QSettings | None = None) -> None:

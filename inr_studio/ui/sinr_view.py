@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ..models import registry
-from ..imaging import save_png
 from ..errors import InrStudioError
-from .maps_view import image_box
+from ..imaging import save_png
+from ..metrics import to_uint8
+from ..models import registry
+from .panels import canvas, image_box
 
 MAX_RENDER_SIDE = 8192
 
@@ -26,7 +26,9 @@ class SinrViewer(QDialog):
         self.image: np.ndarray | None = None
         self.setWindowTitle(f"{self.path.name} — decoded")
         size = self.path.stat().st_size if self.path.exists() else 0
-        bpp = 8.0 * size / max(1, sinr.height * sinr.width)
+        from ..codec import bpp as bits_per_pixel  # the codec (and torch) load on first use
+
+        bpp = bits_per_pixel(size, sinr.height, sinr.width)
         cfg = sinr.model.config
         self.info = QLabel(
             f"<b>{registry.label(cfg.kind)}</b>, width {cfg.width}, {cfg.depth} hidden layers, "
@@ -52,8 +54,7 @@ class SinrViewer(QDialog):
         row.addWidget(render_btn)
         row.addWidget(save_btn)
         row.addStretch(1)
-        self.canvas = pg.GraphicsLayoutWidget()
-        self.canvas.setBackground("w")
+        self.canvas = canvas()
         self.box, self.item = image_box()
         self.canvas.addItem(self.box)
         layout = QVBoxLayout(self)
@@ -74,7 +75,7 @@ class SinrViewer(QDialog):
             return None
         finally:
             QApplication.restoreOverrideCursor()
-        self.item.setImage((np.clip(self.image, 0, 1) * 255 + 0.5).astype(np.uint8),
+        self.item.setImage(to_uint8(self.image),
                            autoLevels=False, levels=(0, 255))
         self.box.autoRange(padding=0)
         return self.image

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import math
 
-from tqdm.std import tqdm as _tqdm
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from tqdm.std import tqdm as _tqdm
 
-from .palette import MODEL_COLORS, MODEL_NAMES, MODEL_ORDER
 from ..engine.messages import ModelStats, PreviewFrame
+from ..models import registry
+from ..models.registry import PAPER_MODELS
 
 COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "It/s", "Elapsed", "ETA")
 TIPS = {
     "PSNR (dB)": "Whole image, from the latest preview (the curve shows every step).",
     "It/s": "The model's own compute speed, as if it ran alone.",
-    "ETA": "Wall time left at the current pace, the four models taking turns.",
+    "ETA": "Wall time left at the current pace, the models taking turns.",
     "Params": "Trainable parameters (weights of every expert, and biases).",
 }
 
@@ -33,7 +34,7 @@ format_interval = _tqdm.format_interval
 
 class StatsTable(QTableWidget):
     def __init__(self, parent=None) -> None:
-        super().__init__(len(MODEL_ORDER), len(COLUMNS), parent)
+        super().__init__(0, len(COLUMNS), parent)
         self.setAcceptDrops(False)
         self.setHorizontalHeaderLabels(COLUMNS)
         for c, name in enumerate(COLUMNS):
@@ -46,9 +47,18 @@ class StatsTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         for c in (0, 1):  # names and "step / total" must not wrap
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
-        for r, kind in enumerate(MODEL_ORDER):
-            item = QTableWidgetItem(MODEL_NAMES[kind])
-            item.setForeground(QColor(MODEL_COLORS[kind]))
+        self.models: tuple[str, ...] = ()
+        self.set_models(PAPER_MODELS)
+
+    def set_models(self, models: tuple[str, ...]) -> None:
+        """One row per chosen model, named and coloured as in the registry."""
+        self.models = tuple(models)
+        self.clearContents()
+        self.setRowCount(len(self.models))
+        for r, kind in enumerate(self.models):
+            item = QTableWidgetItem(registry.label(kind))
+            item.setForeground(QColor(registry.colour(kind)))
+            item.setToolTip(registry.titled(kind))
             font = item.font()
             font.setBold(True)
             item.setFont(font)
@@ -56,7 +66,7 @@ class StatsTable(QTableWidget):
         self.reset()
 
     def reset(self, params: dict[str, int] | None = None) -> None:
-        for r, kind in enumerate(MODEL_ORDER):
+        for r, kind in enumerate(self.models):
             for c in range(1, len(COLUMNS)):
                 self._set(r, c, "—")
             if params and kind in params:
@@ -72,7 +82,7 @@ class StatsTable(QTableWidget):
             item.setText(text)
 
     def show_stats(self, stats: dict[str, ModelStats]) -> None:
-        for r, kind in enumerate(MODEL_ORDER):
+        for r, kind in enumerate(self.models):
             s = stats.get(kind)
             if s is None:
                 continue
@@ -83,12 +93,12 @@ class StatsTable(QTableWidget):
             self._set(r, 7, "done" if s.step >= s.total else _duration(s.eta_s))
 
     def show_frame(self, frame: PreviewFrame) -> None:
-        for r, kind in enumerate(MODEL_ORDER):
+        for r, kind in enumerate(self.models):
             if kind in frame.psnr:
                 self._set(r, 2, f"{frame.psnr[kind]:.2f}")
                 ssim = frame.ssim[kind]
                 self._set(r, 3, "—" if not math.isfinite(ssim) else f"{ssim:.4f}")
 
     def text_at(self, kind: str, column: str) -> str:
-        item = self.item(MODEL_ORDER.index(kind), COLUMNS.index(column))
+        item = self.item(self.models.index(kind), COLUMNS.index(column))
         return item.text() if item else ""

@@ -1,5 +1,6 @@
-"""Run settings and the Start / Pause / Resume / Stop buttons. It holds no state of its own:
-``settings(base)`` reads the fields into a :class:`RunSettings`, ``show_settings`` writes them."""
+"""Run settings, the models to compare and the Start / Pause / Resume / Stop buttons. It holds
+no state of its own: ``settings(base)`` reads the fields into a :class:`RunSettings`,
+``show_settings`` writes them."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from .model_picker import ModelPicker
 from .run_controller import IDLE, PAUSED, RUNNING, STOPPING
 from .session import BATCHES, LONG_SIDES, RunSettings
 
@@ -79,7 +81,7 @@ class TrainPanel(QWidget):
         self.start_btn = QPushButton("Start")
         self.pause_btn = QPushButton("Pause")
         self.stop_btn = QPushButton("Stop")
-        self.start_btn.setToolTip("Train SIREN, LoE FtC, LoE QT and HS-LoE side by side")
+        self.start_btn.setToolTip("Train the chosen models side by side")
         self.start_btn.clicked.connect(self.startClicked)
         self.pause_btn.clicked.connect(self.pauseClicked)
         self.stop_btn.clicked.connect(self.stopClicked)
@@ -89,7 +91,11 @@ class TrainPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.picker = ModelPicker()
+        self.models_box = QGroupBox("Models side by side")
+        QVBoxLayout(self.models_box).addWidget(self.picker)
         layout.addLayout(buttons)
+        layout.addWidget(self.models_box)
         layout.addWidget(box)
         layout.addStretch(1)
         for w in (self.iters, self.width_, self.depth, self.seed):
@@ -98,6 +104,7 @@ class TrainPanel(QWidget):
         for c in (self.device, self.long_side, self.batch):
             c.currentIndexChanged.connect(self._emit_changed)
         self.scale_tiles.toggled.connect(self._emit_changed)
+        self.picker.changed.connect(self._emit_changed)
         self.set_state(IDLE)
 
     def _emit_changed(self, *_: object) -> None:
@@ -117,6 +124,7 @@ class TrainPanel(QWidget):
             _select(self.long_side, s.long_side)
             _select(self.batch, s.batch_pixels)
             self.scale_tiles.setChecked(s.scale_tiles)
+            self.picker.set_models(s.models)
             self.hint.setText(CPU_HINT if self.device_name() == "cpu" else GPU_HINT)
         finally:
             self._loading = False
@@ -130,7 +138,7 @@ class TrainPanel(QWidget):
                        depth=self.depth.value(), seed=self.seed.value(),
                        long_side=int(self.long_side.currentData()),
                        batch_pixels=int(self.batch.currentData()),
-                       scale_tiles=self.scale_tiles.isChecked())
+                       scale_tiles=self.scale_tiles.isChecked(), models=self.picker.models())
 
     def show_working_size(self, text: str) -> None:
         self.size_label.setText(text)
@@ -138,6 +146,7 @@ class TrainPanel(QWidget):
     def set_state(self, state: str) -> None:
         """Buttons follow the run; settings are locked while a run uses them."""
         self.settings_box.setEnabled(state == IDLE)
+        self.models_box.setEnabled(state == IDLE)
         self.start_btn.setEnabled(state == IDLE)
         self.pause_btn.setEnabled(state in (RUNNING, PAUSED))
         self.pause_btn.setText("Resume" if state == PAUSED else "Pause")

@@ -19,16 +19,15 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 from PIL import Image
 
+from ..codec import CodecOptions, bpp, class_map_source, roundtrip
 from ..errors import OptionError
-from ..metrics import psnr
+from ..metrics import psnr, to_uint8
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
+from ..render import TrainedNetwork
 from ..tiling import auto_tile_scale
 from ..engine.config import TrainConfig
 from ..engine.fit import fit
-from .decoder import bpp, decode_bytes
-from .encoder import encode_with_report
-from .options import CodecOptions
 
 PLAIN_BITS = (16, 12, 10, 8, 6, 5, 4)
 DEFAULT_MODELS = "siren:2x32,siren:3x64,siren:3x128,hs:3x256@100"
@@ -112,7 +111,7 @@ class RdRow:
 
 
 def _compress(pixels: np.ndarray, fmt: str, quality: int) -> tuple[bytes, np.ndarray]:
-    arr = (np.clip(pixels, 0, 1) * 255 + 0.5).astype(np.uint8)
+    arr = to_uint8(pixels)
     buf = io.BytesIO()
     kw = {"quality": quality}
     if fmt == "WEBP":
@@ -158,7 +157,8 @@ def fit_model(pixels: np.ndarray, model: RdModel, train: TrainConfig, tile_scale
     problem = FitProblem.create(pixels, cfg)
     t0 = time.perf_counter()
     trainer, last = fit(problem, train)
-    return trainer.model.cpu(), problem.class_map, last.psnr, time.perf_counter() - t0
+    network = TrainedNetwork(trainer.model.cpu(), problem.height, problem.width, problem.class_map)
+    return network, class_map_source(problem.segmentation), last.psnr, time.perf_counter() - t0
 
 
 def measure(image: str, pixels: np.ndarray, model: RdModel, settings: list[RdSetting],
@@ -167,28 +167,23 @@ def measure(image: str, pixels: np.ndarray, model: RdModel, settings: list[RdSet
     h, w = pixels.shape[:2]
     if model.iters is not None:
         train = replace(train, iters=model.iters)
-    net, class_map, psnr_float, train_s = fit_model(pixels, model, train, tile_scale)
+    net, source, psnr_float, train_s = fit_model(pixels, model, train, tile_scale)
     if log:
         log(f"{image} {model.name}: fitted in {train_s:.1f} s, PSNR {psnr_float:.2f} dB")
     rows = []
     for st in settings:
-        data, report = encode_with_report(net, h, w, class_map, st.options)
-        t0 = time.perf_counter()
-        decoded = decode_bytes(data)
-        rec = decoded.render()
-        dec_s = time.perf_counter() - t0
-        coded = psnr(rec, pixels)
-        rate = bpp(len(data), h, w)
+        rt = roundtrip(net, pixels, st.options, class_map=source)
+        data, report, coded, rate, dec_s = rt.data, rt.report, rt.psnr, rt.bpp, rt.decode_s
         jq, jb, jp = match_bpp(pixels, "JPEG", rate)
         wq, wb, wp = match_bpp(pixels, "WEBP", rate)
         o = st.options
         rows.append(RdRow(
-            image=image, height=h, width=w, model=model.name, params=net.parameter_count(),
+            image=image, height=h, width=w, model=model.name, params=net.model.parameter_count(),
             iters=train.iters, train_s=train_s, setting=st.name,
             mode="plain" if o.plain else "sinr", sparsity=o.sparsity or 0,
             target_error=float(o.target_error) if (o.sparsity is None and not o.plain) else 0.0,
             k2=0 if o.plain else o.k2, bits=o.bits,
-            sparse_tensors=sum(1 for t in report.tensors if t.s), file_bytes=len(data), bpp=rate,
+            sparse_tensors=report.sparse_tensors, file_bytes=len(data), bpp=rate,
             psnr_float=psnr_float, psnr_coded=coded, psnr_loss=psnr_float - coded,
             encode_s=report.seconds, decode_s=dec_s, jpeg_quality=jq, jpeg_bpp=jb, jpeg_psnr=jp,
             webp_quality=wq, webp_bpp=wb, webp_psnr=wp))

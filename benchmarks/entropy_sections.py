@@ -1,0 +1,72 @@
+"""Brotli against the per-tensor range coder on trained networks' quantised weights (issue 12.3).
+
+    python3 benchmarks/entropy_sections.py --kodak ../shared/data/kodak --limit 4 --iters 300
+
+Per image (256 px on the longer side), a SIREN 3×64 is fitted once; it is then saved plain at
+several bit depths and as SINR (s = 16, k2 = 4096, 16 bits) with entropy coding off (Brotli
+or stored per section, as version 1 but per section) and on (each section the smaller of
+those and the range coder). Printed: the whole file's bytes and bpp (means over images) and
+which coding the values section took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from inr_studio.codec import CodecOptions, roundtrip
+from inr_studio.imaging import load_image, resize_image
+from inr_studio.models import make_model_config
+from inr_studio.problem import FitProblem
+from inr_studio.render import TrainedNetwork
+from inr_studio.training import TrainConfig, fit
+
+SETTINGS = {f"plain-{b}": CodecOptions(plain=True, bits=b) for b in (16, 12, 10, 8, 6)}
+SETTINGS["sinr-s16"] = CodecOptions(sparsity=16, target_error=None)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kodak", default="../shared/data/kodak")
+    ap.add_argument("--limit", type=int, default=4)
+    ap.add_argument("--iters", type=int, default=300)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    rows: dict[tuple[str, bool], list] = collections.defaultdict(list)
+    for p in sorted(Path(args.kodak).glob("kodim*.png"))[: args.limit]:
+        px = load_image(p).pixels
+        s = 256 / max(px.shape[:2])
+        px = resize_image(px, round(px.shape[0] * s), round(px.shape[1] * s))
+        h, w = px.shape[:2]
+        problem = FitProblem.create(px, make_model_config("siren", width=64, depth=3))
+        trainer, last = fit(problem, TrainConfig(iters=args.iters, lr=1e-3, seed=0,
+                                                 report_every=args.iters))
+        net = TrainedNetwork(trainer.model.cpu(), h, w, None)
+        for name, opts in SETTINGS.items():
+            for ent in (False, True):
+                from dataclasses import replace
+
+                rt = roundtrip(net, px, replace(opts, entropy=ent))
+                rows[(name, ent)].append((rt.file_bytes, rt.bpp, rt.psnr,
+                                          rt.report.codings["values"]))
+        print(f"{p.stem}: PSNR {last.psnr:.2f} dB", flush=True)
+    print(f"\nSIREN 3x64, {args.limit} images at 256 px, {args.iters} steps; means over images")
+    print("| setting | PSNR decoded | bytes, Brotli/stored | bytes, + range coder | saved | "
+          "values section coded by |")
+    print("|---|---|---|---|---|---|")
+    for name in SETTINGS:
+        a, b = rows[(name, False)], rows[(name, True)]
+        ba, bb = np.mean([r[0] for r in a]), np.mean([r[0] for r in b])
+        took = collections.Counter(r[3] for r in b)
+        print(f"| {name} | {np.mean([r[2] for r in b]):.2f} | {ba:,.0f} ({np.mean([r[1] for r in a]):.3f} bpp) | "
+              f"{bb:,.0f} ({np.mean([r[1] for r in b]):.3f} bpp) | {100 * (1 - bb / ba):.1f} % | "
+              f"{', '.join(f'{k} ×{v}' for k, v in took.items())} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
