@@ -1,0 +1,96 @@
+"""Issue 12's measurement: Kodak at 256 px longest side, small SIRENs trained to the end, every
+rung of the file ladder (plain, QAT, SINR, SINR fine-tuned, bit allocation) and JPEG/WebP/AVIF.
+
+    PYTHONPATH=$PWD python3 benchmarks/ladder_kodak.py --images 12 --iters 1000 --out docs/data
+
+Writes ladder.csv after every image (a run cut short keeps what it measured); build the table,
+BD-rates and plot afterwards with ``--report`` (reads the CSV only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from inr_studio.atomic import atomic_write, atomic_write_bytes
+from inr_studio.codec import finetune  # noqa: F401 - registers "sinr-finetune"
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.fit import fit
+from inr_studio.imaging import load_image, resize_image, scaled_size
+from inr_studio.models.config import make_model_config
+from inr_studio.problem import FitProblem
+from inr_studio.studies import anchors, ladder
+from inr_studio.studies.ladder_report import Row, from_csv, markdown, means, plot, to_csv
+
+KODAK = Path("/work/shared/data/kodak")
+
+
+def log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S"), msg, file=sys.stderr, flush=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--images", type=int, default=12)
+    ap.add_argument("--first", type=int, default=1)
+    ap.add_argument("--side", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=1000)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--qat-steps", type=int, default=ladder.QAT_STEPS)
+    ap.add_argument("--models", default="2x32,3x64")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", default="docs/data")
+    ap.add_argument("--report", action="store_true")
+    args = ap.parse_args()
+    out = Path(args.out)
+    csv_path = out / "ladder.csv"
+    if args.report:
+        rows = from_csv(csv_path.read_bytes())
+        ms = means(rows)
+        n = len({r.image for r in rows if r.family not in ("jpeg", "webp", "avif")})
+        print(markdown(ms))
+        img = plot(ms, f"Kodak, {n} image(s) at {args.side} px longest side: means over images")
+        atomic_write(out / "ladder_rd.png", lambda fh: img.save(fh, format="PNG"))
+        return 0
+    torch.set_num_threads(args.threads)
+    rows = from_csv(csv_path.read_bytes()) if csv_path.is_file() else []
+    done = {r.image for r in rows}
+    train = TrainConfig(iters=args.iters, lr=args.lr, device="cpu")
+    for k in range(args.first, args.first + args.images):
+        name = f"kodim{k:02d}"
+        if name in done:
+            continue
+        loaded = load_image(KODAK / f"{name}.png")
+        h, w = loaded.pixels.shape[:2]
+        s = args.side / max(h, w)
+        pixels = resize_image(loaded.pixels, *scaled_size(h, w, s))
+        new: list[Row] = []
+        for p in anchors.curves(pixels):
+            new.append(Row(name, p.fmt.lower(), p.fmt.lower(), f"q{p.quality}", 0, 0,
+                           p.file_bytes, p.bpp, p.psnr, float("nan"), "", 0.0))
+        for spec in args.models.split(","):
+            depth, width = (int(v) for v in spec.split("x"))
+            cfg = make_model_config("siren", width=width, depth=depth, tile_scale=1.0)
+            t0 = time.perf_counter()
+            trainer, res = fit(FitProblem.create(pixels, cfg), train)
+            train_s = time.perf_counter() - t0
+            model = f"siren:{spec}"
+            log(f"{name} {model}: {res.psnr:.2f} dB after {res.steps} steps in {train_s:.0f} s")
+            for pt in ladder.measure(trainer, ladder.rungs(width), qat_steps=args.qat_steps):
+                new.append(Row(name, model, pt.rung.family, pt.rung.name, pt.rung.bits,
+                               pt.rung.sparsity, pt.file_bytes, pt.bpp, pt.psnr, pt.psnr_float,
+                               " ".join(map(str, pt.tensor_bits)), train_s))
+                log(f"  {pt.rung.name:<18} {pt.file_bytes:>8,} B {pt.bpp:7.3f} bpp "
+                    f"{pt.psnr:6.2f} dB ({pt.psnr - pt.psnr_float:+.2f})")
+        rows += new
+        atomic_write_bytes(csv_path, to_csv(rows))
+        log(f"{name} done; {len({r.image for r in rows})} image(s) in {csv_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
