@@ -17,14 +17,11 @@ from pathlib import Path
 import torch
 
 from inr_studio.atomic import atomic_write, atomic_write_bytes
-from inr_studio.codec import finetune  # noqa: F401 - registers "sinr-finetune"
 from inr_studio.engine.config import TrainConfig
-from inr_studio.engine.fit import fit
 from inr_studio.imaging import load_image, resize_image, scaled_size
-from inr_studio.models.config import make_model_config
-from inr_studio.problem import FitProblem
-from inr_studio.studies import anchors, ladder
-from inr_studio.studies.ladder_report import Row, from_csv, markdown, means, plot, to_csv
+from inr_studio.studies import ladder
+from inr_studio.studies.ladder_report import from_csv, markdown, means, plot, to_csv
+from inr_studio.studies.ladder_run import measure_image
 
 KODAK = Path("/work/shared/data/kodak")
 
@@ -68,24 +65,8 @@ def main() -> int:
         h, w = loaded.pixels.shape[:2]
         s = args.side / max(h, w)
         pixels = resize_image(loaded.pixels, *scaled_size(h, w, s))
-        new: list[Row] = []
-        for p in anchors.curves(pixels):
-            new.append(Row(name, p.fmt.lower(), p.fmt.lower(), f"q{p.quality}", 0, 0,
-                           p.file_bytes, p.bpp, p.psnr, float("nan"), "", 0.0))
-        for spec in args.models.split(","):
-            depth, width = (int(v) for v in spec.split("x"))
-            cfg = make_model_config("siren", width=width, depth=depth, tile_scale=1.0)
-            t0 = time.perf_counter()
-            trainer, res = fit(FitProblem.create(pixels, cfg), train)
-            train_s = time.perf_counter() - t0
-            model = f"siren:{spec}"
-            log(f"{name} {model}: {res.psnr:.2f} dB after {res.steps} steps in {train_s:.0f} s")
-            for pt in ladder.measure(trainer, ladder.rungs(width), qat_steps=args.qat_steps):
-                new.append(Row(name, model, pt.rung.family, pt.rung.name, pt.rung.bits,
-                               pt.rung.sparsity, pt.file_bytes, pt.bpp, pt.psnr, pt.psnr_float,
-                               " ".join(map(str, pt.tensor_bits)), train_s))
-                log(f"  {pt.rung.name:<18} {pt.file_bytes:>8,} B {pt.bpp:7.3f} bpp "
-                    f"{pt.psnr:6.2f} dB ({pt.psnr - pt.psnr_float:+.2f})")
+        models = [("siren", *(int(v) for v in spec.split("x"))) for spec in args.models.split(",")]
+        new = measure_image(name, pixels, models, train, args.qat_steps, log=log)
         rows += new
         atomic_write_bytes(csv_path, to_csv(rows))
         log(f"{name} done; {len({r.image for r in rows})} image(s) in {csv_path}")

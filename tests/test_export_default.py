@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from inr_studio.codec import CodecOptions, roundtrip

@@ -31,7 +31,7 @@ from .encoder import SparseCode, model_arrays, sparse_codes
 from .layout import LAYOUT_COLUMNS, ROLE_WEIGHT, TensorSlot, from_vectors, sparse_cut
 from .options import CodecOptions
 
-_CODES: "weakref.WeakKeyDictionary[CoordinateNet, dict[TensorSlot, SparseCode]]" = (
+_CODES: weakref.WeakKeyDictionary[CoordinateNet, dict[TensorSlot, SparseCode]] = (
     weakref.WeakKeyDictionary())
 
 

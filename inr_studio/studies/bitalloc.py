@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..codec import CodecOptions, ClassMapSource, RoundTrip, roundtrip
+from ..codec import ClassMapSource, CodecOptions, RoundTrip, roundtrip
 from ..codec.layout import tensor_slots
 from ..errors import OptionError
 from ..render import TrainedNetwork
@@ -72,9 +72,11 @@ def pick(path: list[AllocStep], target_psnr: float) -> AllocStep | None:
 
 
 def allocate(network: TrainedNetwork, image: np.ndarray, target_psnr: float,
-             base: CodecOptions = CodecOptions(plain=True), start_bits: int = 12,
+             base: CodecOptions | None = None, start_bits: int = 12,
              class_map: ClassMapSource = None, codes=None) -> tuple[CodecOptions, AllocStep]:
-    """Options with per-tensor bits for the smallest file found at ``target_psnr`` or above."""
+    """Options with per-tensor bits for the smallest file found at ``target_psnr`` or above
+    (``base``: the other options; default plain quantisation)."""
+    base = CodecOptions(plain=True) if base is None else base
     path = descend(network, image, base, start_bits, target_psnr, class_map, codes)
     step = pick(path, target_psnr)
     if step is None:

@@ -37,11 +37,12 @@ class ExportChoice:
 
 
 def smallest_within(network: TrainedNetwork, image: np.ndarray, tolerance_db: float = TOLERANCE_DB,
-                    class_map: ClassMapSource = None, base: CodecOptions = CodecOptions(plain=True),
+                    class_map: ClassMapSource = None, base: CodecOptions | None = None,
                     allocate: bool = True, should_stop: Callable[[], bool] = lambda: False
                     ) -> ExportChoice:
     """The smallest file of ``network`` whose PSNR against ``image`` is at most
     ``tolerance_db`` below the network's own; 16 bits everywhere if nothing smaller is."""
+    base = CodecOptions(plain=True) if base is None else base
     trained = psnr(network.render(), image)
     floor = trained - tolerance_db
     tried = 0

@@ -135,17 +135,25 @@ def measure(trainer: Trainer, ladder: list[Rung], qat_steps: int = QAT_STEPS,
             codes = finetuned_codes(t.model)
         else:  # alloc: one greedy descent read at each target
             if path is None:
-                path = bitalloc.descend(net, image, CodecOptions(plain=True), 10,
-                                        float_psnr - max(ALLOC_DROPS) - 0.5, source,
+                floor = min([float_psnr - max(ALLOC_DROPS) - 0.5] + [
+                    alloc_target(r, float_psnr) for r in ladder if r.family.startswith("alloc")])
+                path = bitalloc.descend(net, image, CodecOptions(plain=True), 10, floor, source,
                                         should_stop=should_stop)
-            drop = float(rung.name.split("-")[1].removesuffix("dB"))
-            step = bitalloc.pick(path, float_psnr - drop)
+            step = bitalloc.pick(path, alloc_target(rung, float_psnr))
             if step is None:
                 continue
             tensor_bits = step.tensor_bits
             options = CodecOptions(plain=True, bits=max(tensor_bits), tensor_bits=tensor_bits)
         rt = roundtrip(the_net, image, options, class_map=source, codes=codes)
         yield Point(rung, rt.file_bytes, rt.bpp, rt.psnr, float_psnr, rt.data, tensor_bits)
+
+
+def alloc_target(rung: Rung, float_psnr: float) -> float:
+    """The PSNR a bit-allocation rung aims at: ``alloc-1dB`` = 1 dB below the network's own,
+    ``alloc@30dB`` = 30 dB."""
+    if rung.name.startswith("alloc@"):
+        return float(rung.name[6:].removesuffix("dB"))
+    return float_psnr - float(rung.name.split("-", 1)[1].removesuffix("dB"))
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -107,7 +107,7 @@ def markdown(ms: list[Mean]) -> str:
     for m in ms:
         pf = "—" if not np.isfinite(m.psnr_float) else f"{m.psnr_float:.2f}"
         lines.append(f"| {m.model} | {m.setting} | {m.images} | {m.bpp:.3f} | {m.psnr:.2f} | {pf} |")
-    lines += ["", f"| model | curve | points | BD-rate vs JPEG | BD-rate vs WebP | PSNR range (vs JPEG) |",
+    lines += ["", "| model | curve | points | BD-rate vs JPEG | BD-rate vs WebP | PSNR range (vs JPEG) |",
               "|---|---|---|---|---|---|"]
     for model, family, n, bj, bw, (lo, hi) in bd_table(ms):
         rng = f"{lo:.1f}–{hi:.1f} dB" if hi > lo else "no overlap"

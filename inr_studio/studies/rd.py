@@ -20,14 +20,14 @@ import numpy as np
 from PIL import Image
 
 from ..codec import CodecOptions, bpp, class_map_source, roundtrip
+from ..engine.config import TrainConfig
+from ..engine.fit import fit
 from ..errors import OptionError
 from ..metrics import psnr, to_uint8
 from ..models.config import MODEL_KINDS, make_model_config
 from ..problem import FitProblem
 from ..render import TrainedNetwork
 from ..tiling import auto_tile_scale
-from ..engine.config import TrainConfig
-from ..engine.fit import fit
 
 PLAIN_BITS = (16, 12, 10, 8, 6, 5, 4)
 DEFAULT_MODELS = "siren:2x32,siren:3x64,siren:3x128,hs:3x256@100"

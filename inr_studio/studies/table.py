@@ -78,7 +78,7 @@ def format_table(summary: list[ModelSummary], markdown: bool = True, settings: s
         lines += ["| " + " | ".join(row) + " |" for row in body]
         return "\n".join(lines) + f"\n\n{note}\n"
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
-    fmt = lambda row: "  ".join(c.rjust(w) if 0 < i < 7 else c.ljust(w)  # noqa: E731
+    fmt = lambda row: "  ".join(c.rjust(w) if 0 < i < 7 else c.ljust(w)
                                 for i, (c, w) in enumerate(zip(row, widths))).rstrip()
     lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in body]
     return "\n".join(lines) + f"\n{note}\n"
