@@ -4,8 +4,10 @@ benchmark; rows as :class:`.ladder_report.Row`."""
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,3 +52,57 @@ def measure_image(name: str, pixels: np.ndarray, models: list[tuple[str, int, in
             log(f"  {pt.rung.name:<18} {pt.file_bytes:>8,} B {pt.bpp:7.3f} bpp "
                 f"{pt.psnr:6.2f} dB ({pt.psnr - pt.psnr_float:+.2f})")
     return rows
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the ladder needs of a trained model, copied off its trainer (training may start
+    again while the ladder runs): the problem, the network (CPU) and the run's settings."""
+
+    key: str
+    problem: FitProblem
+    model: object
+    config: TrainConfig
+
+    @staticmethod
+    def of(key: str, trainer) -> Snapshot:
+        return Snapshot(key, trainer.problem, copy.deepcopy(trainer.model).cpu(),
+                        replace(trainer.config, device="cpu"))
+
+
+@dataclass(frozen=True)
+class Planned:
+    total: int  # points to come
+
+
+@dataclass(frozen=True)
+class AnchorDone:
+    point: anchors.AnchorPoint
+
+
+@dataclass(frozen=True)
+class RungDone:
+    key: str
+    point: ladder.Point
+
+
+def window_ladder(pixels: np.ndarray, snapshots: list[Snapshot],
+                  qat_steps: int = ladder.QAT_STEPS,
+                  families: tuple[str, ...] = ladder.FAMILIES,
+                  qualities: tuple[int, ...] = anchors.QUALITIES,
+                  should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
+    """The window's rate–distortion view as a generator of messages: :class:`Planned` first,
+    then each JPEG/WebP/AVIF point and each rung of each model as it is measured (a worker
+    thread iterates it; each yield is a point where it can stop)."""
+    formats = anchors.available()[0]
+    plans = {s.key: ladder.rungs(s.model.config.width, families) for s in snapshots}
+    yield Planned(len(formats) * len(qualities) + sum(len(r) for r in plans.values()))
+    for fmt in formats:
+        for q in qualities:
+            if should_stop():
+                return
+            yield AnchorDone(anchors.point(pixels, fmt, q))
+    for snap in snapshots:
+        for pt in ladder.measure(snap, plans[snap.key], qat_steps=qat_steps,
+                                 should_stop=should_stop):
+            yield RungDone(snap.key, pt)

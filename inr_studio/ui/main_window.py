@@ -8,10 +8,21 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QGridLayout, QLabel, QMainWindow, QPushButton,
-                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..device import available_devices, describe, pick_device
+from ..engine.side_by_side import RunRequest
 from ..errors import InrStudioError
 from ..imaging import SUPPORTED_SUFFIXES, load_image
 from .compare_view import CompareView
@@ -20,13 +31,13 @@ from .image_drop import DropFilter
 from .maps_view import MapsView
 from .message_bar import MessageBar
 from .psnr_plot import PsnrPlot
+from .rd_view import RdView
 from .run_controller import IDLE, PAUSED, RUNNING, RunController
 from .samples import default_sample, samples
 from .session import RunRecord, RunSettings, Session, defaults_for
 from .settings import SettingsStore
 from .stats_table import StatsTable
 from .train_panel import TrainPanel
-from ..engine.side_by_side import RunRequest
 from .worker import default_cpu_threads, warm_up
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ");;All files (*)"
@@ -103,6 +114,10 @@ class MainWindow(ExportActions, QMainWindow):
         self.compare_tab = compare_tab
         self.tabs.addTab(compare_tab, "Compare")
         self.tabs.addTab(self.maps_view, "Segmentation and expert maps")
+        self.rd_view = RdView()
+        self.rd_view.compute_btn.clicked.connect(self.compute_rd)
+        self.rd_view.failed.connect(self.show_error)
+        self.tabs.addTab(self.rd_view, "Rate–distortion")
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(self.tabs)
@@ -220,6 +235,8 @@ class MainWindow(ExportActions, QMainWindow):
             return False
         self.controller.stop(wait=True)
         self.session.set_image(image)
+        self.rd_view.stop()
+        self.rd_view.clear()
         self.messages.clear()
         for note in image.notes:
             self.messages.show_message(note, "warning")
@@ -375,6 +392,14 @@ class MainWindow(ExportActions, QMainWindow):
             self.messages.show_message("Training finished. Save a model with “Save .sinr…”.",
                                        "info")
 
+    def compute_rd(self) -> bool:
+        """The rate–distortion tab's curves for the trained models (in the background)."""
+        s = self.session
+        if s.working is None:
+            self.show_error("Open an image and train the models first.")
+            return False
+        return self.rd_view.start(s.working, dict(s.trainers), Path(s.name).stem or "image")
+
     # --- messages, lifetime ---
     def show_error(self, text: str) -> None:
         self.messages.show_message(text, "error")
@@ -390,10 +415,11 @@ class MainWindow(ExportActions, QMainWindow):
     def shutdown(self) -> None:
         """Stop every thread and save the window's state (idempotent)."""
         self.controller.shutdown()
+        self.rd_view.wait()
         self.store.set_geometry(self.saveGeometry(), self.saveState())
         self.store.set_run_settings(self.session.settings.to_dict())
         self.store.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)
