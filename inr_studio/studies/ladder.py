@@ -31,7 +31,9 @@ QAT_STEPS = 100
 QAT_LR_SCALE = 0.1
 #: Bit allocation: PSNR below the float network's at which the ladder reads the greedy path.
 ALLOC_DROPS = (0.1, 0.5, 1.0, 2.0, 3.0, 5.0)
-FAMILIES = ("plain", "qat", "sinr", "sinr-ft", "alloc")
+#: QAT at the bits the allocation chose (the same greedy path), at these drops.
+QAT_ALLOC_DROPS = (0.5, 1.0, 2.0, 3.0, 5.0)
+FAMILIES = ("plain", "qat", "sinr", "sinr-ft", "alloc", "qat-alloc")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def rungs(width: int, families: tuple[str, ...] = FAMILIES) -> list[Rung]:
         out += [Rung(f"sinr-ft-s{s}-{b}", "sinr-ft", b, s) for b in SINR_BITS]
     if "alloc" in families:
         out += [Rung(f"alloc-{d:g}dB", "alloc", 0) for d in ALLOC_DROPS]
+    if "qat-alloc" in families:
+        out += [Rung(f"qat-alloc-{d:g}dB", "qat-alloc", 0) for d in QAT_ALLOC_DROPS]
     return out
 
 
@@ -133,7 +137,7 @@ def measure(trainer: Trainer, ladder: list[Rung], qat_steps: int = QAT_STEPS,
             t = finetune(problem, train, state, sinr_phase(rung, qat_steps, lr_scale, k2))
             the_net = TrainedNetwork(t.model, problem.height, problem.width, problem.class_map)
             codes = finetuned_codes(t.model)
-        else:  # alloc: one greedy descent read at each target
+        else:  # alloc, qat-alloc: one greedy descent read at each target
             if path is None:
                 floor = min([float_psnr - max(ALLOC_DROPS) - 0.5] + [
                     alloc_target(r, float_psnr) for r in ladder if r.family.startswith("alloc")])
@@ -144,6 +148,11 @@ def measure(trainer: Trainer, ladder: list[Rung], qat_steps: int = QAT_STEPS,
                 continue
             tensor_bits = step.tensor_bits
             options = CodecOptions(plain=True, bits=max(tensor_bits), tensor_bits=tensor_bits)
+            if rung.family == "qat-alloc":  # then fine-tune for exactly those bits
+                phase = Phase("qat", steps=qat_steps, lr_scale=lr_scale, options=(
+                    ("bits", max(tensor_bits)), ("tensor_bits", ",".join(map(str, tensor_bits)))))
+                t = finetune(problem, train, state, phase)
+                the_net = TrainedNetwork(t.model, problem.height, problem.width, problem.class_map)
         rt = roundtrip(the_net, image, options, class_map=source, codes=codes)
         yield Point(rung, rt.file_bytes, rt.bpp, rt.psnr, float_psnr, rt.data, tensor_bits)
 
@@ -153,7 +162,7 @@ def alloc_target(rung: Rung, float_psnr: float) -> float:
     ``alloc@30dB`` = 30 dB."""
     if rung.name.startswith("alloc@"):
         return float(rung.name[6:].removesuffix("dB"))
-    return float_psnr - float(rung.name.split("-", 1)[1].removesuffix("dB"))
+    return float_psnr - float(rung.name.rsplit("-", 1)[1].removesuffix("dB"))
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:

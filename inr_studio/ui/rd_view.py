@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from ..errors import InrStudioError
 
 FAMILY_COLOURS = {"plain": "#1f77b4", "qat": "#d62728", "sinr": "#2ca02c", "sinr-ft": "#9467bd",
-                  "alloc": "#ff7f0e"}
+                  "alloc": "#ff7f0e", "qat-alloc": "#8c564b"}
 ANCHOR_COLOURS = {"JPEG": "#000000", "WEBP": "#7f7f7f", "AVIF": "#bcbd22"}
 MODEL_SYMBOLS = ("o", "t", "s", "d", "+", "x")
 
