@@ -42,3 +42,17 @@ def test_stopping_at_once_keeps_the_16_bit_file(trained) -> None:
     net, pixels = trained
     choice = smallest_within(net, pixels, 0.1, should_stop=lambda: True)
     assert choice.options.bits == 16 and choice.tried == 1
+
+
+def test_qat_then_search_is_no_larger_and_still_within_tolerance(trained, small_image) -> None:
+    from inr_studio.studies.export_default import qat_smallest_within
+
+    net, pixels = trained
+    cfg = net.model.config
+    problem = FitProblem.create(pixels, cfg)
+    plain = smallest_within(net, pixels, 0.1)
+    tuned = qat_smallest_within(net, pixels, problem, TrainConfig(lr=2e-3, device="cpu"), 20, 0.1)
+    assert tuned.trip.file_bytes <= plain.trip.file_bytes
+    assert tuned.psnr_trained == pytest.approx(plain.psnr_trained)
+    assert tuned.psnr_trained - tuned.trip.psnr <= 0.1 + 1e-9
+    assert roundtrip(net, pixels, plain.options).data == plain.trip.data

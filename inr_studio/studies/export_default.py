@@ -38,12 +38,13 @@ class ExportChoice:
 
 def smallest_within(network: TrainedNetwork, image: np.ndarray, tolerance_db: float = TOLERANCE_DB,
                     class_map: ClassMapSource = None, base: CodecOptions | None = None,
-                    allocate: bool = True, should_stop: Callable[[], bool] = lambda: False
-                    ) -> ExportChoice:
+                    allocate: bool = True, should_stop: Callable[[], bool] = lambda: False,
+                    trained_psnr: float | None = None) -> ExportChoice:
     """The smallest file of ``network`` whose PSNR against ``image`` is at most
-    ``tolerance_db`` below the network's own; 16 bits everywhere if nothing smaller is."""
+    ``tolerance_db`` below the network's own (or ``trained_psnr``, the PSNR of the network
+    before a fine-tuning); 16 bits everywhere if nothing smaller is."""
     base = CodecOptions(plain=True) if base is None else base
-    trained = psnr(network.render(), image)
+    trained = psnr(network.render(), image) if trained_psnr is None else trained_psnr
     floor = trained - tolerance_db
     tried = 0
 
@@ -73,3 +74,32 @@ def smallest_within(network: TrainedNetwork, image: np.ndarray, tolerance_db: fl
             options = replace(base, bits=max(step.tensor_bits), tensor_bits=step.tensor_bits)
             best = (options, trip(options))
     return ExportChoice(best[0], best[1], trained, tried)
+
+
+def qat_smallest_within(network: TrainedNetwork, image: np.ndarray, problem, train,
+                        qat_steps: int, tolerance_db: float = TOLERANCE_DB,
+                        class_map: ClassMapSource = None,
+                        should_stop: Callable[[], bool] = lambda: False) -> ExportChoice:
+    """:func:`smallest_within`, then quantisation-aware fine-tuning at the bits it chose
+    (``qat_steps`` steps), then the search again on the fine-tuned network against the *trained*
+    network's PSNR; the smaller of the two files. ``problem``/``train``: the model's own."""
+    from ..engine.trainer import Trainer
+    from ..models.spec import Phase
+    from .ladder import QAT_LR_SCALE
+
+    first = smallest_within(network, image, tolerance_db, class_map, should_stop=should_stop)
+    if qat_steps <= 0 or should_stop():
+        return first
+    bits = first.options.tensor_bits or (first.options.bits,) * len(first.trip.report.tensors)
+    phase = Phase("qat", steps=qat_steps, lr_scale=QAT_LR_SCALE, options=(
+        ("bits", max(bits)), ("tensor_bits", ",".join(map(str, bits)))))
+    state = {k: v.detach().clone() for k, v in network.model.state_dict().items()}
+    t = Trainer(problem, replace(train, device="cpu"), (phase,), init=state)
+    while not t.done and not should_stop():
+        t.step()
+    t.settle()
+    tuned = TrainedNetwork(t.model.cpu().eval(), network.height, network.width, network.class_map)
+    second = smallest_within(tuned, image, tolerance_db, class_map, should_stop=should_stop,
+                             trained_psnr=first.psnr_trained)
+    best = second if second.trip.file_bytes < first.trip.file_bytes else first
+    return ExportChoice(best.options, best.trip, first.psnr_trained, first.tried + second.tried)
