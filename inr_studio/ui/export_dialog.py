@@ -15,21 +15,9 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QApplication,
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDoubleSpinBox,
+                               QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton,
+                               QSpinBox, QVBoxLayout, QWidget)
 
 from ..errors import InrStudioError
 from ..metrics import psnr as psnr_of
@@ -53,7 +41,7 @@ class ExportTarget:
     train: object = None
 
     @staticmethod
-    def from_trainer(kind: str, trainer) -> ExportTarget:
+    def from_trainer(kind: str, trainer) -> "ExportTarget":
         from ..codec import class_map_source
 
         model = copy.deepcopy(trainer.model).cpu().eval()
@@ -277,7 +265,7 @@ class ExportDialog(QDialog):
                             f"{TOLERANCE_DB:g} dB (every candidate encoded and decoded)…")
         worker.start()
 
-    def _search_done(self, gen: int, estimate: Estimate) -> None:
+    def _search_done(self, gen: int, estimate: "Estimate") -> None:
         if gen != self._search_gen:
             return
         self._search = None
