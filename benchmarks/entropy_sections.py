@@ -19,11 +19,12 @@ import numpy as np
 import torch
 
 from inr_studio.codec import CodecOptions, roundtrip
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.fit import fit
 from inr_studio.imaging import load_image, resize_image
 from inr_studio.models import make_model_config
 from inr_studio.problem import FitProblem
 from inr_studio.render import TrainedNetwork
-from inr_studio.training import TrainConfig, fit
 
 SETTINGS = {f"plain-{b}": CodecOptions(plain=True, bits=b) for b in (16, 12, 10, 8, 6)}
 SETTINGS["sinr-s16"] = CodecOptions(sparsity=16, target_error=None)
@@ -43,8 +44,7 @@ def main() -> int:
         px = resize_image(px, round(px.shape[0] * s), round(px.shape[1] * s))
         h, w = px.shape[:2]
         problem = FitProblem.create(px, make_model_config("siren", width=64, depth=3))
-        trainer, last = fit(problem, TrainConfig(iters=args.iters, lr=1e-3, seed=0,
-                                                 report_every=args.iters))
+        trainer, last = fit(problem, TrainConfig(iters=args.iters, lr=1e-3, seed=0))
         net = TrainedNetwork(trainer.model.cpu(), h, w, None)
         for name, opts in SETTINGS.items():
             for ent in (False, True):

@@ -4,7 +4,7 @@
 
 Per image (256 px on the longer side): HS-LoE (3×W, tile scale auto) fitted with the same seed
 on (a) the full-resolution Multi-Otsu map (today's), (b) the map of a 32-px and (c) a 64-px
-luminance thumbnail (inr_studio.thumbmap.thumbnail_segmentation: what a decoder rebuilds). Each
+luminance thumbnail (``SegmentationConfig(thumbnail=S)``: the map a decoder rebuilds). Each
 is saved as .sinr (plain quantisation at --bits, entropy coding on; the class map in its best
 coding) and decoded; the PSNR after decoding and the file's bpp (every byte) are printed.
 """
@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from inr_studio.codec import CodecOptions, class_map_source, roundtrip
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.fit import fit
 from inr_studio.imaging import load_image, resize_image
 from inr_studio.models import make_model_config
 from inr_studio.problem import FitProblem
 from inr_studio.render import TrainedNetwork
-from inr_studio.thumbmap import thumbnail_segmentation
 from inr_studio.tiling import auto_tile_scale
-from inr_studio.training import TrainConfig, fit
 
 
 def main() -> int:
@@ -47,11 +48,12 @@ def main() -> int:
         px = resize_image(px, round(px.shape[0] * s), round(px.shape[1] * s))
         h, w = px.shape[:2]
         cfg = make_model_config("hs", width=args.width, depth=3, tile_scale=auto_tile_scale(h, w))
-        for name, seg in (("full map", None), ("thumbnail 32", 32), ("thumbnail 64", 64)):
-            problem = FitProblem.create(px, cfg) if seg is None else FitProblem(
-                px, cfg, thumbnail_segmentation(px, cfg.segmentation, side=seg))
-            trainer, last = fit(problem, TrainConfig(iters=args.iters, lr=1e-3, seed=0,
-                                                     report_every=args.iters))
+        for name, side in (("full map", 0), ("thumbnail 32", 32), ("thumbnail 64", 64)):
+            # SegmentationConfig.thumbnail: FitProblem.create (the engine's) builds that map
+            config = replace(cfg, segmentation=replace(cfg.segmentation, thumbnail=side))
+            trainer, last = fit(FitProblem.create(px, config),
+                                TrainConfig(iters=args.iters, lr=1e-3, seed=0))
+            problem = trainer.problem
             net = TrainedNetwork(trainer.model.cpu(), h, w, problem.class_map)
             rt = roundtrip(net, px, CodecOptions(plain=True, bits=args.bits),
                            class_map=class_map_source(problem.segmentation))

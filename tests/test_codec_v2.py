@@ -35,7 +35,8 @@ from inr_studio.thumbmap import (
     thumbnail_of,
     thumbnail_segmentation,
 )
-from inr_studio.training import TrainConfig, Trainer
+from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.fit import fit
 
 
 def reseal(data: bytes) -> bytes:
@@ -267,17 +268,22 @@ def test_the_thumbnail_map_is_rebuilt_identically_by_encoder_and_decoder() -> No
 
 
 def test_training_on_the_thumbnail_map_and_saving_it_agree() -> None:
+    """A run asks for the thumbnail map in its model configuration; the engine's problem
+    builds it, the file stores it, the decoder rebuilds the same map."""
     pixels = _image(32, 40)
-    config = make_model_config("hs", width=16, depth=2, tile_scale=0.1)
-    seg = thumbnail_segmentation(pixels, config.segmentation, side=8)
-    problem = FitProblem(pixels=pixels, config=config, segmentation=seg)
-    trainer = Trainer(problem, TrainConfig(iters=60, lr=1e-3, seed=0, report_every=60))
-    for _ in trainer.run():
-        pass
+    base = make_model_config("hs", width=16, depth=2, tile_scale=0.1)
+    config = dataclasses.replace(base, segmentation=dataclasses.replace(base.segmentation,
+                                                                        thumbnail=8))
+    trainer, _ = fit(FitProblem.create(pixels, config), TrainConfig(iters=60, lr=1e-3, seed=0))
+    problem = trainer.problem
+    expected = thumbnail_segmentation(pixels, config.segmentation, side=8)
+    np.testing.assert_array_equal(problem.class_map, expected.class_map)
     net = TrainedNetwork(trainer.model.cpu(), 32, 40, problem.class_map)
     rt = roundtrip(net, pixels, CodecOptions(plain=True, bits=16),
                    class_map=class_map_source(problem.segmentation))
     assert rt.decoded.header["class_map"]["method"] in ("thumbnail", "thumbnail-labels")
+    np.testing.assert_array_equal(rt.decoded.class_map, problem.class_map)
+    assert rt.decoded.model.config == config  # the thumbnail side comes back too
     from inr_studio.metrics import psnr
     assert abs(rt.psnr - psnr(net.render(), pixels)) < 0.05
 
@@ -300,3 +306,21 @@ def test_bad_thumbnail_headers_are_refused() -> None:
     wrong = ThumbnailMap(seg.thumb.thumbnail, seg.thumb.thresholds, 48, 64)
     assert decode_bytes(encode_model(model, 48, 64, wrong, CodecOptions(plain=True))).class_map.shape == (48, 64)
     assert thumbnail_of(pixels, 1000).shape == (48, 64)  # never larger than the image
+
+
+def test_roundtrip_measures_the_file_it_returns() -> None:
+    """The one encode → decode → PSNR that the rd study and the export dialog share."""
+    from inr_studio.metrics import psnr
+
+    pixels = _image(16, 20)
+    model = CoordinateNet(make_model_config("siren", width=24, depth=2), 0)
+    net = TrainedNetwork(model, 16, 20, None)
+    for opts in (CodecOptions(plain=True, bits=8), CodecOptions(sparsity=8, target_error=None,
+                                                                k2=256)):
+        rt = roundtrip(net, pixels, opts)
+        assert rt.file_bytes == len(rt.data) == sum(rt.decoded.sections.values())
+        assert rt.bpp == pytest.approx(8 * len(rt.data) / (16 * 20))
+        assert rt.psnr == pytest.approx(psnr(decode_bytes(rt.data).render(), pixels))
+        sparse = sum(1 for t in rt.decoded.header["tensors"] if t["layout"] != "dense")
+        assert rt.report.sparse_tensors == sparse and rt.report.weight_tensors == 3
+        assert (sparse > 0) == (not opts.plain)

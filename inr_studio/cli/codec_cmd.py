@@ -251,7 +251,7 @@ def format_info(f, name: str, size: int, tensors: bool = False) -> str:
     tilings = ", ".join(_tiling_label(t) for t in cfg["tilings"])
     mode = (f"SINR, k2 = {codec['k2']}, seed {codec['seed']}" if codec["mode"] == "sinr"
             else "plain quantisation")
-    sparse = [t for t in hd["tensors"] if t["s"]]
+    sparse = [t for t in hd["tensors"] if t["layout"] != "dense"]
     lines = [
         f"{name}: .sinr version {hd['format_version']}, {size:,} bytes, "
         f"{f.bpp:.3f} bpp at {f.width}×{f.height} ({hd['image']['channels']} channels)",

@@ -18,7 +18,6 @@ import torch
 
 from ..errors import OptionError, SinrFormatError
 from ..imaging import MAX_PIXELS, size_ok
-from ..models import registry
 from ..models.network import CoordinateNet
 from ..render import TrainedNetwork
 from . import classmap, entropy
