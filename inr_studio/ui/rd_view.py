@@ -31,6 +31,7 @@ from ..errors import InrStudioError
 FAMILY_COLOURS = {"plain": "#1f77b4", "qat": "#d62728", "sinr": "#2ca02c", "sinr-ft": "#9467bd",
                   "alloc": "#ff7f0e", "qat-alloc": "#8c564b"}
 ANCHOR_COLOURS = {"JPEG": "#000000", "WEBP": "#7f7f7f", "AVIF": "#bcbd22"}
+ANCHOR_NAMES = {"JPEG": "JPEG", "WEBP": "WebP", "AVIF": "AVIF"}
 MODEL_SYMBOLS = ("o", "t", "s", "d", "+", "x")
 
 
@@ -155,13 +156,16 @@ class RdView(QWidget):
             self.failed.emit(f"Rate–distortion measurement failed: {exc}")
 
     def _on_finished(self, gen: int) -> None:
+        from ..studies.anchors import available
+
         if gen != self._generation:
             return
         self._worker = None
         self.compute_btn.setEnabled(True)
         self.stop_btn.setEnabled(False)
+        notes = " ".join(available()[1])  # e.g. AVIF missing from this Pillow build
         self.status.setText(f"{self.progress.value()} points measured. Click a model's point "
-                            "to save that file.")
+                            "to save that file." + (f" {notes}" if notes else ""))
 
     # --- drawing ---
     def clear(self) -> None:
@@ -180,7 +184,7 @@ class RdView(QWidget):
 
     def _draw_anchor(self, fmt: str) -> None:
         pts = sorted(self._anchors[fmt], key=lambda p: p.bpp)
-        self._item(("anchor", fmt), f"{fmt.title() if fmt != 'JPEG' else fmt} (Pillow)",
+        self._item(("anchor", fmt), f"{ANCHOR_NAMES.get(fmt, fmt)} (Pillow)",
                    ANCHOR_COLOURS.get(fmt, "#444444"), "s").setData(
             [p.bpp for p in pts], [p.psnr for p in pts])
 
