@@ -21,13 +21,20 @@ from inr_studio.engine.config import TrainConfig
 from inr_studio.imaging import load_image, resize_image, scaled_size
 from inr_studio.studies import ladder
 from inr_studio.studies.ladder_report import from_csv, markdown, means, plot, to_csv
-from inr_studio.studies.ladder_run import measure_image
+from inr_studio.studies.ladder_run import anchor_rows, measure_image
 
 KODAK = Path("/work/shared/data/kodak")
 
 
 def log(msg: str) -> None:
     print(time.strftime("%H:%M:%S"), msg, file=sys.stderr, flush=True)
+
+
+def working(name: str, side: int):
+    """The Kodak image at ``side`` px on its longest side (the library's resize)."""
+    loaded = load_image(KODAK / f"{name}.png")
+    h, w = loaded.pixels.shape[:2]
+    return resize_image(loaded.pixels, *scaled_size(h, w, side / max(h, w)))
 
 
 def main() -> int:
@@ -42,9 +49,19 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="docs/data")
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--reanchor", action="store_true",
+                    help="recompute the JPEG/WebP/AVIF rows of the images in the CSV (Pillow only)")
     args = ap.parse_args()
     out = Path(args.out)
     csv_path = out / "ladder.csv"
+    if args.reanchor:
+        rows = from_csv(csv_path.read_bytes())
+        names = list(dict.fromkeys(r.image for r in rows))
+        fresh = [a for n in names for a in anchor_rows(n, working(n, args.side))]
+        kept = [r for r in rows if r.family not in ("jpeg", "webp", "avif")]
+        atomic_write_bytes(csv_path, to_csv(fresh + kept))
+        log(f"anchors recomputed for {len(names)} image(s)")
+        return 0
     if args.report:
         rows = from_csv(csv_path.read_bytes())
         ms = means(rows)
@@ -61,10 +78,7 @@ def main() -> int:
         name = f"kodim{k:02d}"
         if name in done:
             continue
-        loaded = load_image(KODAK / f"{name}.png")
-        h, w = loaded.pixels.shape[:2]
-        s = args.side / max(h, w)
-        pixels = resize_image(loaded.pixels, *scaled_size(h, w, s))
+        pixels = working(name, args.side)
         models = [("siren", *(int(v) for v in spec.split("x"))) for spec in args.models.split(",")]
         new = measure_image(name, pixels, models, train, args.qat_steps, log=log)
         rows += new

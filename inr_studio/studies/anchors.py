@@ -12,7 +12,7 @@ from PIL import Image, features
 from ..codec import bpp
 from ..metrics import psnr, to_uint8
 
-QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
+QUALITIES = (1, 2, 3, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95)
 FORMATS = ("JPEG", "WEBP", "AVIF")
 
 

@@ -89,16 +89,18 @@ def curve(ms: list[Mean], model: str, family: str) -> list[tuple[float, float]]:
     return [(m.bpp, m.psnr) for m in ms if m.model == model and m.family == family]
 
 
-def bd_table(ms: list[Mean]) -> list[tuple[str, str, int, float, float, tuple[float, float]]]:
-    """(model, family, points, BD-rate vs JPEG, vs WebP, PSNR range vs JPEG) per INR curve."""
+def bd_table(ms: list[Mean]) -> list[tuple]:
+    """(model, family, points, BD-rate vs JPEG, vs WebP, PSNR range vs JPEG, BD-rate vs the
+    same model's plain quantisation, PSNR range vs plain) per INR curve."""
     jpeg = [(m.bpp, m.psnr) for m in ms if m.family == "jpeg"]
     webp = [(m.bpp, m.psnr) for m in ms if m.family == "webp"]
     out = []
     for model in dict.fromkeys(m.model for m in ms if m.family not in ANCHOR_FAMILIES):
         for family in dict.fromkeys(m.family for m in ms if m.model == model):
             pts = curve(ms, model, family)
+            plain = curve(ms, model, "plain")
             out.append((model, family, len(pts), bd_rate(jpeg, pts), bd_rate(webp, pts),
-                        overlap(jpeg, pts)))
+                        overlap(jpeg, pts), bd_rate(plain, pts), overlap(plain, pts)))
     return out
 
 
@@ -107,11 +109,14 @@ def markdown(ms: list[Mean]) -> str:
     for m in ms:
         pf = "—" if not np.isfinite(m.psnr_float) else f"{m.psnr_float:.2f}"
         lines.append(f"| {m.model} | {m.setting} | {m.images} | {m.bpp:.3f} | {m.psnr:.2f} | {pf} |")
-    lines += ["", "| model | curve | points | BD-rate vs JPEG | BD-rate vs WebP | PSNR range (vs JPEG) |",
-              "|---|---|---|---|---|---|"]
-    for model, family, n, bj, bw, (lo, hi) in bd_table(ms):
+    lines += ["", "| model | curve | points | BD-rate vs JPEG | BD-rate vs WebP | PSNR range "
+              "(vs JPEG) | BD-rate vs plain | PSNR range (vs plain) |",
+              "|---|---|---|---|---|---|---|---|"]
+    for model, family, n, bj, bw, (lo, hi), bp, (plo, phi) in bd_table(ms):
         rng = f"{lo:.1f}–{hi:.1f} dB" if hi > lo else "no overlap"
-        lines.append(f"| {model} | {family} | {n} | {_pct(bj)} | {_pct(bw)} | {rng} |")
+        prng = f"{plo:.1f}–{phi:.1f} dB" if phi > plo else "no overlap"
+        lines.append(f"| {model} | {family} | {n} | {_pct(bj)} | {_pct(bw)} | {rng} | "
+                     f"{_pct(bp)} | {prng} |")
     lines.append(f"\nBD-rate: PCHIP of log(bpp) against PSNR, mean difference over the PSNR range "
                  f"both curves cover, ≥ {MIN_POINTS} points per curve (points off the monotone "
                  "curve dropped); negative = fewer bits than the anchor at equal PSNR.")
