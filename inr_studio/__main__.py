@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from .cli.main import COMMANDS
-from .cli.main import main as run_command
+from .cli import COMMANDS  # light: the commands themselves load torch, the window must not
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and (argv[0] in COMMANDS or argv[0].startswith("-")):
+        from .cli.main import main as run_command
+
         return run_command(argv)
     if len(argv) > 1:
         print("inr-studio: error: give at most one image to open (or a sub-command: "

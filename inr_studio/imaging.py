@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Pillow is imported where used (reading, writing): the window paints before it loads.
 
 from .errors import ImageLoadError
 
@@ -44,6 +45,8 @@ class LoadedImage:
 
 def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:
     """Read ``path``; raise :class:`ImageLoadError` with a readable reason on any failure."""
+    from PIL import Image, UnidentifiedImageError
+
     p = Path(path)
     if not p.exists():
         raise ImageLoadError(f"{p}: no such file. Check the path.")
@@ -91,6 +94,8 @@ def _check_size(width: int, height: int, max_pixels: int, name: str) -> None:
 
 
 def _read_with_pillow(p: Path, max_pixels: int, notes: list[str]) -> np.ndarray:
+    from PIL import Image, ImageOps
+
     with warnings.catch_warnings():
         # Our own size check below is stricter; Pillow's bomb warning would only add noise.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -173,23 +178,49 @@ def _orient(arr: np.ndarray, code: int) -> np.ndarray:
     return np.ascontiguousarray(ops[code](arr)) if code in ops else arr
 
 
+#: Large arrays are converted in row bands of about this many values: a whole 24-MP photo in one
+#: numpy call held the GIL long enough to stall the window's event loop (ui/image_loader.py
+#: loads in a thread; benchmarks/ui_stall.py --open).
+BAND_VALUES = 1 << 21
+
+
+def _bands(height: int, row_values: int) -> range:
+    return range(0, height, max(1, BAND_VALUES // max(row_values, 1)))
+
+
+def _scaled(arr: np.ndarray, factor: float, low: float, high: float) -> np.ndarray:
+    """``clip(arr, low, high) * factor`` as float32, H×W(×C), one row band at a time."""
+    out = np.empty(arr.shape, dtype=np.float32)
+    step = _bands(arr.shape[0], int(np.prod(arr.shape[1:])))
+    for i in step:
+        band = out[i : i + step.step]
+        band[...] = arr[i : i + step.step]
+        np.clip(band, low, high, out=band)
+        band *= np.float32(factor)
+    return out
+
+
 def _to_float_rgb(arr: np.ndarray, p: Path, notes: list[str]) -> tuple[np.ndarray, int, bool]:
     if arr.dtype == np.bool_:
         arr = arr.astype(np.uint8) * 255
     if arr.dtype == np.uint8:
-        depth, scaled = 8, arr.astype(np.float32) / 255.0
+        depth, scaled = 8, _scaled(arr, 1.0 / 255.0, 0.0, 255.0)
     elif arr.dtype in (np.uint16, np.int32, np.uint32):
-        depth, scaled = 16, np.clip(arr, 0, 65535).astype(np.float32) / 65535.0
+        depth, scaled = 16, _scaled(arr, 1.0 / 65535.0, 0.0, 65535.0)
     elif np.issubdtype(arr.dtype, np.floating):
-        depth, scaled = 32, np.clip(arr.astype(np.float32), 0.0, 1.0)
+        depth, scaled = 32, _scaled(arr, 1.0, 0.0, 1.0)
     else:
         raise ImageLoadError(f"{p.name}: sample type {arr.dtype} is not supported.")
     gray = scaled.ndim == 2
     if gray:
-        scaled = np.repeat(scaled[..., None], 3, axis=2)
+        rgb = np.empty(scaled.shape + (3,), dtype=np.float32)
+        step = _bands(scaled.shape[0], scaled.shape[1] * 3)
+        for i in step:
+            rgb[i : i + step.step] = scaled[i : i + step.step, :, None]
+        scaled = rgb
     if scaled.ndim != 3 or scaled.shape[-1] != 3:
         raise ImageLoadError(f"{p.name}: {scaled.shape} is not an RGB or grayscale image.")
-    return np.ascontiguousarray(scaled, dtype=np.float32), depth, gray
+    return scaled, depth, gray
 
 
 def size_ok(height: int, width: int, max_pixels: int = MAX_PIXELS) -> bool:
@@ -199,6 +230,8 @@ def size_ok(height: int, width: int, max_pixels: int = MAX_PIXELS) -> bool:
 
 def save_png(path: str | os.PathLike, image01: np.ndarray) -> None:
     """Save an H×W×3 (or H×W×1) float image in [0, 1] as an 8-bit PNG, written atomically."""
+    from PIL import Image
+
     from .atomic import atomic_write
     from .metrics import to_uint8
 
@@ -209,14 +242,39 @@ def save_png(path: str | os.PathLike, image01: np.ndarray) -> None:
 
 
 def resize_image(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Area-correct resize (anti-aliased) of an H×W×3 float image, for working resolutions."""
+    """Area-correct resize (anti-aliased) of an H×W×3 float image, for working resolutions.
+
+    A large reduction first averages f×f blocks (numpy, a few hundred ms for 24 MP) so that
+    scikit-image's anti-aliased resize only reduces by 2–4×: on a 24-MP photo its Gaussian
+    alone took 10.7 s (2-core CPU, shared machine). The last < f rows and columns are dropped
+    by the block step, < 0.1 % of a photo's side.
+    """
     from skimage.transform import resize
 
     if pixels.shape[:2] == (height, width):
         return pixels
+    pixels = block_reduce_mean(pixels, height, width)
+    if pixels.shape[:2] == (height, width):
+        return np.clip(pixels, 0.0, 1.0).astype(np.float32)
     out = resize(pixels, (height, width, pixels.shape[2]), order=1, anti_aliasing=True,
                  preserve_range=True)
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def block_reduce_mean(pixels: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Average f×f blocks, f the largest integer keeping the result ≥ 2× the target size
+    (the image unchanged when f < 2)."""
+    h, w = pixels.shape[:2]
+    f = int(min(h / max(height, 1), w / max(width, 1)) // 2)
+    if f < 2:
+        return pixels
+    hh, ww = h // f, w // f
+    blocks = pixels[: hh * f, : ww * f].reshape(hh, f, ww, f, *pixels.shape[2:])
+    out = np.empty((hh, ww, *pixels.shape[2:]), dtype=np.float32)
+    step = _bands(hh, f * f * ww * int(np.prod(pixels.shape[2:])))  # in row bands, as above
+    for i in step:
+        out[i : i + step.step] = blocks[i : i + step.step].mean(axis=(1, 3), dtype=np.float32)
+    return out
 
 
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+# skimage.metrics imports scipy.stats (~1 s): imported where used, so the window paints first.
 
 
 def to_unit(values: np.ndarray) -> np.ndarray:
@@ -30,6 +31,8 @@ def psnr(reconstruction: np.ndarray, reference: np.ndarray) -> float:
     ref = reference.astype(np.float64)
     if np.array_equal(rec, ref):
         return float("inf")
+    from skimage.metrics import peak_signal_noise_ratio
+
     return float(peak_signal_noise_ratio(ref, rec, data_range=1.0))
 
 
@@ -40,6 +43,8 @@ def ssim(reconstruction: np.ndarray, reference: np.ndarray) -> float:
     win = min(7, small if small % 2 == 1 else small - 1)
     if win < 3:
         return float("nan")
+    from skimage.metrics import structural_similarity
+
     return float(structural_similarity(ref, rec, data_range=1.0, channel_axis=2, win_size=win))
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from skimage.color import rgb2gray
-from skimage.filters import threshold_multiotsu
 
 from .errors import OptionError
 
@@ -53,6 +51,8 @@ class Segmentation:
 
 def luminance(pixels: np.ndarray) -> np.ndarray:
     """scikit-image's luminance (Rec. 709 weights) of an H×W×3 image in [0, 1]."""
+    from skimage.color import rgb2gray  # imported here: skimage.filters pulls in scipy (seconds)
+
     return rgb2gray(pixels).astype(np.float64)
 
 
@@ -69,6 +69,8 @@ def multiotsu_bins(classes: int) -> int:
 
 def thresholds_for(lum: np.ndarray, config: SegmentationConfig) -> np.ndarray:
     if config.method == "multiotsu":
+        from skimage.filters import threshold_multiotsu
+
         if np.unique(lum).size < config.classes:
             raise OptionError(
                 f"the image has fewer than {config.classes} distinct luminance levels; "

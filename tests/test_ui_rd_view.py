@@ -23,6 +23,9 @@ def trained(window, qtbot):
 
 
 def test_nothing_to_measure_before_training(window) -> None:
+    assert window.rd_view is None  # built on first use, not at start-up
+    window.tabs.setCurrentIndex(window.tabs.count() - 1)
+    assert window.rd_view is not None and window.tabs.currentWidget() is window.rd_view
     assert window.compute_rd() is False
     assert "train the models first" in window.messages.text()
 
@@ -32,7 +35,7 @@ def test_curves_in_the_background_and_a_clicked_point_saves_its_file(trained, qt
     from inr_studio.codec import read_sinr
     from inr_studio.metrics import psnr
 
-    view = trained.rd_view
+    view = trained.ensure_rd_view()
     view.qat_steps.setValue(2)
     view.families = ("plain", "qat")
     assert trained.compute_rd()
@@ -51,7 +54,7 @@ def test_curves_in_the_background_and_a_clicked_point_saves_its_file(trained, qt
 
 
 def test_stop_ends_the_measurement(trained, qtbot) -> None:
-    view = trained.rd_view
+    view = trained.ensure_rd_view()
     view.qat_steps.setValue(50)
     assert trained.compute_rd()
     view.stop()

@@ -27,6 +27,7 @@ def choose(window, models: tuple[str, ...]) -> None:
         if key not in models:
             picker.set_checked(key, False)
     assert picker.models() == tuple(k for k in picker.models() if k in models)
+    window.wait_loaded()  # the maps are redrawn off the GUI thread (ui/image_loader.py)
 
 
 def shown(window) -> dict:

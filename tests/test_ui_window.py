@@ -70,15 +70,17 @@ def test_large_image_gets_a_working_size(window, tmp_path: Path, small_image) ->
     big = write_png(tmp_path / "big.png", resize_image(small_image, 300, 400))
     panel = window.panel
     panel.long_side.setCurrentIndex(panel.long_side.findData(64))
-    assert window.open_image(str(big))
+    assert window.open_image(str(big)) and window.wait_loaded()
     assert window.session.working.shape == (48, 64, 3)
     assert "64×48" in panel.size_label.text() and "400×300" in panel.size_label.text()
     assert "working 64×48" in window.image_label.text()
     panel.long_side.setCurrentIndex(panel.long_side.findData(128))
+    assert window.wait_loaded()  # the new working copy is made off the GUI thread
     assert window.session.working.shape == (96, 128, 3)
     assert window.compare.original.shape == (96, 128, 3)
     assert window.session.maps.segmentation.class_map.shape == (96, 128)
     panel.long_side.setCurrentIndex(panel.long_side.findData(0))  # the image's own size
+    assert window.wait_loaded()
     assert window.session.working.shape == (300, 400, 3)
 
 
@@ -91,24 +93,30 @@ def test_segmentation_controls_update_maps(window) -> None:
 
     assert seg_colours() == 4 and len(maps.threshold_lines) == 3
     maps.classes.setValue(3)
+    window.wait_loaded()  # maps are made off the GUI thread
     assert window.session.settings.seg_classes == 3
     assert seg_colours() == 3 and len(maps.threshold_lines) == 2
     otsu = [line.value() for line in maps.threshold_lines]
     maps.method.setCurrentIndex(maps.method.findData("equal"))
+    window.wait_loaded()  # maps are made off the GUI thread
     equal = [line.value() for line in maps.threshold_lines]
     assert window.session.settings.seg_method == "equal" and equal != otsu
     counts = window.session.maps.segmentation.class_counts
     assert counts.max() - counts.min() <= 0.1 * counts.sum()  # equal bins: about equal classes
     maps.classes.setValue(6)  # more classes: equal bins only
+    window.wait_loaded()  # maps are made off the GUI thread
     assert seg_colours() == 6 and window.session.settings.seg_classes == 6
     maps.method.setCurrentIndex(maps.method.findData("multiotsu"))
+    window.wait_loaded()  # maps are made off the GUI thread
     assert window.session.settings.seg_classes == 4 and seg_colours() == 4
     maps.method.setCurrentIndex(maps.method.findData("equal"))
+    window.wait_loaded()  # maps are made off the GUI thread
 
     hs = maps.layer_items["hs"]
     last = hs[-1].image.copy()
     first = hs[0].image.copy()
     maps.layer.setCurrentIndex(maps.layer.findData(1))
+    window.wait_loaded()  # maps are made off the GUI thread
     labels = [label for label, _ in window.session.maps.layers["hs"]]
     assert "segmentation" in labels[0] and "segmentation" not in labels[-1]
     assert not np.array_equal(hs[0].image, first) and not np.array_equal(hs[-1].image, last)
@@ -189,12 +197,17 @@ from PySide6.QtWidgets import QApplication
 from inr_studio.ui.app import run_app
 from inr_studio.ui.main_window import MainWindow
 app = QApplication(sys.argv[:1])
-def check_and_quit():
+import time
+t0 = time.monotonic()
+def check_and_quit():  # the image loads in a thread after the first paint: poll for it
     wins = [w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+    if (not wins or not all(w.session.name for w in wins)) and time.monotonic() - t0 < 60:
+        QTimer.singleShot(50, check_and_quit)
+        return
     print("opened:", [w.session.name for w in wins], flush=True)
     for w in wins:
         w.close()
-QTimer.singleShot(500, check_and_quit)
+QTimer.singleShot(50, check_and_quit)
 sys.exit(run_app(sys.argv[1] if len(sys.argv) > 1 else None))
 """
 

@@ -54,12 +54,17 @@ def make_window(qtbot, open_path: str | Path | None = None, sample: bool = False
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    window.start_engine()  # the app starts it after the first paint (ui/app.py)
+    qtbot.waitUntil(lambda: window.engine_ready, timeout=60_000)
     window.panel.width_.setValue(16)
     window.panel.iters.setValue(30)
     if sample:
         window.open_initial(None)
     elif open_path is not None:
         assert window.open_image(str(open_path)), window.messages.text()
+    assert window.wait_loaded(), "the image did not load within 30 s"
+    if sample or open_path is not None:
+        assert window.session.working is not None, window.messages.text()
     return window
 
 
@@ -100,6 +105,8 @@ def drop_urls(widget, urls: list, pos=(20, 20)) -> tuple[bool, bool]:
     QApplication.sendEvent(widget, drop)
     accepted = enter.isAccepted(), drop.isAccepted()
     del enter, drop, mime
+    if hasattr(widget, "wait_loaded"):  # images load in a thread (ui/image_loader.py)
+        widget.wait_loaded()
     return accepted
 
 

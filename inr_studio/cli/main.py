@@ -11,9 +11,7 @@ import argparse
 import sys
 
 from ..errors import InrStudioError
-from . import bench_cmd, codec_cmd, fit_cmd
-
-COMMANDS = ("fit", "bench", "encode", "decode", "info", "rd")
+from . import COMMANDS, bench_cmd, codec_cmd, fit_cmd  # noqa: F401 - COMMANDS re-exported
 
 
 class _Parser(argparse.ArgumentParser):

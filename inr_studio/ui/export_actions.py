@@ -8,15 +8,17 @@ step can run at the same time (run ended, or paused and confirmed idle), and cop
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog
 
 from ..errors import InrStudioError
 from ..metrics import error_magnitude, shared_error_scale
 from . import exports
-from .export_dialog import ExportDialog, ExportTarget
 from .palette import inferno
-from .sinr_view import SinrViewer
+
+if TYPE_CHECKING:  # imported where used: sinr_view imports pyqtgraph, loaded after first paint
+    from .export_dialog import ExportDialog, ExportTarget
 
 
 class ExportActions:
@@ -35,11 +37,15 @@ class ExportActions:
         return trainers
 
     def export_targets(self) -> dict[str, ExportTarget]:
+        from .export_dialog import ExportTarget
+
         return {k: ExportTarget.from_trainer(k, t) for k, t in self._trainers().items()}
 
     # --- .sinr ---
     def export_sinr_dialog(self, kind: str | None = None,
                            modal: bool = True) -> ExportDialog | None:
+        from .export_dialog import ExportDialog
+
         targets = self.export_targets()
         if not targets:
             return None
@@ -59,6 +65,7 @@ class ExportActions:
     def open_sinr(self, path: str, modal: bool = False) -> bool:
         try:
             from ..codec import read_sinr
+            from .sinr_view import SinrViewer
 
             sinr = read_sinr(path)
             viewer = SinrViewer(sinr, Path(path), self)

@@ -1,70 +1,71 @@
 """The window: composes the widgets, owns the :class:`Session` and the :class:`RunController`,
-and turns every failure into a message in the window (nothing here may raise into Qt)."""
+and turns every failure into a message in the window (nothing here may raise into Qt).
+
+Nothing here imports torch: the window paints first, then :class:`EngineLoader` loads the engine
+in a thread ("preparing the engine…", Start and Save .sinr disabled until then), and images load
+in another (``window_loading``)."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
-from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QGridLayout,
-    QLabel,
-    QMainWindow,
-    QPushButton,
-    QScrollArea,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QGridLayout, QMainWindow, QPushButton,
+                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from ..device import available_devices, describe, pick_device
-from ..engine.side_by_side import RunRequest
 from ..errors import InrStudioError
-from ..imaging import SUPPORTED_SUFFIXES, load_image
-from .compare_view import CompareView
+from .engine_loader import EngineLoader, PendingController
 from .export_actions import ExportActions
 from .image_drop import DropFilter
-from .maps_view import MapsView
+from .image_loader import ImageLoader
 from .message_bar import MessageBar
-from .psnr_plot import PsnrPlot
-from .rd_view import RdView
-from .run_controller import IDLE, PAUSED, RUNNING, RunController
-from .samples import default_sample, samples
-from .session import RunRecord, RunSettings, Session, defaults_for
+from .run_states import IDLE, PAUSED, RUNNING
+from .samples import samples
+from .session import RunRecord, RunSettings, Session, defaults_for, rework_needed
 from .settings import SettingsStore
 from .stats_table import StatsTable
+from .status_line import short_status
 from .train_panel import TrainPanel
-from .worker import default_cpu_threads, warm_up
+from .window_loading import IMAGE_FILTER, LoadingActions  # noqa: F401 - IMAGE_FILTER re-exported
+from .window_startup import PREPARING, StartupActions, placeholder  # noqa: F401 - PREPARING
 
-IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ");;All files (*)"
+
+RD_TAB = "Rate–distortion"
 
 
-class MainWindow(ExportActions, QMainWindow):
-    def __init__(self, store: SettingsStore | None = None,
-                 devices: list[str] | None = None) -> None:
+def default_cpu_threads() -> int:
+    """Leave one core to the GUI thread so the window stays responsive while training on CPU."""
+    import os
+
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
+    """``deferred_views``: the pyqtgraph views (Compare panels, maps, PSNR plot) are built once
+    pyqtgraph has been imported in the loader thread (the app's quick first paint); tests and
+    benchmarks build them at once."""
+
+    def __init__(self, store: SettingsStore | None = None, devices: list[str] | None = None,
+                 deferred_views: bool = False) -> None:
         super().__init__()
-        warm_up()
         self.setWindowTitle("inr-studio")
         self.store = store or SettingsStore()
-        self.devices = devices or available_devices()
-        base = defaults_for(self.devices[0])
-        settings = RunSettings.from_dict(self.store.run_settings(), base=replace(
-            base, device=self.devices[0]))
-        if settings.device not in self.devices:
-            settings = replace(settings, device=self.devices[0])
-        self.session = Session(settings.usable())
-        self.controller = RunController(self)
+        #: The devices are known once torch has loaded; until then the CPU (or what was given).
+        self._fixed_devices = devices
+        self.devices = list(devices or ["cpu"])
+        self.session = Session(self._initial_settings(self.devices))
+        self.controller = PendingController(self)
+        self.engine_ready = False
+        self.engine_error: str | None = None
         self.cpu_threads: int | None = default_cpu_threads()
+        self.loader = ImageLoader(self)
+        self._load_remember = True
 
         self.messages = MessageBar()
         self.panel = TrainPanel(self.devices)
-        self.maps_view = MapsView()
-        self.compare = CompareView()
-        self.plot = PsnrPlot()
+        self.maps_view = self.compare = self.plot = None  # see build_views
         self.table = StatsTable()
         self.tabs = QTabWidget()
         self._build_layout()
@@ -82,14 +83,19 @@ class MainWindow(ExportActions, QMainWindow):
         self.panel.startClicked.connect(self.start_training)
         self.panel.pauseClicked.connect(self.toggle_pause)
         self.panel.stopClicked.connect(self.stop_training)
-        self.maps_view.segmentationChanged.connect(self._segmentation_changed)
-        self.controller.progressed.connect(self._on_progress)
-        self.controller.previewed.connect(self._on_preview)
-        self.controller.stateChanged.connect(self._on_state)
-        self.controller.failed.connect(self.show_error)
-        self.controller.finished.connect(self._on_finished)
+        self.loader.imageReady.connect(self._on_image_ready)
+        self.loader.mapsReady.connect(self._on_maps_ready)
+        self.loader.failed.connect(self._on_load_failed)
+        self.loader.busyChanged.connect(self._on_load_busy)
         self._show_settings()
         self._restore_geometry()
+        self._set_engine_state(False)
+        self.engine_loader = EngineLoader(self)
+        self.engine_loader.viewsImportable.connect(self.build_views)
+        self.engine_loader.ready.connect(self._on_engine_ready)
+        self.engine_loader.failed.connect(self._on_engine_failed)
+        if not deferred_views:
+            self.build_views()
 
     # --- layout ---
     def _build_layout(self) -> None:
@@ -98,10 +104,12 @@ class MainWindow(ExportActions, QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(self.panel.sizeHint().width() + 24)
+        self._placeholders = [placeholder("Loading the image views…") for _ in range(3)]
         compare_tab = QSplitter(Qt.Orientation.Vertical)
-        compare_tab.addWidget(self.compare)
+        compare_tab.addWidget(self._placeholders[0])
         lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self.plot)
+        lower.addWidget(self._placeholders[1])
+        self.lower_split = lower
         table_box = QWidget()
         tv = QVBoxLayout(table_box)
         tv.setContentsMargins(0, 0, 0, 0)
@@ -113,11 +121,11 @@ class MainWindow(ExportActions, QMainWindow):
         compare_tab.setSizes([450, 380])
         self.compare_tab = compare_tab
         self.tabs.addTab(compare_tab, "Compare")
-        self.tabs.addTab(self.maps_view, "Segmentation and expert maps")
-        self.rd_view = RdView()
-        self.rd_view.compute_btn.clicked.connect(self.compute_rd)
-        self.rd_view.failed.connect(self.show_error)
-        self.tabs.addTab(self.rd_view, "Rate–distortion")
+        self.tabs.addTab(self._placeholders[2], "Segmentation and expert maps")
+        self.rd_view = None  # built when its tab is first shown (pyqtgraph loads in the background)
+        self.tabs.addTab(placeholder("Rate–distortion: train the models, then compute the curves "
+                                     "here."), RD_TAB)
+        self.tabs.currentChanged.connect(self._tab_changed)
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(self.tabs)
@@ -132,6 +140,7 @@ class MainWindow(ExportActions, QMainWindow):
 
     def _export_buttons(self) -> QGridLayout:
         grid = QGridLayout()
+        self._engine_widgets: list = []
         for i, (text, slot) in enumerate((("Save .sinr…", self.export_sinr_dialog),
                                           ("Save PNGs…", self.export_pngs_dialog),
                                           ("Save run (CSV/JSON)…", self.export_run_dialog),
@@ -139,6 +148,8 @@ class MainWindow(ExportActions, QMainWindow):
             b = QPushButton(text)
             b.clicked.connect(lambda _=False, slot=slot: slot())
             grid.addWidget(b, i // 2, i % 2)
+            if slot == self.export_sinr_dialog:
+                self._engine_widgets.append(b)
         return grid
 
     def _build_menus(self) -> None:
@@ -152,25 +163,23 @@ class MainWindow(ExportActions, QMainWindow):
         self._rebuild_recent()
         self._add(file_menu, "Open .&sinr file…", self.open_sinr_dialog)
         file_menu.addSeparator()
-        self._add(file_menu, "Save .sinr…", self.export_sinr_dialog, "Ctrl+E")
+        self._engine_widgets.append(
+            self._add(file_menu, "Save .sinr…", self.export_sinr_dialog, "Ctrl+E"))
         self._add(file_menu, "Save reconstructions and error maps (PNG)…", self.export_pngs_dialog)
         self._add(file_menu, "Save run (CSV/JSON)…", self.export_run_dialog)
         self._add(file_menu, "Save view as PNG…", self.export_view_dialog)
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         run_menu = self.menuBar().addMenu("&Run")
-        self._add(run_menu, "Start", self.start_training, "Ctrl+Return")
+        self._engine_widgets.append(
+            self._add(run_menu, "Start", self.start_training, "Ctrl+Return"))
         self._add(run_menu, "Pause / resume", self.toggle_pause, "Ctrl+P")
         self._add(run_menu, "Stop", self.stop_training, "Ctrl+.")
         self._add(run_menu, "Restart with these settings", self.restart_training, "Ctrl+R")
         view_menu = self.menuBar().addMenu("&View")
         self.original_action = self._add(view_menu, "Show original", None, "O", checkable=True)
-        self.original_action.toggled.connect(self.compare.set_show_original)
         self.error_action = self._add(view_menu, "Error maps", None, "E", checkable=True)
-        self.error_action.toggled.connect(lambda on: self.compare.toggle_mode("error", on))
         self.edges_action = self._add(view_menu, "Edges", None, "G", checkable=True)
-        self.edges_action.toggled.connect(lambda on: self.compare.toggle_mode("edges", on))
-        self.compare.modeChanged.connect(self._mode_changed)
 
     def _mode_changed(self, mode: str) -> None:
         self.error_action.setChecked(mode == "error")
@@ -186,68 +195,7 @@ class MainWindow(ExportActions, QMainWindow):
         menu.addAction(act)
         return act
 
-    def _build_status(self) -> None:
-        self.device_label = QLabel()
-        self.image_label = QLabel()
-        self.state_label = QLabel("idle")
-        for w in (self.image_label, self.device_label, self.state_label):
-            self.statusBar().addPermanentWidget(w)
-        self._update_device_label()
-
-    def _update_device_label(self) -> None:
-        try:
-            device = pick_device(self.session.settings.device)
-            text = describe(device)
-            if device.type == "cpu" and self.cpu_threads:
-                text += f"; training on {self.cpu_threads}, one left for the window"
-        except InrStudioError as exc:
-            text = str(exc)
-        self.device_label.setText(f"Device: {text}")
-
-    # --- images ---
-    def open_initial(self, path: str | None) -> None:
-        """The image given on the command line, else the first bundled sample."""
-        if path:
-            if self.open_image(path):
-                return
-        sample = default_sample()
-        if sample is not None:
-            self.open_image(str(sample.path), remember=False)
-        elif not path:
-            self.show_error("No sample image found; open an image with File ▸ Open or drop one.")
-
-    def open_image_dialog(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
-        if name:
-            self.open_image(name)
-
-    def open_image(self, path: str, remember: bool = True) -> bool:
-        """Load ``path``; on failure show why and keep the current image and run."""
-        try:
-            if Path(path).suffix.lower() == ".sinr":
-                return self.open_sinr(path)
-            image = load_image(path)
-        except InrStudioError as exc:
-            self.show_error(str(exc))
-            return False
-        except Exception as exc:  # noqa: BLE001 - a reader crash must not end the window
-            self.show_error(f"{Path(path).name} could not be opened: {type(exc).__name__}: {exc}")
-            return False
-        self.controller.stop(wait=True)
-        self.session.set_image(image)
-        self.rd_view.stop()
-        self.rd_view.clear()
-        self.messages.clear()
-        for note in image.notes:
-            self.messages.show_message(note, "warning")
-        if remember:
-            self.store.add_recent_file(path)
-            self._rebuild_recent()
-        self.store.set_last_image(path)
-        self.setWindowTitle(f"{self.session.name} — inr-studio")
-        self._refresh_image_views()
-        return True
-
+    # --- images (opening: window_loading.LoadingActions) ---
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
         files = self.store.recent_files()
@@ -256,21 +204,16 @@ class MainWindow(ExportActions, QMainWindow):
             act.triggered.connect(lambda _=False, p=p: self.open_image(p))
         self.recent_menu.setEnabled(bool(files))
 
-    def _refresh_image_views(self) -> None:
+    def _refresh_image_views(self, staged: bool = False) -> None:
+        """Every view for the session's image. ``staged`` (a new image arrived): the picture in
+        this event-loop turn, the plot, table and maps in the next, so no turn grows long."""
         s = self.session
         if s.image is None or s.working is None:
             return
         h, w = s.working.shape[:2]
-        for view in (self.compare, self.plot, self.table):
-            view.set_models(s.settings.models)
-        self.compare.set_original(s.working)
-        self.maps_view.show_maps(s.maps)
-        self.plot.reset(self.session.settings.iters)
-        try:
-            params = {k: c.parameter_count() for k, c in s.model_configs().items()}
-        except InrStudioError:
-            params = None
-        self.table.reset(params)
+        if self.compare is not None:
+            self.compare.set_models(s.settings.models)
+            self.compare.set_original(s.working)
         full = f"{s.image.width}×{s.image.height}"
         if (h, w) == (s.image.height, s.image.width):
             text = f"Training at the image size, {w}×{h}"
@@ -278,15 +221,42 @@ class MainWindow(ExportActions, QMainWindow):
             text = f"Training at {w}×{h} (image {full})"
         self.panel.show_working_size(text)
         self.image_label.setText(f"{s.name} · {full} · working {w}×{h}")
+        if staged:
+            QTimer.singleShot(0, self._refresh_run_views)
+        else:
+            self._refresh_run_views()
+
+    def _refresh_run_views(self) -> None:
+        s = self.session
+        if s.working is None:
+            return
+        if self.compare is not None:
+            for view in (self.plot, self.table):
+                view.set_models(s.settings.models)
+            self.maps_view.show_maps(s.maps)
+            self.plot.reset(self.session.settings.iters)
+        try:
+            params = {k: c.parameter_count() for k, c in s.model_configs().items()}
+        except InrStudioError:
+            params = None
+        self.table.reset(params)
 
     # --- settings ---
     def _show_settings(self) -> None:
         s = self.session.settings
         self.panel.show_settings(s)
-        self.maps_view.show_controls(s.seg_method, s.seg_classes, s.effective_seg_layer, s.layers)
+        if self.maps_view is not None:
+            self.maps_view.show_controls(s.seg_method, s.seg_classes, s.effective_seg_layer,
+                                         s.layers)
 
     def _apply_settings(self, settings: RunSettings) -> None:
-        if self.session.set_settings(settings):
+        """New settings; a new working copy or new maps are made off the GUI thread."""
+        old, self.session.settings = self.session.settings, settings
+        need = rework_needed(old, settings) if self.session.image is not None else None
+        if need == "working" or (need == "maps" and self.session.working is None):
+            self.loader.rework(self.session.image, settings)
+        elif need == "maps":
+            self.loader.rework(self.session.image, settings, working=self.session.working)
             self._refresh_image_views()
         self.store.set_run_settings(settings.to_dict())
         self._update_device_label()
@@ -297,15 +267,21 @@ class MainWindow(ExportActions, QMainWindow):
         if new.depth != old.depth:
             new = replace(new, seg_layer=0 if old.seg_layer in (0, old.layers) else
                           min(old.seg_layer, new.layers))
-            self.maps_view.show_controls(new.seg_method, new.seg_classes, new.effective_seg_layer,
-                                         new.layers)
+            if self.maps_view is not None:
+                self.maps_view.show_controls(new.seg_method, new.seg_classes,
+                                             new.effective_seg_layer, new.layers)
         if new.device != old.device:
             self.panel.show_settings(new)  # the hint depends on the device
         self._apply_settings(new)
 
     def _device_defaults(self) -> None:
         device = self.panel.device_name()
-        base = replace(defaults_for(pick_device(device).type), device=device,
+        kind = "cpu" if device == "cpu" else device.split(":")[0]
+        if device == "auto" and self.engine_ready:
+            from ..device import pick_device
+
+            kind = pick_device(device).type
+        base = replace(defaults_for(kind), device=device,
                        models=self.session.settings.models)  # the choice of models stays
         self._apply_settings(base)
         self._show_settings()
@@ -323,11 +299,18 @@ class MainWindow(ExportActions, QMainWindow):
     # --- training ---
     def start_training(self) -> None:
         s = self.session
+        if not self.engine_ready:
+            self.show_error(self.engine_error or "The training engine is still being prepared; "
+                            "Start works in a moment.")
+            return
         if s.working is None:
             self.show_error("Open an image first (File ▸ Open, a sample, or drop one here).")
             return
         if self.controller.is_active():
             return
+        from ..device import describe, pick_device
+        from ..engine.side_by_side import RunRequest
+
         try:
             specs = s.model_specs()
             train = s.settings.train_config()
@@ -383,7 +366,9 @@ class MainWindow(ExportActions, QMainWindow):
 
     def _on_state(self, state: str) -> None:
         self.panel.set_state(state)
-        self.maps_view.set_editable(state == IDLE)
+        self.panel.start_btn.setEnabled(state == IDLE and self.engine_ready)
+        if self.maps_view is not None:
+            self.maps_view.set_editable(state == IDLE)
         self.state_label.setText(state)
 
     def _on_finished(self, stopped: bool) -> None:
@@ -392,18 +377,11 @@ class MainWindow(ExportActions, QMainWindow):
             self.messages.show_message("Training finished. Save a model with “Save .sinr…”.",
                                        "info")
 
-    def compute_rd(self) -> bool:
-        """The rate–distortion tab's curves for the trained models (in the background)."""
-        s = self.session
-        if s.working is None:
-            self.show_error("Open an image and train the models first.")
-            return False
-        return self.rd_view.start(s.working, dict(s.trainers), Path(s.name).stem or "image")
-
     # --- messages, lifetime ---
     def show_error(self, text: str) -> None:
+        """In the message bar (stays until closed); the status bar gets a short echo."""
         self.messages.show_message(text, "error")
-        self.statusBar().showMessage(text, 8000)
+        self.statusBar().showMessage(short_status(text), 8000)
 
     def _restore_geometry(self) -> None:
         geometry, state = self.store.geometry()
@@ -412,14 +390,54 @@ class MainWindow(ExportActions, QMainWindow):
         if state is not None:
             self.restoreState(state)
 
+    def _tab_changed(self, index: int) -> None:
+        if self.tabs.tabText(index) == RD_TAB:
+            self.ensure_rd_view()
+
+    def ensure_rd_view(self):
+        """The rate–distortion tab's view, built on first use."""
+        if self.rd_view is None:
+            from .rd_view import RdView
+
+            self.rd_view = RdView()
+            self.rd_view.compute_btn.clicked.connect(self.compute_rd)
+            self.rd_view.failed.connect(self.show_error)
+            index = [self.tabs.tabText(i) for i in range(self.tabs.count())].index(RD_TAB)
+            old = self.tabs.widget(index)
+            current = self.tabs.currentIndex()
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, self.rd_view, RD_TAB)
+            self.tabs.setCurrentIndex(current)
+            old.deleteLater()
+        return self.rd_view
+
+    def compute_rd(self) -> bool:
+        """The rate–distortion tab's curves for the trained models (in the background)."""
+        from pathlib import Path
+
+        s = self.session
+        view = self.ensure_rd_view()
+        if s.working is None:
+            self.show_error("Open an image and train the models first.")
+            return False
+        return view.start(s.working, dict(s.trainers), Path(s.name).stem or "image")
+
     def shutdown(self) -> None:
         """Stop every thread and save the window's state (idempotent)."""
+        dialog = getattr(self, "_export_dialog", None)
+        if dialog is not None:
+            dialog.done(0)  # stops its background search
+        if self.rd_view is not None:
+            self.rd_view.wait()
+        if "superqt.utils" in sys.modules:  # the export search's and the RD view's workers
+            sys.modules["superqt.utils"].WorkerBase.await_workers(60_000)
+        self.loader.shutdown()
+        self.engine_loader.wait()
         self.controller.shutdown()
-        self.rd_view.wait()
         self.store.set_geometry(self.saveGeometry(), self.saveState())
         self.store.set_run_settings(self.session.settings.to_dict())
         self.store.sync()
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
         self.shutdown()
         super().closeEvent(event)

@@ -16,9 +16,11 @@ from ..imaging import LoadedImage, resize_image
 from ..metrics import to_uint8
 from ..models import ModelConfig, ModelSpec, registry
 from ..models.registry import MAX_SIDE_BY_SIDE, PAPER_MODELS, ModelOptions
-from ..problem import expert_id_maps
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
+
+# ``problem`` imports torch: it is imported where used, so that the window
+# paints before torch loads (issue 10).
 
 #: Multi-Otsu searches all threshold combinations over 256 bins: 4 classes take ~0.1 s, 5 take
 #: seconds and 6 minutes, so the window offers more classes with equal bins only.
@@ -145,8 +147,30 @@ def has_experts(config: ModelConfig) -> bool:
     return any(t.experts > 1 for t in config.tilings)
 
 
+def make_working(image: LoadedImage, settings: RunSettings) -> np.ndarray:
+    """The working copy of ``image`` at the settings' working size."""
+    h, w = working_size(image.height, image.width, settings.long_side)
+    return resize_image(image.pixels, h, w)
+
+
+#: Settings whose change needs a new working image, or new maps (see :func:`rework_needed`).
+WORKING_KEYS = ("long_side",)
+MAPS_KEYS = ("depth", "scale_tiles", "seg_method", "seg_classes", "seg_layer", "models")
+
+
+def rework_needed(old: RunSettings, new: RunSettings) -> str | None:
+    """'working', 'maps' or None: what a change from ``old`` to ``new`` makes stale."""
+    if any(getattr(old, k) != getattr(new, k) for k in WORKING_KEYS):
+        return "working"
+    if any(getattr(old, k) != getattr(new, k) for k in MAPS_KEYS):
+        return "maps"
+    return None
+
+
 def compute_maps(pixels: np.ndarray, settings: RunSettings) -> MapsData:
     """Segmentation and the expert-id map of every layer of each chosen model with experts."""
+    from ..problem import expert_id_maps  # imports torch: here, so the window paints first
+
     h, w = pixels.shape[:2]
     picture = to_uint8(pixels)
     try:
@@ -224,20 +248,27 @@ class Session:
         old, self.settings = self.settings, settings
         if self.image is None:
             return False
-        if old.long_side != settings.long_side:
+        need = rework_needed(old, settings)
+        if need == "working":
             self.refresh_working()
-            return True
-        keys = ("depth", "scale_tiles", "seg_method", "seg_classes", "seg_layer", "models")
-        if any(getattr(old, k) != getattr(settings, k) for k in keys):
+        elif need == "maps":
             self.maps = compute_maps(self.working, settings)
-            return True
-        return False
+        return need is not None
 
     def refresh_working(self) -> None:
+        """Synchronous; the window does the same off its thread (``ui/image_loader.py``)."""
         assert self.image is not None
-        h, w = working_size(self.image.height, self.image.width, self.settings.long_side)
-        self.working = resize_image(self.image.pixels, h, w)
+        self.working = make_working(self.image, self.settings)
         self.maps = compute_maps(self.working, self.settings)
+
+    def adopt_image(self, image: LoadedImage, working: np.ndarray) -> None:
+        """A loaded image and its working copy (made off the GUI thread); maps follow."""
+        if image is not self.image:
+            self.record = None
+            self.trainers = {}
+        self.image = image
+        self.working = working
+        self.maps = None
 
     def model_specs(self) -> tuple[ModelSpec, ...]:
         """The run's models: the chosen registry entries at the working size."""

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from .model_picker import ModelPicker
-from .run_controller import IDLE, PAUSED, RUNNING, STOPPING
+from .run_states import IDLE, PAUSED, RUNNING, STOPPING
 from .session import BATCHES, LONG_SIDES, RunSettings
 
 CPU_HINT = ("On CPU the defaults are small on purpose: a 128-px working size, width 64 and a "
