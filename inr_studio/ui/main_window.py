@@ -7,7 +7,6 @@ in another (``window_loading``)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer
@@ -21,6 +20,7 @@ from .export_actions import ExportActions
 from .image_drop import DropFilter
 from .image_loader import ImageLoader
 from .message_bar import MessageBar
+from .rd_actions import RD_TAB, RdActions
 from .run_states import IDLE, PAUSED, RUNNING
 from .samples import samples
 from .session import RunRecord, RunSettings, Session, defaults_for, rework_needed
@@ -32,9 +32,6 @@ from .window_loading import IMAGE_FILTER, LoadingActions  # noqa: F401 - IMAGE_F
 from .window_startup import PREPARING, StartupActions, placeholder  # noqa: F401 - PREPARING
 
 
-RD_TAB = "Rate–distortion"
-
-
 def default_cpu_threads() -> int:
     """Leave one core to the GUI thread so the window stays responsive while training on CPU."""
     import os
@@ -42,7 +39,7 @@ def default_cpu_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
+class MainWindow(StartupActions, LoadingActions, ExportActions, RdActions, QMainWindow):
     """``deferred_views``: the pyqtgraph views (Compare panels, maps, PSNR plot) are built once
     pyqtgraph has been imported in the loader thread (the app's quick first paint); tests and
     benchmarks build them at once."""
@@ -390,47 +387,9 @@ class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
         if state is not None:
             self.restoreState(state)
 
-    def _tab_changed(self, index: int) -> None:
-        if self.tabs.tabText(index) == RD_TAB:
-            self.ensure_rd_view()
-
-    def ensure_rd_view(self):
-        """The rate–distortion tab's view, built on first use."""
-        if self.rd_view is None:
-            from .rd_view import RdView
-
-            self.rd_view = RdView()
-            self.rd_view.compute_btn.clicked.connect(self.compute_rd)
-            self.rd_view.failed.connect(self.show_error)
-            index = [self.tabs.tabText(i) for i in range(self.tabs.count())].index(RD_TAB)
-            old = self.tabs.widget(index)
-            current = self.tabs.currentIndex()
-            self.tabs.removeTab(index)
-            self.tabs.insertTab(index, self.rd_view, RD_TAB)
-            self.tabs.setCurrentIndex(current)
-            old.deleteLater()
-        return self.rd_view
-
-    def compute_rd(self) -> bool:
-        """The rate–distortion tab's curves for the trained models (in the background)."""
-        from pathlib import Path
-
-        s = self.session
-        view = self.ensure_rd_view()
-        if s.working is None:
-            self.show_error("Open an image and train the models first.")
-            return False
-        return view.start(s.working, dict(s.trainers), Path(s.name).stem or "image")
-
     def shutdown(self) -> None:
         """Stop every thread and save the window's state (idempotent)."""
-        dialog = getattr(self, "_export_dialog", None)
-        if dialog is not None:
-            dialog.done(0)  # stops its background search
-        if self.rd_view is not None:
-            self.rd_view.wait()
-        if "superqt.utils" in sys.modules:  # the export search's and the RD view's workers
-            sys.modules["superqt.utils"].WorkerBase.await_workers(60_000)
+        self.stop_background_work()
         self.loader.shutdown()
         self.engine_loader.wait()
         self.controller.shutdown()
