@@ -66,7 +66,7 @@ def main() -> int:
         rows = from_csv(csv_path.read_bytes())
         ms = means(rows)
         n = len({r.image for r in rows if r.family not in ("jpeg", "webp", "avif")})
-        print(markdown(ms))
+        print(markdown(ms, anchors=False))
         img = plot(ms, f"Kodak, {n} image(s) at {args.side} px longest side: means over images")
         atomic_write(out / "ladder_rd.png", lambda fh: img.save(fh, format="PNG"))
         return 0

@@ -104,9 +104,12 @@ def bd_table(ms: list[Mean]) -> list[tuple]:
     return out
 
 
-def markdown(ms: list[Mean]) -> str:
+def markdown(ms: list[Mean], anchors: bool = True) -> str:
+    """The means table (``anchors=False``: the INR rows only) and the BD-rate table."""
     lines = ["| model | setting | images | bpp | PSNR (dB) | float PSNR |", "|---|---|---|---|---|---|"]
     for m in ms:
+        if not anchors and m.family in ANCHOR_FAMILIES:
+            continue
         pf = "—" if not np.isfinite(m.psnr_float) else f"{m.psnr_float:.2f}"
         lines.append(f"| {m.model} | {m.setting} | {m.images} | {m.bpp:.3f} | {m.psnr:.2f} | {pf} |")
     lines += ["", "| model | curve | points | BD-rate vs JPEG | BD-rate vs WebP | PSNR range "
@@ -141,8 +144,9 @@ def plot(ms: list[Mean], title: str):
             series.append(Series(f"{model} {family}", tuple(curve(ms, model, family)),
                                  FAMILY_COLOURS.get(family, PALETTE[j % len(PALETTE)]), True,
                                  MODEL_MARKERS[i % len(MODEL_MARKERS)]))
+    names = {"jpeg": "JPEG", "webp": "WebP", "avif": "AVIF"}
     for fam, color in zip(ANCHOR_FAMILIES, ("#000000", "#7f7f7f", "#bcbd22")):
         pts = tuple((m.bpp, m.psnr) for m in ms if m.family == fam)
         if pts:
-            series.append(Series(f"{fam.upper()} (Pillow)", pts, color, True, "s"))
+            series.append(Series(f"{names[fam]} (Pillow)", pts, color, True, "s"))
     return draw(series, title)
