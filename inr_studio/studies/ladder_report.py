@@ -69,16 +69,20 @@ class Mean:
 
 def means(rows: list[Row], complete_only: bool = True) -> list[Mean]:
     """Per (model, family, setting): means over images. ``complete_only``: only the images
-    that have every INR model (a run stopped mid-image does not skew one model's mean)."""
+    that have every INR model (a run stopped mid-image does not skew one model's mean), and
+    only settings measured on every one of them (a mean over a subset is not on the curve)."""
     images = list(dict.fromkeys(r.image for r in rows))
     if complete_only:
         models = {r.model for r in rows if r.family not in ANCHOR_FAMILIES}
         done = {i for i in images if models <= {r.model for r in rows if r.image == i}}
         rows = [r for r in rows if r.image in done]
     keys = list(dict.fromkeys((r.model, r.family, r.setting) for r in rows))
+    n_images = len({r.image for r in rows})
     out = []
     for k in keys:
         rs = [r for r in rows if (r.model, r.family, r.setting) == k]
+        if complete_only and len(rs) < n_images:
+            continue  # e.g. a bit-allocation target some images' path never reached
         out.append(Mean(*k, len(rs), float(np.mean([r.bpp for r in rs])),
                         float(np.mean([r.psnr for r in rs])),
                         float(np.mean([r.psnr_float for r in rs]))))
