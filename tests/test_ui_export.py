@@ -37,8 +37,20 @@ def test_export_sinr_then_reopen(trained, qtbot, tmp_path: Path) -> None:
     dialog = trained.export_sinr_dialog("hs", modal=False)
     qtbot.addWidget(dialog)
     assert dialog.kind() == "hs"
-    est = dialog.compute()
+    # The default: the smallest file within 0.1 dB, searched in the background on opening.
+    assert dialog.auto.isChecked() and dialog.searching and dialog.estimate is None
+    qtbot.waitUntil(lambda: dialog.estimate is not None or bool(dialog.error.text()),
+                    timeout=120_000)
+    est = dialog.estimate
     assert est is not None, dialog.error.text()
+    assert est.psnr_trained - est.psnr_decoded <= 0.1 + 1e-9
+    dialog.auto.setChecked(False)  # the old default: every weight dense at 16 bits
+    dialog.plain.setChecked(True)
+    dense16 = dialog.compute()
+    assert dense16 is not None and len(est.data) < len(dense16.data)
+    dialog.auto.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.estimate is not None, timeout=120_000)
+    assert dialog.estimate.data == est.data
     h, w = trained.session.working.shape[:2]
     assert est.bpp == pytest.approx(8 * len(est.data) / (h * w))
     assert f"{len(est.data):,} bytes" in dialog.result.text() and "bpp" in dialog.result.text()
@@ -68,6 +80,7 @@ def test_plain_option_changes_the_size(trained, qtbot) -> None:
     pytest.importorskip("inr_studio.codec")
     dialog = trained.export_sinr_dialog("siren", modal=False)
     qtbot.addWidget(dialog)
+    dialog.auto.setChecked(False)
     dialog.plain.setChecked(True)
     dialog.bits.setCurrentIndex(dialog.bits.findData(8))
     small = dialog.compute()
@@ -82,6 +95,9 @@ def test_failed_sinr_write_is_reported(trained, qtbot, tmp_path: Path) -> None:
     blocker.write_text("x")
     dialog = trained.export_sinr_dialog("qt", modal=False)
     qtbot.addWidget(dialog)
+    assert not dialog.save_to(blocker / "out.sinr")  # still searching: nothing written
+    assert "Still searching" in dialog.error.text()
+    qtbot.waitUntil(lambda: dialog.estimate is not None, timeout=120_000)
     assert not dialog.save_to(blocker / "out.sinr")
     assert "Could not save" in dialog.error.text()
     assert dialog.isVisible() and trained.isVisible()

@@ -21,6 +21,8 @@ from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
 from ..render import render
+from .compress_options import add_compress_options, improve
+from .ladder_cmd import add_ladder_options, run_ladder
 from .common import (
     add_model_options,
     check_scale,
@@ -92,6 +94,7 @@ def _register_encode(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, help="the .sinr file to write")
     add_codec_options(p)
     add_model_options(p)
+    add_compress_options(p)
     p.add_argument("--thumbnail-map", type=int, default=None, metavar="SIDE",
                    help="HS-LoE from an image: train on (and store) the class map of a SIDE-px "
                         "luminance thumbnail, which the decoder rebuilds (a few hundred bytes "
@@ -116,7 +119,8 @@ def run_encode(args: argparse.Namespace) -> int:
         ckpt = load_checkpoint(args.input)
         model, h, w, class_map = ckpt.model, ckpt.height, ckpt.width, ckpt.class_map
         reference, before = render(model, h, w, class_map), None
-    data, report = encode_with_report(model, h, w, class_map, options)
+    model, options, codes, notes = improve(args, model, h, w, class_map, reference, options)
+    data, report = encode_with_report(model, h, w, class_map, options, codes=codes)
     write_sinr(out, data)
     decoded = decode_bytes(data)
     after = psnr(decoded.render(), reference)
@@ -124,7 +128,7 @@ def run_encode(args: argparse.Namespace) -> int:
                else f"PSNR {after:.2f} dB against the checkpoint's own rendering")
     print(f"wrote {out}: {len(data):,} bytes, {decoded.bpp:.3f} bpp at {w}×{h}; {options.label()}; "
           f"{report.sparse_tensors}/{report.weight_tensors} weight tensors sparse-coded; "
-          f"{quality}; encoded in {report.seconds:.1f} s")
+          f"{quality}; encoded in {report.seconds:.1f} s" + "".join(f"; {n}" for n in notes))
     return 0
 
 
@@ -321,10 +325,13 @@ def _register_rd(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
     p.add_argument("--from-csv", default=None, metavar="PATH",
                    help="rebuild rd.md and rd.png from an rd.csv written earlier (no fitting)")
+    add_ladder_options(p)
     p.set_defaults(func=run_rd)
 
 
 def run_rd(args: argparse.Namespace) -> int:
+    if args.ladder:
+        return run_ladder(args)
     from ..atomic import atomic_write, atomic_write_bytes
     from ..studies import rd
     from ..studies.rdplot import draw, rd_series

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models.quantiser import dequantise, levels, quantise, value_range  # noqa: F401 - one grid
 from .header import MAX_BITS
 
 
@@ -22,41 +23,6 @@ def byte_width(bits: int) -> int:
 
 #: The byte widths integers of 1..MAX_BITS bits take, in stream order.
 WIDTHS = tuple(range(1, byte_width(MAX_BITS) + 1))
-
-
-def levels(bits: int) -> int:
-    return (1 << bits) - 1
-
-
-def value_range(values: np.ndarray) -> tuple[float, float]:
-    """(lo, hi) as float32-representable numbers that enclose every value."""
-    if values.size == 0:
-        return 0.0, 0.0
-    lo = np.float32(np.min(values))
-    hi = np.float32(np.max(values))
-    if float(lo) > float(np.min(values)):
-        lo = np.nextafter(lo, np.float32(-np.inf))
-    if float(hi) < float(np.max(values)):
-        hi = np.nextafter(hi, np.float32(np.inf))
-    return float(lo), float(hi)
-
-
-def quantise(values: np.ndarray, bits: int, lo: float, hi: float) -> np.ndarray:
-    """Integers in 0..2^bits−1 (uint32) of ``values`` on the grid of [lo, hi]."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    top = levels(bits)
-    if hi <= lo:
-        return np.zeros(v.shape, dtype=np.uint32)
-    q = np.rint((v - lo) / (hi - lo) * top)
-    return np.clip(q, 0, top).astype(np.uint32)
-
-
-def dequantise(q: np.ndarray, bits: int, lo: float, hi: float) -> np.ndarray:
-    """float64 values of the integers ``q`` (the decoder's side of :func:`quantise`)."""
-    lo64, hi64 = float(np.float32(lo)), float(np.float32(hi))
-    if hi64 <= lo64:
-        return np.full(q.shape, lo64, dtype=np.float64)
-    return lo64 + q.astype(np.float64) * ((hi64 - lo64) / levels(bits))
 
 
 def to_planes(ints: np.ndarray, width: int) -> bytes:

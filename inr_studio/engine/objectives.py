@@ -47,6 +47,10 @@ class Objective:
     def loss(self, model: CoordinateNet, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         return pixel_loss(model, batch)
 
+    def prepare(self, model: CoordinateNet) -> None:
+        """When the phase starts, before its optimiser is built (e.g. to reparametrise the
+        weights, as quantisation-aware training does)."""
+
     def finish(self, model: CoordinateNet) -> None:
         """After the phase's last step (or when a run stops inside the phase)."""
 

@@ -21,6 +21,7 @@ from .batch import Batcher
 from . import eoren as _eoren  # noqa: F401 - registers the objectives gradients and colour
 from .config import TrainConfig
 from .fast_step import FastStep, FastStepConfig
+from . import qat  # noqa: F401 - registers the "qat" objective
 from .objectives import Objective, make_objective
 from .step import PlainStep, adam
 
@@ -30,13 +31,17 @@ class Trainer:
     paper's one phase of pixel MSE for ``config.iters`` steps)."""
 
     def __init__(self, problem: FitProblem, config: TrainConfig = TrainConfig(),
-                 phases: tuple[Phase, ...] = (Phase(),)) -> None:
+                 phases: tuple[Phase, ...] = (Phase(),),
+                 init: dict[str, torch.Tensor] | None = None) -> None:
+        """``init``: a state dict to start from (a trained network's, to fine-tune it)."""
         if not phases:
             raise ValueError("a trainer needs at least one phase")
         self.problem = problem
         self.config = config
         self.device = pick_device(config.device)
         self.model = CoordinateNet(problem.config, seed=config.seed).to(self.device)
+        if init is not None:
+            self.model.load_state_dict(init)
         self.batcher = Batcher(problem, config.batch_pixels, config.seed, self.device)
         self.phases = phases
         self.total_steps = sum(p.length(config.iters) for p in phases)
@@ -71,6 +76,7 @@ class Trainer:
             self._phase_end += phase.length(self.config.iters)
             self._objective = make_objective(phase.objective, self.problem, self.batcher,
                                              phase.kwargs())
+            self._objective.prepare(self.model)
             self._settled = False
             self._step = None
             self.use_step(self._fast, self._strict,

@@ -9,6 +9,7 @@ option, a failed write) appear in the dialog; nothing is written unless encoding
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from ..metrics import psnr as psnr_of
 from ..models import registry
 
 BITS = (8, 10, 12, 14, 16)
+TOLERANCE_DB = 0.1  # the default file's PSNR may be this much below the trained network's
+DEFAULT_QAT_STEPS = 0
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,8 @@ class ExportTarget:
     class_map: np.ndarray | None
     reference: np.ndarray  # the working image, H×W×3 [0, 1]
     source: object = None  # what the file stores for the map (a thumbnail map); None: class_map
+    problem: object = None  # the FitProblem and TrainConfig it was trained with (QAT needs them)
+    train: object = None
 
     @staticmethod
     def from_trainer(kind: str, trainer) -> "ExportTarget":
@@ -42,7 +47,7 @@ class ExportTarget:
         model = copy.deepcopy(trainer.model).cpu().eval()
         problem = trainer.problem
         return ExportTarget(kind, model, problem.class_map, problem.pixels,
-                            class_map_source(problem.segmentation))
+                            class_map_source(problem.segmentation), problem, trainer.config)
 
     @property
     def height(self) -> int:
@@ -81,6 +86,26 @@ def encode_target(target: ExportTarget, options) -> Estimate:
                     rt.report.sparse_tensors, rt.report.weight_tensors)
 
 
+def search_default(target: ExportTarget, qat_steps: int = 0,
+                   should_stop=lambda: False) -> Estimate:
+    """The default file (:mod:`inr_studio.studies.export_default`): the smallest within
+    :data:`TOLERANCE_DB` of the trained network, after ``qat_steps`` of QAT if asked. Runs in a
+    worker thread; the network is the target's private copy."""
+    from ..render import TrainedNetwork
+    from ..studies.export_default import qat_smallest_within, smallest_within
+
+    network = TrainedNetwork(target.model, target.height, target.width, target.class_map)
+    if qat_steps > 0 and target.problem is not None:
+        choice = qat_smallest_within(network, target.reference, target.problem, target.train,
+                                     qat_steps, TOLERANCE_DB, target.source, should_stop)
+    else:
+        choice = smallest_within(network, target.reference, TOLERANCE_DB, target.source,
+                                 should_stop=should_stop)
+    rt = choice.trip
+    return Estimate(rt.data, rt.bpp, rt.psnr, choice.psnr_trained, rt.report.sparse_tensors,
+                    rt.report.weight_tensors)
+
+
 class ExportDialog(QDialog):
     def __init__(self, targets: dict[str, ExportTarget], stem: str, kind: str | None = None,
                  parent: QWidget | None = None) -> None:
@@ -95,6 +120,18 @@ class ExportDialog(QDialog):
             self.model.addItem(registry.titled(k), k)
         if kind in targets:
             self.model.setCurrentIndex(self.model.findData(kind))
+        self.auto = QCheckBox(f"Smallest file within {TOLERANCE_DB:g} dB of the trained network "
+                              "(searched in the background; recommended)")
+        self.auto.setChecked(True)
+        self.qat_steps = QSpinBox()
+        self.qat_steps.setRange(0, 5000)
+        self.qat_steps.setValue(DEFAULT_QAT_STEPS)
+        self.qat_steps.setToolTip("quantisation-aware fine-tuning at the chosen bits, then the "
+                                  "search again (0: none)")
+        self._search = None  # the background search's worker
+        self._search_gen = 0
+        self._stop_flag = threading.Event()
+        self._running: set = set()
         self.plain = QCheckBox("Plain: quantise the weights only (no sparse code, the baseline)")
         self.use_target = QCheckBox("Choose s per tensor for a relative error of at most")
         self.target_error = QDoubleSpinBox()
@@ -123,6 +160,8 @@ class ExportDialog(QDialog):
         target_row.addWidget(self.target_error)
         form = QFormLayout()
         form.addRow("Model", self.model)
+        form.addRow(self.auto)
+        form.addRow("  QAT fine-tuning steps", self.qat_steps)
         form.addRow(self.plain)
         form.addRow("Non-zeros per vector (s)", self.sparsity)
         form.addRow(target_row)
@@ -153,8 +192,9 @@ class ExportDialog(QDialog):
         for w in (self.sparsity, self.k2, self.seed):
             w.valueChanged.connect(self._invalidate)
         self.target_error.valueChanged.connect(self._invalidate)
-        for w in (self.plain, self.use_target):
+        for w in (self.plain, self.use_target, self.auto):
             w.toggled.connect(self._invalidate)
+        self.qat_steps.valueChanged.connect(self._invalidate)
         self.bits.currentIndexChanged.connect(self._invalidate)
         self._model_changed()
 
@@ -171,10 +211,74 @@ class ExportDialog(QDialog):
 
     def _invalidate(self, *_: object) -> None:
         self.estimate = None
-        self.use_target.setEnabled(not self.plain.isChecked())
-        self.sparsity.setEnabled(not self.plain.isChecked() and not self.use_target.isChecked())
-        self.target_error.setEnabled(self.use_target.isChecked() and not self.plain.isChecked())
+        self._cancel_search()
+        auto = self.auto.isChecked()
+        for w in (self.plain, self.k2, self.bits, self.seed):
+            w.setEnabled(not auto)
+        self.qat_steps.setEnabled(auto)
+        self.use_target.setEnabled(not auto and not self.plain.isChecked())
+        self.sparsity.setEnabled(not auto and not self.plain.isChecked()
+                                 and not self.use_target.isChecked())
+        self.target_error.setEnabled(not auto and self.use_target.isChecked()
+                                     and not self.plain.isChecked())
         self.result.setText("Press “Compute size” to see the file size before saving.")
+        if auto and self.isVisible():
+            self.compute()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self.auto.isChecked() and self.estimate is None and self._search is None:
+            self.compute()  # the default opens on the smallest file, searched in the background
+
+    def done(self, result: int) -> None:  # noqa: D102 - Qt API: closing stops the search
+        self._cancel_search()
+        super().done(result)
+
+    # --- the background search (the default) ---
+    @property
+    def searching(self) -> bool:
+        return self._search is not None
+
+    def _cancel_search(self) -> None:
+        if self._search is not None:
+            self._stop_flag.set()  # the search ends at its next round trip
+            self._search = None
+        self._search_gen += 1
+        if hasattr(self, "compute_btn"):  # not yet while __init__ builds the widgets
+            self.compute_btn.setEnabled(True)
+
+    def _start_search(self) -> None:
+        from superqt.utils import create_worker
+
+        self._cancel_search()
+        gen = self._search_gen
+        self._stop_flag = stop = threading.Event()
+        worker = create_worker(search_default, self.targets[self.kind()],
+                               int(self.qat_steps.value()), stop.is_set, _start_thread=False)
+        self._running.add(worker)  # referenced until it ends, even once cancelled
+        worker.finished.connect(lambda w=worker: self._running.discard(w))
+        worker.returned.connect(lambda est, gen=gen: self._search_done(gen, est))
+        worker.errored.connect(lambda exc, gen=gen: self._search_failed(gen, exc))
+        self._search = worker
+        self.compute_btn.setEnabled(False)
+        self.result.setText("Searching for the smallest file within "
+                            f"{TOLERANCE_DB:g} dB (every candidate encoded and decoded)…")
+        worker.start()
+
+    def _search_done(self, gen: int, estimate: "Estimate") -> None:
+        if gen != self._search_gen:
+            return
+        self._search = None
+        self.compute_btn.setEnabled(True)
+        self.estimate = estimate
+        self.result.setText(estimate.summary())
+
+    def _search_failed(self, gen: int, exc: Exception) -> None:
+        if gen != self._search_gen:
+            return
+        self._search = None
+        self.compute_btn.setEnabled(True)
+        self.error.setText(f"Cannot encode: {exc}")
 
     def options(self):
         from ..codec import CodecOptions
@@ -187,8 +291,13 @@ class ExportDialog(QDialog):
             plain=self.plain.isChecked(), seed=self.seed.value())
 
     def compute(self) -> Estimate | None:
-        """Encode with the current options and show size, bpp and PSNR; None on error."""
+        """Encode with the current options and show size, bpp and PSNR; None on error. With
+        the default (smallest file within 0.1 dB) this starts the background search and
+        returns None; the estimate appears when it ends."""
         self.error.setText("")
+        if self.auto.isChecked():
+            self._start_search()
+            return None
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             self.estimate = encode_target(self.targets[self.kind()], self.options())
@@ -203,6 +312,9 @@ class ExportDialog(QDialog):
 
     def save_to(self, path: str | Path) -> bool:
         """Write the file (encoding first if needed); True on success, message otherwise."""
+        if self.estimate is None and self.searching:
+            self.error.setText("Still searching for the smallest file; save when it is shown.")
+            return False
         if self.estimate is None and self.compute() is None:
             return False
         path = Path(path)

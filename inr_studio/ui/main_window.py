@@ -20,6 +20,7 @@ from .export_actions import ExportActions
 from .image_drop import DropFilter
 from .image_loader import ImageLoader
 from .message_bar import MessageBar
+from .rd_actions import RD_TAB, RdActions
 from .run_states import IDLE, PAUSED, RUNNING
 from .samples import samples
 from .session import RunRecord, RunSettings, Session, defaults_for, rework_needed
@@ -38,7 +39,7 @@ def default_cpu_threads() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
+class MainWindow(StartupActions, LoadingActions, ExportActions, RdActions, QMainWindow):
     """``deferred_views``: the pyqtgraph views (Compare panels, maps, PSNR plot) are built once
     pyqtgraph has been imported in the loader thread (the app's quick first paint); tests and
     benchmarks build them at once."""
@@ -118,6 +119,10 @@ class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
         self.compare_tab = compare_tab
         self.tabs.addTab(compare_tab, "Compare")
         self.tabs.addTab(self._placeholders[2], "Segmentation and expert maps")
+        self.rd_view = None  # built when its tab is first shown (pyqtgraph loads in the background)
+        self.tabs.addTab(placeholder("Rate–distortion: train the models, then compute the curves "
+                                     "here."), RD_TAB)
+        self.tabs.currentChanged.connect(self._tab_changed)
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(self.tabs)
@@ -386,6 +391,7 @@ class MainWindow(StartupActions, LoadingActions, ExportActions, QMainWindow):
 
     def shutdown(self) -> None:
         """Stop every thread and save the window's state (idempotent)."""
+        self.stop_background_work()
         self.loader.shutdown()
         self.engine_loader.wait()
         self.controller.shutdown()

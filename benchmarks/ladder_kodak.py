@@ -1,0 +1,91 @@
+"""Issue 12's measurement: Kodak at 256 px longest side, small SIRENs trained to the end, every
+rung of the file ladder (plain, QAT, SINR, SINR fine-tuned, bit allocation) and JPEG/WebP/AVIF.
+
+    PYTHONPATH=$PWD python3 benchmarks/ladder_kodak.py --images 12 --iters 1000 --out docs/data
+
+Writes ladder.csv after every image (a run cut short keeps what it measured); build the table,
+BD-rates and plot afterwards with ``--report`` (reads the CSV only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from inr_studio.atomic import atomic_write, atomic_write_bytes
+from inr_studio.engine.config import TrainConfig
+from inr_studio.imaging import load_image, resize_image, scaled_size
+from inr_studio.studies import ladder
+from inr_studio.studies.ladder_report import from_csv, markdown, means, plot, to_csv
+from inr_studio.studies.ladder_run import anchor_rows, measure_image
+
+KODAK = Path("/work/shared/data/kodak")
+
+
+def log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S"), msg, file=sys.stderr, flush=True)
+
+
+def working(name: str, side: int):
+    """The Kodak image at ``side`` px on its longest side (the library's resize)."""
+    loaded = load_image(KODAK / f"{name}.png")
+    h, w = loaded.pixels.shape[:2]
+    return resize_image(loaded.pixels, *scaled_size(h, w, side / max(h, w)))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--images", type=int, default=12)
+    ap.add_argument("--first", type=int, default=1)
+    ap.add_argument("--side", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=1000)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--qat-steps", type=int, default=ladder.QAT_STEPS)
+    ap.add_argument("--models", default="2x32,3x64")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", default="docs/data")
+    ap.add_argument("--report", action="store_true")
+    ap.add_argument("--reanchor", action="store_true",
+                    help="recompute the JPEG/WebP/AVIF rows of the images in the CSV (Pillow only)")
+    args = ap.parse_args()
+    out = Path(args.out)
+    csv_path = out / "ladder.csv"
+    if args.reanchor:
+        rows = from_csv(csv_path.read_bytes())
+        names = list(dict.fromkeys(r.image for r in rows))
+        fresh = [a for n in names for a in anchor_rows(n, working(n, args.side))]
+        kept = [r for r in rows if r.family not in ("jpeg", "webp", "avif")]
+        atomic_write_bytes(csv_path, to_csv(fresh + kept))
+        log(f"anchors recomputed for {len(names)} image(s)")
+        return 0
+    if args.report:
+        rows = from_csv(csv_path.read_bytes())
+        ms = means(rows)
+        n = len({r.image for r in rows if r.family not in ("jpeg", "webp", "avif")})
+        print(markdown(ms, anchors=False))
+        img = plot(ms, f"Kodak, {n} image(s) at {args.side} px longest side: means over images")
+        atomic_write(out / "ladder_rd.png", lambda fh: img.save(fh, format="PNG"))
+        return 0
+    torch.set_num_threads(args.threads)
+    rows = from_csv(csv_path.read_bytes()) if csv_path.is_file() else []
+    done = {r.image for r in rows}
+    train = TrainConfig(iters=args.iters, lr=args.lr, device="cpu")
+    for k in range(args.first, args.first + args.images):
+        name = f"kodim{k:02d}"
+        if name in done:
+            continue
+        pixels = working(name, args.side)
+        models = [("siren", *(int(v) for v in spec.split("x"))) for spec in args.models.split(",")]
+        new = measure_image(name, pixels, models, train, args.qat_steps, log=log)
+        rows += new
+        atomic_write_bytes(csv_path, to_csv(rows))
+        log(f"{name} done; {len({r.image for r in rows})} image(s) in {csv_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

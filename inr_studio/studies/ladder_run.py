@@ -1,0 +1,108 @@
+"""One image through the whole ladder: JPEG/WebP/AVIF at their qualities, then each network
+trained once and coded at every rung. Shared by ``inr-studio rd --ladder`` and the Kodak
+benchmark; rows as :class:`.ladder_report.Row`."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..codec import finetune  # noqa: F401 - registers the "sinr-finetune" objective
+from ..engine.config import TrainConfig
+from ..engine.fit import fit
+from ..models.config import make_model_config
+from ..problem import FitProblem
+from ..tiling import auto_tile_scale
+from . import anchors, ladder
+from .ladder_report import Row
+
+
+def anchor_rows(name: str, pixels: np.ndarray) -> list[Row]:
+    return [Row(name, p.fmt.lower(), p.fmt.lower(), f"q{p.quality}", 0, 0, p.file_bytes, p.bpp,
+                p.psnr, float("nan"), "", 0.0) for p in anchors.curves(pixels)]
+
+
+def measure_image(name: str, pixels: np.ndarray, models: list[tuple[str, int, int]],
+                  train: TrainConfig, qat_steps: int = ladder.QAT_STEPS,
+                  targets: tuple[float, ...] = (),
+                  families: tuple[str, ...] = ladder.FAMILIES,
+                  log: Callable[[str], None] = lambda _m: None) -> list[Row]:
+    """``models``: (kind, depth, width) each; ``targets``: absolute PSNRs for extra
+    bit-allocation rungs (``--target-psnr``)."""
+    rows = anchor_rows(name, pixels)
+    h, w = pixels.shape[:2]
+    for kind, depth, width in models:
+        scale = auto_tile_scale(h, w) if kind != "siren" else 1.0
+        cfg = make_model_config(kind, width=width, depth=depth, tile_scale=scale)
+        t0 = time.perf_counter()
+        trainer, res = fit(FitProblem.create(pixels, cfg), train)
+        train_s = time.perf_counter() - t0
+        model = f"{kind}:{depth}x{width}"
+        log(f"{name} {model}: {res.psnr:.2f} dB after {res.steps} steps in {train_s:.0f} s")
+        rungs = ladder.rungs(width, families) + [ladder.Rung(f"alloc@{t:g}dB", "alloc-target", 0)
+                                                 for t in targets]
+        for pt in ladder.measure(trainer, rungs, qat_steps=qat_steps):
+            rows.append(Row(name, model, pt.rung.family, pt.rung.name, pt.rung.bits,
+                            pt.rung.sparsity, pt.file_bytes, pt.bpp, pt.psnr, pt.psnr_float,
+                            " ".join(map(str, pt.tensor_bits)), train_s))
+            log(f"  {pt.rung.name:<18} {pt.file_bytes:>8,} B {pt.bpp:7.3f} bpp "
+                f"{pt.psnr:6.2f} dB ({pt.psnr - pt.psnr_float:+.2f})")
+    return rows
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the ladder needs of a trained model, copied off its trainer (training may start
+    again while the ladder runs): the problem, the network (CPU) and the run's settings."""
+
+    key: str
+    problem: FitProblem
+    model: object
+    config: TrainConfig
+
+    @staticmethod
+    def of(key: str, trainer) -> Snapshot:
+        return Snapshot(key, trainer.problem, copy.deepcopy(trainer.model).cpu(),
+                        replace(trainer.config, device="cpu"))
+
+
+@dataclass(frozen=True)
+class Planned:
+    total: int  # points to come
+
+
+@dataclass(frozen=True)
+class AnchorDone:
+    point: anchors.AnchorPoint
+
+
+@dataclass(frozen=True)
+class RungDone:
+    key: str
+    point: ladder.Point
+
+
+def window_ladder(pixels: np.ndarray, snapshots: list[Snapshot],
+                  qat_steps: int = ladder.QAT_STEPS,
+                  families: tuple[str, ...] = ladder.FAMILIES,
+                  qualities: tuple[int, ...] = anchors.QUALITIES,
+                  should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
+    """The window's rate–distortion view as a generator of messages: :class:`Planned` first,
+    then each JPEG/WebP/AVIF point and each rung of each model as it is measured (a worker
+    thread iterates it; each yield is a point where it can stop)."""
+    formats = anchors.available()[0]
+    plans = {s.key: ladder.rungs(s.model.config.width, families) for s in snapshots}
+    yield Planned(len(formats) * len(qualities) + sum(len(r) for r in plans.values()))
+    for fmt in formats:
+        for q in qualities:
+            if should_stop():
+                return
+            yield AnchorDone(anchors.point(pixels, fmt, q))
+    for snap in snapshots:
+        for pt in ladder.measure(snap, plans[snap.key], qat_steps=qat_steps,
+                                 should_stop=should_stop):
+            yield RungDone(snap.key, pt)

@@ -1,0 +1,236 @@
+"""The rate–distortion tab: for the open image at the working size, JPEG, WebP and AVIF curves
+(Pillow) and each trained model's files at the ladder of settings (plain, QAT, SINR, SINR
+fine-tuned, bit allocation); clicking a point saves that very file.
+
+The measuring is the core's :func:`inr_studio.studies.ladder_run.window_ladder` generator, run by
+superqt's generator worker in a thread: each yielded point is drawn at once, the progress bar
+counts them, *Stop* ends the generator at its next point. A generation counter drops points of a
+run that was replaced (a new image, a new computation) before they reach the plot.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import InrStudioError
+
+FAMILY_COLOURS = {"plain": "#1f77b4", "qat": "#d62728", "sinr": "#2ca02c", "sinr-ft": "#9467bd",
+                  "alloc": "#ff7f0e", "qat-alloc": "#8c564b"}
+ANCHOR_COLOURS = {"JPEG": "#000000", "WEBP": "#7f7f7f", "AVIF": "#bcbd22"}
+ANCHOR_NAMES = {"JPEG": "JPEG", "WEBP": "WebP", "AVIF": "AVIF"}
+MODEL_SYMBOLS = ("o", "t", "s", "d", "+", "x")
+
+
+class RdView(QWidget):
+    saved = Signal(str)  # path of a file saved from a clicked point
+    failed = Signal(str)  # a message for the window's message bar
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("w")
+        self.plot.setLogMode(x=True, y=False)
+        self.plot.setLabel("bottom", "bits per pixel (log scale); every byte of each file")
+        self.plot.setLabel("left", "PSNR (dB)")
+        self.plot.showGrid(x=True, y=True, alpha=0.3)
+        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.compute_btn = QPushButton("Compute curves")
+        self.stop_btn = QPushButton("Stop")
+        self.stop_btn.setEnabled(False)
+        self.qat_steps = QSpinBox()
+        self.qat_steps.setRange(0, 5000)
+        self.qat_steps.setValue(100)
+        self.qat_steps.setToolTip("quantisation-aware fine-tuning steps for each QAT and SINR "
+                                  "fine-tuned point")
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v of %m points")
+        self.status = QLabel("Train the models, then press “Compute curves”. Click a point to "
+                             "save its file.")
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.compute_btn)
+        top.addWidget(self.stop_btn)
+        top.addWidget(QLabel("QAT steps"))
+        top.addWidget(self.qat_steps)
+        top.addWidget(self.progress, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.status)
+        self.stop_btn.clicked.connect(self.stop)
+        self._worker = None
+        self._generation = 0
+        self._anchors: dict[str, list] = {}
+        self._rungs: dict[tuple[str, str], list] = {}
+        self._items: dict[tuple, pg.PlotDataItem] = {}
+        self._models: list[str] = []
+        self.save_folder = Path.home()
+        self.stem = "image"
+        self.families: tuple[str, ...] | None = None  # None: the whole ladder
+
+    # --- running ---
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    def start(self, pixels, trainers: dict, stem: str = "image") -> bool:
+        """Measure ``trainers`` (key → finished Trainer) on ``pixels`` in a worker thread."""
+        from superqt.utils import create_worker
+
+        from ..studies.ladder_run import Snapshot, window_ladder
+
+        if not trainers:
+            self.failed.emit("Nothing to measure yet: train the models first.")
+            return False
+        self.stop()
+        self.clear()
+        self.stem = stem
+        snaps = [Snapshot.of(k, t) for k, t in trainers.items()]  # copied on the GUI thread
+        self._models = [s.key for s in snaps]
+        self._generation += 1
+        gen = self._generation
+        kw = {} if self.families is None else {"families": self.families}
+        worker = create_worker(window_ladder, pixels, snaps, int(self.qat_steps.value()),
+                               _start_thread=False, **kw)
+        worker.yielded.connect(lambda msg, gen=gen: self._on_message(gen, msg))
+        worker.errored.connect(lambda exc, gen=gen: self._on_error(gen, exc))
+        worker.finished.connect(lambda gen=gen: self._on_finished(gen))
+        self._worker = worker
+        self.compute_btn.setEnabled(False)
+        self.stop_btn.setEnabled(True)
+        self.status.setText("Measuring… (each model point is a real file: encoded, decoded and "
+                            "rendered)")
+        worker.start()
+        return True
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.quit()  # the generator ends at its next point
+            self._generation += 1  # and anything still queued is dropped
+            self._worker = None
+        self.compute_btn.setEnabled(True)
+        self.stop_btn.setEnabled(False)
+
+    def wait(self, timeout_ms: int = 60000) -> None:
+        """For shutdown: stop, and let the thread end at its next point."""
+        from superqt.utils import WorkerBase
+
+        running = self._worker is not None
+        self.stop()
+        if running:
+            WorkerBase.await_workers(timeout_ms)
+
+    def _on_message(self, gen: int, msg) -> None:
+        from ..studies.ladder_run import AnchorDone, Planned, RungDone
+
+        if gen != self._generation:
+            return
+        if isinstance(msg, Planned):
+            self.progress.setRange(0, msg.total)
+            self.progress.setValue(0)
+            return
+        self.progress.setValue(self.progress.value() + 1)
+        if isinstance(msg, AnchorDone):
+            self._anchors.setdefault(msg.point.fmt, []).append(msg.point)
+            self._draw_anchor(msg.point.fmt)
+        elif isinstance(msg, RungDone):
+            self._rungs.setdefault((msg.key, msg.point.rung.family), []).append(msg.point)
+            self._draw_rungs(msg.key, msg.point.rung.family)
+
+    def _on_error(self, gen: int, exc: Exception) -> None:
+        if gen == self._generation:
+            self.failed.emit(f"Rate–distortion measurement failed: {exc}")
+
+    def _on_finished(self, gen: int) -> None:
+        from ..studies.anchors import available
+
+        if gen != self._generation:
+            return
+        self._worker = None
+        self.compute_btn.setEnabled(True)
+        self.stop_btn.setEnabled(False)
+        notes = " ".join(available()[1])  # e.g. AVIF missing from this Pillow build
+        self.status.setText(f"{self.progress.value()} points measured. Click a model's point "
+                            "to save that file." + (f" {notes}" if notes else ""))
+
+    # --- drawing ---
+    def clear(self) -> None:
+        self.plot.clear()
+        self.legend.clear()
+        self._anchors, self._rungs, self._items = {}, {}, {}
+        self.progress.setValue(0)
+
+    def _item(self, key: tuple, name: str, colour: str, symbol: str) -> pg.PlotDataItem:
+        item = self._items.get(key)
+        if item is None:
+            item = self.plot.plot([], [], pen=pg.mkPen(colour, width=2), symbol=symbol,
+                                  symbolBrush=colour, symbolPen=colour, symbolSize=8, name=name)
+            self._items[key] = item
+        return item
+
+    def _draw_anchor(self, fmt: str) -> None:
+        pts = sorted(self._anchors[fmt], key=lambda p: p.bpp)
+        self._item(("anchor", fmt), f"{ANCHOR_NAMES.get(fmt, fmt)} (Pillow)",
+                   ANCHOR_COLOURS.get(fmt, "#444444"), "s").setData(
+            [p.bpp for p in pts], [p.psnr for p in pts])
+
+    def _draw_rungs(self, key: str, family: str) -> None:
+        from ..models import registry
+
+        pts = sorted((p for p in self._rungs[(key, family)] if math.isfinite(p.psnr)),
+                     key=lambda p: p.bpp)
+        symbol = MODEL_SYMBOLS[self._models.index(key) % len(MODEL_SYMBOLS)]
+        item = self._item((key, family), f"{registry.label(key)} {family}",
+                          FAMILY_COLOURS.get(family, "#444444"), symbol)
+        item.setData([p.bpp for p in pts], [p.psnr for p in pts], data=pts)
+        if not getattr(item, "_clickable", False):
+            item.sigPointsClicked.connect(lambda _item, points, _ev, key=key:
+                                          self._clicked(key, points))
+            item._clickable = True
+
+    def points(self) -> dict[tuple[str, str], list]:
+        """(model key, family) → the measured points (each holds its file's bytes)."""
+        return {k: list(v) for k, v in self._rungs.items()}
+
+    # --- saving ---
+    def _clicked(self, key: str, points) -> None:
+        if not len(points):
+            return
+        point = points[0].data()
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save this file", str(self.save_folder / f"{self.stem}_{key}_{point.rung.name}.sinr"),
+            "SINR files (*.sinr)")
+        if name:
+            self.save_point(point, name)
+
+    def save_point(self, point, path: str | Path) -> Path | None:
+        """Write the point's file (atomically); the message bar hears of failures."""
+        from ..codec import write_sinr
+
+        path = Path(path)
+        if path.suffix.lower() != ".sinr":
+            path = path.with_name(path.name + ".sinr")
+        try:
+            write_sinr(path, point.data)
+        except (InrStudioError, OSError) as exc:
+            self.failed.emit(f"Could not save {path.name}: {exc}")
+            return None
+        self.save_folder = path.parent
+        self.status.setText(f"Saved {path}: {point.file_bytes:,} bytes, {point.bpp:.3f} bpp, "
+                            f"{point.psnr:.2f} dB ({point.rung.name}).")
+        self.saved.emit(str(path))
+        return path

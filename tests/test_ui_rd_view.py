@@ -1,0 +1,65 @@
+"""The rate–distortion tab: curves of the codecs and of each trained model computed in the
+background with progress, a clicked point saved as that very file, stop, and nothing to
+measure before training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from ui_helpers import *
+from ui_helpers import wait_idle
+
+
+@pytest.fixture
+def trained(window, qtbot):
+    window.panel.iters.setValue(12)
+    window.start_training()
+    wait_idle(qtbot, window)
+    return window
+
+
+def test_nothing_to_measure_before_training(window) -> None:
+    assert window.rd_view is None  # built on first use, not at start-up
+    window.tabs.setCurrentIndex(window.tabs.count() - 1)
+    assert window.rd_view is not None and window.tabs.currentWidget() is window.rd_view
+    assert window.compute_rd() is False
+    assert "train the models first" in window.messages.text()
+
+
+def test_curves_in_the_background_and_a_clicked_point_saves_its_file(trained, qtbot,
+                                                                      tmp_path: Path) -> None:
+    from inr_studio.codec import read_sinr
+    from inr_studio.metrics import psnr
+
+    view = trained.ensure_rd_view()
+    view.qat_steps.setValue(2)
+    view.families = ("plain", "qat")
+    assert trained.compute_rd()
+    assert view.running and not view.compute_btn.isEnabled()
+    qtbot.waitUntil(lambda: not view.running, timeout=180_000)
+    assert view.progress.value() == view.progress.maximum() > 0
+    pts = view.points()
+    keys = set(trained.session.trainers)
+    assert {k for k, _ in pts} == keys and {f for _, f in pts} == {"plain", "qat"}
+    assert {"JPEG", "WEBP"} <= set(view._anchors)
+    point = pts[("siren", "qat")][0]
+    path = view.save_point(point, tmp_path / "picked")
+    assert path == tmp_path / "picked.sinr" and path.read_bytes() == point.data
+    f = read_sinr(path)
+    assert psnr(f.render(), trained.session.working) == pytest.approx(point.psnr, abs=1e-9)
+
+
+def test_stop_ends_the_measurement(trained, qtbot) -> None:
+    view = trained.ensure_rd_view()
+    view.qat_steps.setValue(50)
+    assert trained.compute_rd()
+    view.stop()
+    assert not view.running and view.compute_btn.isEnabled()
+    from superqt.utils import WorkerBase
+
+    WorkerBase.await_workers(60_000)
+    assert view.progress.value() < max(1, view.progress.maximum())
