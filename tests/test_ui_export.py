@@ -143,3 +143,31 @@ def test_failed_png_export_is_reported(trained, tmp_path: Path) -> None:
     blocker.write_text("x")
     assert trained.save_pngs(blocker / "sub") == []
     assert "Could not save the PNGs" in trained.messages.text()
+
+
+def test_compute_size_with_chosen_options_encodes_off_the_gui_thread(trained, qtbot) -> None:
+    """"Compute size" with manual options runs in a worker: the dialog answers at once and the
+    estimate arrives later, equal to the synchronous encode of the same options."""
+    import threading
+
+    from inr_studio.ui import export_dialog as ed
+
+    dialog = trained.export_sinr_dialog("siren", modal=False)
+    dialog.auto.setChecked(False)
+    dialog.plain.setChecked(True)
+    threads = []
+    real = ed.encode_target
+
+    def spy(*args):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(*args)
+
+    ed.encode_target = spy
+    try:
+        dialog.compute_btn.click()
+        assert dialog.searching and dialog.estimate is None  # returned at once
+        qtbot.waitUntil(lambda: dialog.estimate is not None, timeout=60_000)
+    finally:
+        ed.encode_target = real
+    assert threads == [False]
+    assert dialog.estimate.data == dialog.compute().data

@@ -1,9 +1,11 @@
 """Saving one model as a ``.sinr`` file: options, then the resulting size, bpp and the PSNR after
 decoding, all shown before anything is written.
 
-Encoding runs on the GUI thread with a busy cursor: it works on a private copy of the network,
-and for the small networks compression is meant for (SPEC §5) it takes a moment. Errors (a bad
-option, a failed write) appear in the dialog; nothing is written unless encoding succeeded.
+Encoding runs in a background worker (superqt), on a private copy of the network: the default
+search and "Compute size" alike, so a large network (SINR on 3×256 takes ~11 s) never freezes
+the window; a newer request or closing the dialog drops an older one. ``compute()`` is the same
+encode, synchronous, for scripts and tests. Errors (a bad option, a failed write) appear in the
+dialog; nothing is written unless encoding succeeded.
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ class ExportDialog(QDialog):
         self.compute_btn = QPushButton("Compute size")
         self.save_btn = QPushButton("Save .sinr…")
         close = QPushButton("Close")
-        self.compute_btn.clicked.connect(self.compute)
+        self.compute_btn.clicked.connect(self.compute_in_background)
         self.save_btn.clicked.connect(self._save_clicked)
         close.clicked.connect(self.reject)
         buttons = QHBoxLayout()
@@ -248,21 +250,42 @@ class ExportDialog(QDialog):
             self.compute_btn.setEnabled(True)
 
     def _start_search(self) -> None:
+        self._cancel_search()
+        self._stop_flag = stop = threading.Event()
+        self._in_background(
+            f"Searching for the smallest file within {TOLERANCE_DB:g} dB (every candidate "
+            "encoded and decoded)…", search_default, self.targets[self.kind()],
+            int(self.qat_steps.value()), stop.is_set)
+
+    def compute_in_background(self) -> None:
+        """"Compute size": the default search, or one encode with the chosen options, off the
+        GUI thread; the size, bpp and PSNR appear when it ends."""
+        self.error.setText("")
+        if self.auto.isChecked():
+            self._start_search()
+            return
+        try:
+            options = self.options()
+        except (InrStudioError, ValueError) as exc:
+            self.error.setText(f"Cannot encode: {exc}")
+            return
+        self._cancel_search()
+        self._in_background("Encoding and decoding with these options…", encode_target,
+                            self.targets[self.kind()], options)
+
+    def _in_background(self, text: str, func, *args) -> None:
+        """Run ``func(*args) -> Estimate`` in a worker (the caller cancelled any older one)."""
         from superqt.utils import create_worker
 
-        self._cancel_search()
         gen = self._search_gen
-        self._stop_flag = stop = threading.Event()
-        worker = create_worker(search_default, self.targets[self.kind()],
-                               int(self.qat_steps.value()), stop.is_set, _start_thread=False)
+        worker = create_worker(func, *args, _start_thread=False)
         self._running.add(worker)  # referenced until it ends, even once cancelled
         worker.finished.connect(lambda w=worker: self._running.discard(w))
         worker.returned.connect(lambda est, gen=gen: self._search_done(gen, est))
         worker.errored.connect(lambda exc, gen=gen: self._search_failed(gen, exc))
         self._search = worker
         self.compute_btn.setEnabled(False)
-        self.result.setText("Searching for the smallest file within "
-                            f"{TOLERANCE_DB:g} dB (every candidate encoded and decoded)…")
+        self.result.setText(text)
         worker.start()
 
     def _search_done(self, gen: int, estimate: "Estimate") -> None:
@@ -332,7 +355,10 @@ class ExportDialog(QDialog):
         return True
 
     def _save_clicked(self) -> None:
-        if self.estimate is None and self.compute() is None:
+        if self.estimate is None:
+            if not self.searching:
+                self.compute_in_background()
+            self.error.setText("Encoding first; save when the size is shown.")
             return
         name, _ = QFileDialog.getSaveFileName(self, "Save .sinr", f"{self.stem}_{self.kind()}.sinr",
                                               "SINR files (*.sinr)")
