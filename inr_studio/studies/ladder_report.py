@@ -8,14 +8,12 @@ setting. BD-rate: :mod:`.bdrate` (PCHIP of log-bpp against PSNR over the common 
 
 from __future__ import annotations
 
-import csv
-import io
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import OptionError
 from .bdrate import MIN_POINTS, bd_rate, overlap
+from .csv_rows import rows_from_csv, rows_to_csv
 from .rdplot import PALETTE, Series, draw
 
 ANCHOR_FAMILIES = ("jpeg", "webp", "avif")
@@ -38,22 +36,11 @@ class Row:
 
 
 def to_csv(rows: list[Row]) -> bytes:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=[f.name for f in fields(Row)], lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in asdict(r).items()})
-    return buf.getvalue().encode("utf-8")
+    return rows_to_csv(Row, rows)
 
 
 def from_csv(data: bytes) -> list[Row]:
-    types = {"int": int, "float": float, "str": str}
-    kinds = {f.name: types[str(f.type)] for f in fields(Row)}
-    try:
-        return [Row(**{k: kinds[k](v) for k, v in row.items()})
-                for row in csv.DictReader(io.StringIO(data.decode("utf-8")))]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise OptionError(f"this CSV is not a ladder measurement ({exc}).") from exc
+    return rows_from_csv(Row, data, "a ladder measurement")
 
 
 @dataclass(frozen=True)

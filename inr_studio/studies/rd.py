@@ -29,6 +29,7 @@ from ..models.registry import ModelOptions
 from ..problem import FitProblem
 from ..render import TrainedNetwork
 from ..tiling import auto_tile_scale
+from .csv_rows import rows_from_csv
 
 PLAIN_BITS = (16, 12, 10, 8, 6, 5, 4)
 DEFAULT_MODELS = "siren:2x32,siren:3x64,siren:3x128,hs:3x256@100"
@@ -219,12 +220,7 @@ def write_csv(rows: list[RdRow]) -> bytes:
 
 def read_csv(data: bytes) -> list[RdRow]:
     """Rows from a CSV that :func:`write_csv` wrote (to rebuild tables and plots)."""
-    types = {f.name: {"int": int, "float": float, "str": str}[str(f.type)] for f in fields(RdRow)}
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8")))
-    try:
-        return [RdRow(**{k: types[k](v) for k, v in row.items()}) for row in reader]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise OptionError(f"this CSV was not written by 'inr-studio rd' ({exc}).") from exc
+    return rows_from_csv(RdRow, data, "one written by 'inr-studio rd'")
 
 
 @dataclass(frozen=True)
