@@ -3,7 +3,7 @@
 Exactly what the window does when Start is pressed on a CPU: the window's CPU defaults
 (:func:`inr_studio.ui.session.defaults_for`) with the given working size (long side), the
 session's model specs, one :class:`~inr_studio.engine.side_by_side.SideBySide` run with the
-window's ``cpu_threads`` (``default_cpu_threads`` in ``inr_studio.ui.main_window``) and previews on at
+window's ``cpu_threads`` (``default_cpu_threads`` in ``inr_studio.ui.training_actions``) and previews on at
 the engine's default budget. The clock starts when the run starts (segmentation and routing
 included, as the user waits for them too) and the run is stopped at ``--seconds``; each model's
 PSNR is then measured on the whole working image (not counted in the time).
@@ -58,7 +58,7 @@ def measure(image: str, long_side: int, seconds: float, sets: list[str] = ()) ->
     from inr_studio.engine.control import RunControl
     from inr_studio.engine.side_by_side import RunRequest, SideBySide
     from inr_studio.imaging import load_image
-    from inr_studio.ui.main_window import default_cpu_threads  # the window's own choice
+    from inr_studio.ui.training_actions import default_cpu_threads  # the window's own choice
     from inr_studio.ui.session import Session, defaults_for
     from inr_studio.ui.worker import warm_up
 

@@ -10,11 +10,10 @@ given PSNR, the "equal PSNR" comparison SINR's claim is about.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
@@ -29,7 +28,7 @@ from ..models.registry import ModelOptions
 from ..problem import FitProblem
 from ..render import TrainedNetwork
 from ..tiling import auto_tile_scale
-from .csv_rows import rows_from_csv
+from .csv_rows import rows_from_csv, rows_to_csv
 
 PLAIN_BITS = (16, 12, 10, 8, 6, 5, 4)
 DEFAULT_MODELS = "siren:2x32,siren:3x64,siren:3x128,hs:3x256@100"
@@ -209,13 +208,7 @@ def codec_curves(images: dict[str, np.ndarray],
 
 # ---------------------------------------------------------------------- CSV and tables
 def write_csv(rows: list[RdRow]) -> bytes:
-    buf = io.StringIO()
-    names = [f.name for f in fields(RdRow)]
-    w = csv.DictWriter(buf, fieldnames=names)
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in asdict(r).items()})
-    return buf.getvalue().encode("utf-8")
+    return rows_to_csv(RdRow, rows)
 
 
 def read_csv(data: bytes) -> list[RdRow]:

@@ -21,25 +21,19 @@ from .image_drop import DropFilter
 from .image_loader import ImageLoader
 from .message_bar import MessageBar
 from .rd_actions import RD_TAB, RdActions
-from .run_states import IDLE, PAUSED, RUNNING
 from .samples import samples
-from .session import RunRecord, RunSettings, Session, defaults_for, rework_needed
+from .session import RunSettings, Session, defaults_for, rework_needed
 from .settings import SettingsStore
 from .stats_table import StatsTable
 from .status_line import short_status
 from .train_panel import TrainPanel
+from .training_actions import TrainingActions, default_cpu_threads
 from .window_loading import IMAGE_FILTER, LoadingActions  # noqa: F401 - IMAGE_FILTER re-exported
 from .window_startup import PREPARING, StartupActions, placeholder  # noqa: F401 - PREPARING
 
 
-def default_cpu_threads() -> int:
-    """Leave one core to the GUI thread so the window stays responsive while training on CPU."""
-    import os
-
-    return max(1, (os.cpu_count() or 2) - 1)
-
-
-class MainWindow(StartupActions, LoadingActions, ExportActions, RdActions, QMainWindow):
+class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions, RdActions,
+                 QMainWindow):
     """``deferred_views``: the pyqtgraph views (Compare panels, maps, PSNR plot) are built once
     pyqtgraph has been imported in the loader thread (the app's quick first paint); tests and
     benchmarks build them at once."""
@@ -292,89 +286,6 @@ class MainWindow(StartupActions, LoadingActions, ExportActions, RdActions, QMain
             self.show_error(str(exc))
             return
         self._apply_settings(new)
-
-    # --- training ---
-    def start_training(self) -> None:
-        s = self.session
-        if not self.engine_ready:
-            self.show_error(self.engine_error or "The training engine is still being prepared; "
-                            "Start works in a moment.")
-            return
-        if s.working is None:
-            self.show_error("Open an image first (File ▸ Open, a sample, or drop one here).")
-            return
-        if self.controller.is_active():
-            return
-        from ..device import describe, pick_device
-        from ..engine.memory import check_memory
-        from ..engine.side_by_side import RunRequest
-
-        try:
-            specs = s.model_specs()
-            train = s.settings.train_config()
-            device = pick_device(train.device)
-            h, w = s.working.shape[:2]
-            check_memory(specs, h, w, train.batch_pixels, str(device), s.working.shape[2])
-        except InrStudioError as exc:  # the memory guard's refusal names its way out
-            self.show_error(str(exc))
-            return
-        s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
-        s.trainers = {}
-        self.plot.reset(max(sp.total_steps(train.iters) for sp in specs))  # phases add steps
-        self.table.reset({sp.key: sp.config.parameter_count() for sp in specs})
-        pixels = s.working.copy()
-        self.messages.clear()
-        self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
-                                                     cpu_threads=self.cpu_threads))
-
-    def restart_training(self) -> None:
-        """Stop the current run and start again on the same image with the panel's settings."""
-        self.controller.stop(wait=True)
-        self.start_training()
-
-    def toggle_pause(self) -> None:
-        if self.controller.state == RUNNING:
-            self.controller.pause()
-        elif self.controller.state == PAUSED:
-            self.controller.resume()
-
-    def stop_training(self) -> None:
-        self.controller.stop()
-
-    def _on_progress(self, batch) -> None:
-        self.plot.add_points(batch)
-        self.table.show_stats(batch.stats)
-        rec = self.session.record
-        if rec is not None:
-            for kind, (steps, psnr) in batch.points.items():
-                rec.steps[kind].extend(int(v) for v in steps)
-                rec.psnr[kind].extend(float(v) for v in psnr)
-            for kind, st in batch.stats.items():
-                rec.final.setdefault(kind, {}).update(
-                    step=st.step, iters_per_s=st.iters_per_s, elapsed_s=st.elapsed_s,
-                    parameters=st.params)
-
-    def _on_preview(self, frame) -> None:
-        self.compare.show_frame(frame)
-        self.table.show_frame(frame)
-        rec = self.session.record
-        if rec is not None:
-            for kind in frame.psnr:
-                rec.final.setdefault(kind, {}).update(
-                    psnr_db=frame.psnr[kind], ssim=frame.ssim[kind], preview_step=frame.steps[kind])
-
-    def _on_state(self, state: str) -> None:
-        self.panel.set_state(state)
-        self.panel.start_btn.setEnabled(state == IDLE and self.engine_ready)
-        if self.maps_view is not None:
-            self.maps_view.set_editable(state == IDLE)
-        self.state_label.setText(state)
-
-    def _on_finished(self, stopped: bool) -> None:
-        self.session.trainers = self.controller.readable_trainers()
-        if not stopped:
-            self.messages.show_message("Training finished. Save a model with “Save .sinr…”.",
-                                       "info")
 
     # --- messages, lifetime ---
     def show_error(self, text: str) -> None:

@@ -10,8 +10,6 @@ GUI thread and reach GUI slots queued; pause/stop go through the engine's ``RunC
 
 from __future__ import annotations
 
-import os
-
 from PySide6.QtCore import QThread, Signal
 
 from ..engine.control import RunControl
@@ -77,8 +75,3 @@ def warm_up() -> None:
     import torch
 
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-
-
-def default_cpu_threads() -> int:
-    """Leave one core to the GUI thread so the window stays responsive while training on CPU."""
-    return max(1, (os.cpu_count() or 2) - 1)

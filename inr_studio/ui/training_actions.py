@@ -1,0 +1,102 @@
+"""The window's training commands and what it does with a run's messages: Start (after the
+memory guard), Restart, Pause/Resume, Stop; curves, table, panels and the run record.
+
+A mixin of :class:`~inr_studio.ui.main_window.MainWindow`, torch-free at import (the engine is
+imported when Start is pressed, after it has loaded in its thread)."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import InrStudioError
+from .run_states import IDLE, PAUSED, RUNNING
+from .session import RunRecord
+
+
+def default_cpu_threads() -> int:
+    """Leave one core to the GUI thread so the window stays responsive while training on CPU."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+class TrainingActions:
+    def start_training(self) -> None:
+        s = self.session
+        if not self.engine_ready:
+            self.show_error(self.engine_error or "The training engine is still being prepared; "
+                            "Start works in a moment.")
+            return
+        if s.working is None:
+            self.show_error("Open an image first (File ▸ Open, a sample, or drop one here).")
+            return
+        if self.controller.is_active():
+            return
+        from ..device import describe, pick_device
+        from ..engine.memory import check_memory
+        from ..engine.side_by_side import RunRequest
+
+        try:
+            specs = s.model_specs()
+            train = s.settings.train_config()
+            device = pick_device(train.device)
+            h, w = s.working.shape[:2]
+            check_memory(specs, h, w, train.batch_pixels, str(device), s.working.shape[2])
+        except InrStudioError as exc:  # the memory guard's refusal names its way out
+            self.show_error(str(exc))
+            return
+        s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
+        s.trainers = {}
+        self.plot.reset(max(sp.total_steps(train.iters) for sp in specs))  # phases add steps
+        self.table.reset({sp.key: sp.config.parameter_count() for sp in specs})
+        pixels = s.working.copy()
+        self.messages.clear()
+        self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
+                                                     cpu_threads=self.cpu_threads))
+
+    def restart_training(self) -> None:
+        """Stop the current run and start again on the same image with the panel's settings."""
+        self.controller.stop(wait=True)
+        self.start_training()
+
+    def toggle_pause(self) -> None:
+        if self.controller.state == RUNNING:
+            self.controller.pause()
+        elif self.controller.state == PAUSED:
+            self.controller.resume()
+
+    def stop_training(self) -> None:
+        self.controller.stop()
+
+    def _on_progress(self, batch) -> None:
+        self.plot.add_points(batch)
+        self.table.show_stats(batch.stats)
+        rec = self.session.record
+        if rec is not None:
+            for kind, (steps, psnr) in batch.points.items():
+                rec.steps[kind].extend(int(v) for v in steps)
+                rec.psnr[kind].extend(float(v) for v in psnr)
+            for kind, st in batch.stats.items():
+                rec.final.setdefault(kind, {}).update(
+                    step=st.step, iters_per_s=st.iters_per_s, elapsed_s=st.elapsed_s,
+                    parameters=st.params)
+
+    def _on_preview(self, frame) -> None:
+        self.compare.show_frame(frame)
+        self.table.show_frame(frame)
+        rec = self.session.record
+        if rec is not None:
+            for kind in frame.psnr:
+                rec.final.setdefault(kind, {}).update(
+                    psnr_db=frame.psnr[kind], ssim=frame.ssim[kind], preview_step=frame.steps[kind])
+
+    def _on_state(self, state: str) -> None:
+        self.panel.set_state(state)
+        self.panel.start_btn.setEnabled(state == IDLE and self.engine_ready)
+        if self.maps_view is not None:
+            self.maps_view.set_editable(state == IDLE)
+        self.state_label.setText(state)
+
+    def _on_finished(self, stopped: bool) -> None:
+        self.session.trainers = self.controller.readable_trainers()
+        if not stopped:
+            self.messages.show_message("Training finished. Save a model with “Save .sinr…”.",
+                                       "info")
