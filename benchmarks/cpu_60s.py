@@ -51,14 +51,18 @@ def parse_sets(pairs: list[str]) -> dict:
     return out
 
 
-def measure(image: str, long_side: int, seconds: float, sets: list[str] = ()) -> dict:
+def measure(image: str, long_side: int, seconds: float, sets: list[str] = (),
+            threads: int = 0) -> dict:
     """One window-like run; returns each model's PSNR and steps at ``seconds``."""
     from dataclasses import replace
 
     from inr_studio.engine.control import RunControl
     from inr_studio.engine.side_by_side import RunRequest, SideBySide
     from inr_studio.imaging import load_image
-    from inr_studio.ui.training_actions import default_cpu_threads  # the window's own choice
+    try:  # the window's own choice
+        from inr_studio.ui.training_actions import default_cpu_threads
+    except ImportError:  # an older tree (the "before" of --compare)
+        from inr_studio.ui.worker import default_cpu_threads
     from inr_studio.ui.session import Session, defaults_for
     from inr_studio.ui.worker import warm_up
 
@@ -69,7 +73,7 @@ def measure(image: str, long_side: int, seconds: float, sets: list[str] = ()) ->
     session.set_image(load_image(image))
     specs = session.model_specs()
     train = session.settings.train_config()
-    threads = default_cpu_threads()
+    threads = threads or default_cpu_threads()
     control = RunControl()
     request = RunRequest(0, session.working.copy(), specs, train, cpu_threads=threads)
     engine = SideBySide(request, control)
@@ -92,12 +96,14 @@ def measure(image: str, long_side: int, seconds: float, sets: list[str] = ()) ->
 
 
 def run_child(src: Path, image: str, long_side: int, seconds: float,
-              sets: list[str] = ()) -> dict:
+              sets: list[str] = (), threads: int = 0) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--image", image,
            "--long-side", str(long_side), "--seconds", str(seconds)]
     for pair in sets:
         cmd += ["--set", pair]
+    if threads:
+        cmd += ["--threads", str(threads)]
     res = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, cwd=str(src))
     if res.returncode != 0:
         raise SystemExit(f"measurement failed ({src}):\n{res.stderr[-2000:]}")
@@ -127,11 +133,14 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=None, metavar="K=V[,K=V]",
                     help="after the default, one run per variant (e.g. lr=3e-3 "
                          "batch_pixels=16384,lr=3e-3), back to back in this tree")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="training threads instead of the window's choice (variants: threads=N)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         sys.path.insert(0, os.getcwd())
-        print(json.dumps(measure(args.image, args.long_side[0], args.seconds, args.set)))
+        print(json.dumps(measure(args.image, args.long_side[0], args.seconds, args.set,
+                                 args.threads)))
         return
     if args.variants:
         print(f"image {args.image}, {args.seconds:g} s wall per run, load average at start "
@@ -140,8 +149,11 @@ def main() -> None:
             for _ in range(args.repeat):
                 for variant in ["default"] + args.variants:
                     sets = args.set + ([] if variant == "default" else variant.split(","))
-                    print(row(variant[:24], run_child(ROOT, args.image, side, args.seconds, sets)),
-                          flush=True)
+                    threads = [int(p[8:]) for p in sets if p.startswith("threads=")]
+                    sets = [p for p in sets if not p.startswith("threads=")]
+                    r = run_child(ROOT, args.image, side, args.seconds, sets,
+                                  threads[-1] if threads else args.threads)
+                    print(row(variant[:24], r), flush=True)
         return
     trees = [("after", ROOT)]
     if args.compare:

@@ -22,6 +22,7 @@ from inr_studio.imaging import load_image, resize_image, scaled_size
 from inr_studio.studies import ladder
 from inr_studio.studies.ladder_report import from_csv, markdown, means, plot, to_csv
 from inr_studio.studies.ladder_run import anchor_rows, measure_image
+from inr_studio.studies.rd import RdModel
 
 KODAK = Path("/work/shared/data/kodak")
 
@@ -45,7 +46,14 @@ def main() -> int:
     ap.add_argument("--iters", type=int, default=1000)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--qat-steps", type=int, default=ladder.QAT_STEPS)
-    ap.add_argument("--models", default="2x32,3x64")
+    ap.add_argument("--qat-lr-scale", type=float, default=ladder.QAT_LR_SCALE,
+                    help="learning rate of the QAT/SINR fine-tuning, times --lr")
+    ap.add_argument("--families", default=",".join(ladder.FAMILIES),
+                    help="rungs to measure (default: all)")
+    ap.add_argument("--csv", default="ladder.csv", help="file name under --out")
+    ap.add_argument("--models", default="2x32,3x64",
+                    help="DEPTHxWIDTH (a SIREN) or KIND:DEPTHxWIDTH, comma-separated; an image "
+                         "already in the CSV gets only the models it lacks")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default="docs/data")
     ap.add_argument("--report", action="store_true")
@@ -53,7 +61,7 @@ def main() -> int:
                     help="recompute the JPEG/WebP/AVIF rows of the images in the CSV (Pillow only)")
     args = ap.parse_args()
     out = Path(args.out)
-    csv_path = out / "ladder.csv"
+    csv_path = out / args.csv
     if args.reanchor:
         rows = from_csv(csv_path.read_bytes())
         names = list(dict.fromkeys(r.image for r in rows))
@@ -68,19 +76,24 @@ def main() -> int:
         n = len({r.image for r in rows if r.family not in ("jpeg", "webp", "avif")})
         print(markdown(ms, anchors=False))
         img = plot(ms, f"Kodak, {n} image(s) at {args.side} px longest side: means over images")
-        atomic_write(out / "ladder_rd.png", lambda fh: img.save(fh, format="PNG"))
+        png = Path(args.csv).stem.replace("ladder", "ladder_rd", 1) + ".png"
+        atomic_write(out / png, lambda fh: img.save(fh, format="PNG"))
         return 0
     torch.set_num_threads(args.threads)
     rows = from_csv(csv_path.read_bytes()) if csv_path.is_file() else []
-    done = {r.image for r in rows}
+    done = {(r.image, r.model) for r in rows}
     train = TrainConfig(iters=args.iters, lr=args.lr, device="cpu")
+    wanted = [RdModel.parse(m if ":" in m else f"siren:{m}") for m in args.models.split(",")]
     for k in range(args.first, args.first + args.images):
         name = f"kodim{k:02d}"
-        if name in done:
+        models = [m for m in wanted if (name, m.name) not in done]
+        if not models:
             continue
         pixels = working(name, args.side)
-        models = [("siren", *(int(v) for v in spec.split("x"))) for spec in args.models.split(",")]
-        new = measure_image(name, pixels, models, train, args.qat_steps, log=log)
+        new = measure_image(name, pixels, [(m.kind, m.depth, m.width) for m in models], train,
+                            args.qat_steps, families=tuple(args.families.split(",")), log=log,
+                            with_anchors=not any(r.image == name for r in rows),
+                            qat_lr_scale=args.qat_lr_scale)
         rows += new
         atomic_write_bytes(csv_path, to_csv(rows))
         log(f"{name} done; {len({r.image for r in rows})} image(s) in {csv_path}")

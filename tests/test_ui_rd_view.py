@@ -63,3 +63,16 @@ def test_stop_ends_the_measurement(trained, qtbot) -> None:
 
     WorkerBase.await_workers(60_000)
     assert view.progress.value() < max(1, view.progress.maximum())
+
+
+def test_a_new_image_clears_the_curves(trained, qtbot, other_png) -> None:
+    view = trained.ensure_rd_view()
+    view.qat_steps.setValue(1)
+    view.families = ("plain",)
+    assert trained.compute_rd()
+    qtbot.waitUntil(lambda: not view.running, timeout=180_000)
+    assert view.points() and view._anchors
+    assert trained.open_image(str(other_png)) and trained.wait_loaded()
+    assert trained.session.name == "other.png"
+    assert not view.points() and not view._anchors and view.progress.value() == 0
+    assert "New picture" in view.status.text() and view.compute_btn.isEnabled()

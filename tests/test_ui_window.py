@@ -175,6 +175,7 @@ def test_settings_and_geometry_persist(qtbot, tiny_png: Path) -> None:
     first = make_window(qtbot, tiny_png)
     first.panel.seed.setValue(7)
     first.maps_view.classes.setValue(3)
+    first.maps_view.opacity.setValue(35)
     first.resize(787, 711)  # within the 800×800 offscreen screen
     first.close()
     second = make_window(qtbot)
@@ -183,6 +184,7 @@ def test_settings_and_geometry_persist(qtbot, tiny_png: Path) -> None:
         assert (s.seed, s.seg_classes) == (7, 3)
         assert second.panel.seed.value() == 7
         assert second.maps_view.classes.value() == 3
+        assert second.maps_view.opacity.value() == 35  # the maps' opacity is kept too
         assert (second.size().width(), second.size().height()) == (787, 711)
         assert str(tiny_png.resolve()) in second.store.recent_files()
         assert second.recent_menu.actions()[0].text() == str(tiny_png.resolve())
@@ -229,3 +231,17 @@ def test_run_app_opens_window_and_exits(tiny_png: Path, settings_dir: Path) -> N
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "opened: ['tiny.png']" in proc.stdout
     assert (settings_dir / "inr-studio.ini").is_file()  # geometry and settings saved on exit
+
+
+def test_a_damaged_stored_view_value_falls_back_to_its_default(qtbot, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    from inr_studio.ui.settings import SettingsStore
+
+    q = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    store = SettingsStore(q)
+    for bad in ("lots", "250", "-3", ""):
+        q.setValue("view/maps_opacity", bad)
+        assert store.view_value("maps_opacity", 60, 0, 100) == 60, bad
+    store.set_view_value("maps_opacity", 35)
+    assert store.view_value("maps_opacity", 60, 0, 100) == 35

@@ -36,6 +36,7 @@ class Batcher:
         self.target01 = torch.from_numpy(target).to(device)
         self.target = self.target01 * 2.0 - 1.0
         self.pixels = len(coords)
+        self.shape = (problem.height, problem.width)
         self.batch_pixels = batch_pixels
         self.full: Batch | None = None
         if batch_pixels is None or batch_pixels >= self.pixels:
@@ -43,10 +44,27 @@ class Batcher:
             self.full = Batch(self.coords, self.target, self.target01, routing, None)
         self._gen = torch.Generator(device="cpu").manual_seed(seed)
 
+    def stratified(self, stride: int) -> Batch:
+        """One random pixel in each ``stride``×``stride`` cell of the image (cells cut by the
+        border included), drawn anew at each call: a batch of about 1/stride² of the pixels
+        that covers the whole picture evenly and, unlike a fixed subgrid, every expert of a
+        fine periodic tiling (the coarse warm-up's batch)."""
+        h, w = self.shape
+        ys = np.arange(0, h, stride)
+        xs = np.arange(0, w, stride)
+        dy = torch.randint(0, stride, (len(ys), len(xs)), generator=self._gen).numpy()
+        dx = torch.randint(0, stride, (len(ys), len(xs)), generator=self._gen).numpy()
+        rows = np.minimum(ys[:, None] + dy, h - 1)
+        cols = np.minimum(xs[None, :] + dx, w - 1)
+        return self._gather((rows * w + cols).ravel())
+
+    def _gather(self, idx: np.ndarray) -> Batch:
+        routing = Routing.build([ids[idx] for ids in self._ids], self._experts, self.device)
+        sel = torch.from_numpy(idx).to(self.device)
+        return Batch(self.coords[sel], self.target[sel], self.target01[sel], routing, sel)
+
     def next(self) -> Batch:
         if self.full is not None:
             return self.full
         idx = torch.randint(0, self.pixels, (self.batch_pixels,), generator=self._gen).numpy()
-        routing = Routing.build([ids[idx] for ids in self._ids], self._experts, self.device)
-        sel = torch.from_numpy(idx).to(self.device)
-        return Batch(self.coords[sel], self.target[sel], self.target01[sel], routing, sel)
+        return self._gather(idx)

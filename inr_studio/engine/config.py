@@ -29,11 +29,24 @@ class TrainConfig:
     #: default: its CUDA parts have not been measured on a GPU (issue 8); the plain step is the
     #: reference.
     fast: bool = False
+    #: Coarse warm-up (full-batch runs of models that start with the pixel MSE): this share of
+    #: the steps first fits one random pixel of each ``warmup_stride``² cell, drawn anew each
+    #: step, at about 1/stride² of a step's cost. 0: off (the paper). The window's CPU default.
+    warmup: float = 0.0
+    warmup_stride: int = 2
+
+    def warmup_steps(self) -> int:
+        return min(self.iters - 1, round(self.warmup * self.iters)) if self.warmup else 0
 
     def __post_init__(self) -> None:
         if self.iters < 1:
             raise OptionError(f"iterations must be at least 1, got {self.iters}.")
         if not (0 < self.lr < 1):
             raise OptionError(f"learning rate must be in (0, 1), got {self.lr}.")
+        if not 0.0 <= self.warmup < 1.0:
+            raise OptionError(f"the warm-up share of the steps must be in [0, 1), "
+                              f"got {self.warmup}.")
+        if self.warmup_stride < 2:
+            raise OptionError(f"the warm-up's stride must be at least 2, got {self.warmup_stride}.")
         if self.batch_pixels is not None and self.batch_pixels < 1:
             raise OptionError(f"pixel batch must be at least 1, got {self.batch_pixels}.")

@@ -117,7 +117,7 @@ class FastStep:
         self.objective = objective
         self.batcher = batcher
         self.device = batcher.device
-        full_batch = batcher.full is not None and objective.graphable
+        full_batch = objective.fixed_batch is not None and objective.graphable
         self.config, self.notes = resolve(config, self.device, full_batch, strict)
         cfg = self.config
         if cfg.fused_adam:
@@ -145,7 +145,7 @@ class FastStep:
         saved_params = [p.detach().clone() for p in params]
         saved_state = {p: {k: v.clone() for k, v in opt.state[p].items() if torch.is_tensor(v)}
                        for p in params if p in opt.state}
-        batch = self.batcher.full
+        batch = self.objective.fixed_batch
         assert batch is not None
         side = torch.cuda.Stream(device=self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
@@ -178,4 +178,4 @@ class FastStep:
                 assert self._graph is not None and self._static is not None
                 self._graph.replay()
                 return tuple(v.clone() for v in self._static)  # type: ignore[return-value]
-            return self._body(self.batcher.next())
+            return self._body(self.objective.batch())

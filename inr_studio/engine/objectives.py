@@ -44,6 +44,15 @@ class Objective:
         self.problem = problem
         self.batcher = batcher
 
+    def batch(self) -> Batch:
+        """The pixels of the next step (default: the run's batcher)."""
+        return self.batcher.next()
+
+    @property
+    def fixed_batch(self) -> Batch | None:
+        """The batch every step sees, if it never changes (what a CUDA graph may capture)."""
+        return self.batcher.full
+
     def loss(self, model: CoordinateNet, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         return pixel_loss(model, batch)
 
@@ -55,7 +64,29 @@ class Objective:
         """After the phase's last step (or when a run stops inside the phase)."""
 
 
-OBJECTIVES: dict[str, type[Objective]] = {"pixels": Objective}
+class CoarseWarmUp(Objective):
+    """The pixel MSE on one random pixel of each ``stride``×``stride`` cell, drawn anew each
+    step (:meth:`.Batcher.stratified`). A step costs about 1/stride² of a full-batch one, so
+    the network learns the picture's coarse content quickly before the full grid refines it
+    (the window's CPU warm-up; measured in docs/results.md, issue 10.8)."""
+
+    graphable = False  # a new batch every step
+
+    def __init__(self, problem: FitProblem, batcher: Batcher, stride: int = 2) -> None:
+        super().__init__(problem, batcher)
+        if int(stride) < 2 or int(stride) != stride:
+            raise OptionError(f"the warm-up's stride must be an integer ≥ 2, got {stride}.")
+        self.stride = int(stride)
+
+    def batch(self) -> Batch:
+        return self.batcher.stratified(self.stride)
+
+    @property
+    def fixed_batch(self) -> None:
+        return None
+
+
+OBJECTIVES: dict[str, type[Objective]] = {"pixels": Objective, "coarse": CoarseWarmUp}
 
 
 def register_objective(name: str) -> Callable[[type[Objective]], type[Objective]]:

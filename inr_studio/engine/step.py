@@ -23,7 +23,7 @@ class PlainStep:
         self.batcher = batcher
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor]:
-        batch = self.batcher.next()
+        batch = self.objective.batch()
         self.optimizer.zero_grad(set_to_none=True)
         loss, pred = self.objective.loss(self.model, batch)
         loss.backward()

@@ -8,6 +8,8 @@ learning rate, and starts a fresh Adam).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 
@@ -24,6 +26,18 @@ from .fast_step import FastStep, FastStepConfig
 from . import qat  # noqa: F401 - registers the "qat" objective
 from .objectives import Objective, make_objective
 from .step import PlainStep, adam
+
+
+def with_warmup(phases: tuple[Phase, ...], config: TrainConfig) -> tuple[Phase, ...]:
+    """The coarse warm-up (``config.warmup``) as the first steps of a first pixel-MSE phase
+    that lasts the run's iterations; the total number of steps does not change."""
+    k = config.warmup_steps()
+    first = phases[0]
+    if k < 1 or first.objective != "pixels" or first.steps is not None or first.options:
+        return phases
+    coarse = Phase("coarse", steps=k, lr_scale=first.lr_scale,
+                   options=(("stride", config.warmup_stride),))
+    return (coarse, replace(first, steps=config.iters - k, keep_optimizer=True)) + phases[1:]
 
 
 class Trainer:
@@ -43,6 +57,7 @@ class Trainer:
         if init is not None:
             self.model.load_state_dict(init)
         self.batcher = Batcher(problem, config.batch_pixels, config.seed, self.device)
+        phases = with_warmup(phases, config) if self.batcher.full is not None else phases
         self.phases = phases
         self.total_steps = sum(p.length(config.iters) for p in phases)
         self.steps_done = 0
@@ -78,9 +93,10 @@ class Trainer:
                                              phase.kwargs())
             self._objective.prepare(self.model)
             self._settled = False
+            kept = self._step.optimizer if phase.keep_optimizer and self._step else None
             self._step = None
             self.use_step(self._fast, self._strict,
-                          adam(self.model, self.config.lr * phase.lr_scale))
+                          kept or adam(self.model, self.config.lr * phase.lr_scale))
         if self.steps_done >= self.total_steps:
             self.settle()
 

@@ -25,6 +25,9 @@ class Phase:
     steps: int | None = None
     lr_scale: float = 1.0
     options: tuple[tuple[str, float | int | str | bool], ...] = ()
+    #: Go on with the previous phase's Adam (its moments) instead of a fresh one: a phase
+    #: that continues the same minimisation (after the coarse warm-up).
+    keep_optimizer: bool = False
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 0:

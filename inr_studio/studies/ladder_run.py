@@ -14,7 +14,8 @@ import numpy as np
 from ..codec import finetune  # noqa: F401 - registers the "sinr-finetune" objective
 from ..engine.config import TrainConfig
 from ..engine.fit import fit
-from ..models.config import make_model_config
+from ..models import registry
+from ..models.registry import ModelOptions
 from ..problem import FitProblem
 from ..tiling import auto_tile_scale
 from . import anchors, ladder
@@ -30,14 +31,16 @@ def measure_image(name: str, pixels: np.ndarray, models: list[tuple[str, int, in
                   train: TrainConfig, qat_steps: int = ladder.QAT_STEPS,
                   targets: tuple[float, ...] = (),
                   families: tuple[str, ...] = ladder.FAMILIES,
-                  log: Callable[[str], None] = lambda _m: None) -> list[Row]:
-    """``models``: (kind, depth, width) each; ``targets``: absolute PSNRs for extra
-    bit-allocation rungs (``--target-psnr``)."""
-    rows = anchor_rows(name, pixels)
+                  log: Callable[[str], None] = lambda _m: None,
+                  with_anchors: bool = True,
+                  qat_lr_scale: float = ladder.QAT_LR_SCALE) -> list[Row]:
+    """``models``: (registry key, depth, width) each; ``targets``: absolute PSNRs for extra
+    bit-allocation rungs (``--target-psnr``); ``with_anchors``: JPEG/WebP/AVIF rows too."""
+    rows = anchor_rows(name, pixels) if with_anchors else []
     h, w = pixels.shape[:2]
     for kind, depth, width in models:
-        scale = auto_tile_scale(h, w) if kind != "siren" else 1.0
-        cfg = make_model_config(kind, width=width, depth=depth, tile_scale=scale)
+        cfg = registry.entry(kind).spec(ModelOptions(
+            width=width, depth=depth, tile_scale=auto_tile_scale(h, w), image_size=(h, w))).config
         t0 = time.perf_counter()
         trainer, res = fit(FitProblem.create(pixels, cfg), train)
         train_s = time.perf_counter() - t0
@@ -45,7 +48,7 @@ def measure_image(name: str, pixels: np.ndarray, models: list[tuple[str, int, in
         log(f"{name} {model}: {res.psnr:.2f} dB after {res.steps} steps in {train_s:.0f} s")
         rungs = ladder.rungs(width, families) + [ladder.Rung(f"alloc@{t:g}dB", "alloc-target", 0)
                                                  for t in targets]
-        for pt in ladder.measure(trainer, rungs, qat_steps=qat_steps):
+        for pt in ladder.measure(trainer, rungs, qat_steps=qat_steps, lr_scale=qat_lr_scale):
             rows.append(Row(name, model, pt.rung.family, pt.rung.name, pt.rung.bits,
                             pt.rung.sparsity, pt.file_bytes, pt.bpp, pt.psnr, pt.psnr_float,
                             " ".join(map(str, pt.tensor_bits)), train_s))

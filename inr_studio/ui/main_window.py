@@ -7,6 +7,7 @@ in another (``window_loading``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer
@@ -19,7 +20,7 @@ from .engine_loader import EngineLoader, PendingController
 from .export_actions import ExportActions
 from .image_drop import DropFilter
 from .image_loader import ImageLoader
-from .message_bar import MessageBar
+from .message_bar import Action, MessageBar
 from .rd_actions import RD_TAB, RdActions
 from .samples import samples
 from .session import RunSettings, Session, defaults_for, rework_needed
@@ -288,9 +289,10 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
         self._apply_settings(new)
 
     # --- messages, lifetime ---
-    def show_error(self, text: str) -> None:
-        """In the message bar (stays until closed); the status bar gets a short echo."""
-        self.messages.show_message(text, "error")
+    def show_error(self, text: str, actions: Sequence[Action] = ()) -> None:
+        """In the message bar (stays until closed), with any one-click ways out; the status
+        bar gets a short echo."""
+        self.messages.show_message(text, "error", actions)
         self.statusBar().showMessage(short_status(text), 8000)
 
     def _restore_geometry(self) -> None:

@@ -43,6 +43,15 @@ class RdActions:
             return False
         return view.start(s.working, dict(s.trainers), Path(s.name).stem or "image")
 
+    def forget_rd(self) -> None:
+        """A new image or working size: the tab's curves measured another picture (or size);
+        stop any measurement and clear them."""
+        if self.rd_view is not None:
+            self.rd_view.stop()
+            self.rd_view.clear()
+            self.rd_view.status.setText("New picture: train the models, then compute the "
+                                        "curves again.")
+
     def stop_background_work(self) -> None:
         """At shutdown: stop the export dialog's search and the RD measurement, and wait for
         their worker threads."""

@@ -27,6 +27,8 @@ from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_p
 MAX_OTSU_CLASSES = 4
 LONG_SIDES = (64, 96, 128, 192, 256, 384, 512, 768, 1024, 0)  # 0: the image's own size
 BATCHES = (0, 1024, 4096, 16384, 65536)  # 0: every pixel every step (the paper)
+#: The CPU default's coarse warm-up share (docs/results.md, issue 10.8: best of 0.1–0.35).
+CPU_WARMUP = 0.25
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,9 @@ class RunSettings:
     seed: int = 0
     long_side: int = 128
     batch_pixels: int = 0
+    #: Share of the steps that first fit one random pixel of each 2×2 cell (the coarse
+    #: warm-up, ~4× cheaper a step): measured to help most in a minute of CPU training.
+    warmup: float = CPU_WARMUP
     scale_tiles: bool = True
     seg_method: str = "multiotsu"
     seg_classes: int = 4
@@ -54,6 +59,9 @@ class RunSettings:
             raise OptionError("each model can be chosen once.")
         for key in self.models:
             registry.entry(key)  # raises for a model this build lacks
+        if not 0.0 <= self.warmup < 1.0:
+            raise OptionError(f"the coarse warm-up must be a share of the steps in [0, 1), "
+                              f"got {self.warmup}.")
         if not 1 <= self.depth <= 8:
             raise OptionError(f"depth must be 1..8 hidden layers, got {self.depth}.")
         if self.long_side < 0:
@@ -110,7 +118,7 @@ class RunSettings:
 
     def train_config(self, device: str | None = None) -> TrainConfig:
         return TrainConfig(iters=self.iters, lr=self.lr, seed=self.seed,
-                           batch_pixels=self.batch_pixels or None,
+                           batch_pixels=self.batch_pixels or None, warmup=self.warmup,
                            device=device or self.device)
 
 
@@ -119,7 +127,7 @@ def defaults_for(device_type: str) -> RunSettings:
     GPU: the paper's width 256 at up to 768 px."""
     if device_type == "cpu":
         return RunSettings()
-    return RunSettings(iters=PAPER_ITERS, lr=PAPER_LR, width=256, long_side=768)
+    return RunSettings(iters=PAPER_ITERS, lr=PAPER_LR, width=256, long_side=768, warmup=0.0)
 
 
 def working_size(height: int, width: int, long_side: int) -> tuple[int, int]:

@@ -46,6 +46,18 @@ class SettingsStore:
     def set_run_settings(self, data: dict) -> None:
         self.q.setValue("run/settings", json.dumps(data, sort_keys=True))
 
+    # --- view preferences (not run settings: they change no result) ---
+    def view_value(self, key: str, default: int, lo: int, hi: int) -> int:
+        """A stored whole number in [lo, hi]; ``default`` when absent or unreadable."""
+        try:
+            value = int(self.q.value(f"view/{key}", default))
+        except (TypeError, ValueError):
+            return default
+        return value if lo <= value <= hi else default
+
+    def set_view_value(self, key: str, value: int) -> None:
+        self.q.setValue(f"view/{key}", int(value))
+
     # --- recent files ---
     def recent_files(self) -> list[str]:
         raw = self.q.value("files/recent", "")

@@ -6,19 +6,33 @@ imported when Start is pressed, after it has loaded in its thread)."""
 
 from __future__ import annotations
 
+import math
 import os
+from dataclasses import replace
 
 from ..errors import InrStudioError
 from .run_states import IDLE, PAUSED, RUNNING
-from .session import RunRecord
+from .session import LONG_SIDES, RunRecord, rework_needed
 
 
 def default_cpu_threads() -> int:
-    """Leave one core to the GUI thread so the window stays responsive while training on CPU."""
-    return max(1, (os.cpu_count() or 2) - 1)
+    """Every core: OpenMP's passive wait (``inr_studio/__init__``) gives the GUI thread its turn
+    when it needs one, and on an idle 2-core machine two threads train ~1.5× faster than one
+    (docs/results.md, issue 10.8; the window's stalls were measured with them)."""
+    return max(1, os.cpu_count() or 1)
+
+
+def fitting_long_side(limit: int) -> int:
+    """The largest working size of the panel's list within ``limit`` px (``limit`` itself when
+    below them all; 0 when under 8 px, too small to train)."""
+    sides = [v for v in LONG_SIDES if 0 < v <= limit]
+    return max(sides) if sides else (limit if limit >= 8 else 0)
 
 
 class TrainingActions:
+    #: A one-click way out changed the working size: start when its working copy is ready.
+    _start_after_rework = False
+
     def start_training(self) -> None:
         s = self.session
         if not self.engine_ready:
@@ -41,7 +55,7 @@ class TrainingActions:
             h, w = s.working.shape[:2]
             check_memory(specs, h, w, train.batch_pixels, str(device), s.working.shape[2])
         except InrStudioError as exc:  # the memory guard's refusal names its way out
-            self.show_error(str(exc))
+            self.show_error(str(exc), self._ways_out(exc, max(s.working.shape[:2])))
             return
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
@@ -51,6 +65,30 @@ class TrainingActions:
         self.messages.clear()
         self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
                                                      cpu_threads=self.cpu_threads))
+
+    def _ways_out(self, exc: InrStudioError, long_side: int) -> list:
+        """The memory guard's suggestions as one-click buttons: each applies the setting to
+        the panel and starts again (a new working size first makes its working copy)."""
+        out = []
+        batch = getattr(exc, "batch_pixels", None)
+        if batch:
+            out.append((f"Train on {batch:,} random pixels a step",
+                        lambda: self._start_with(batch_pixels=int(batch))))
+        scale = getattr(exc, "scale", None)
+        if scale:
+            side = fitting_long_side(math.floor(long_side * scale))
+            if side:
+                out.append((f"Use a {side} px working size",
+                            lambda: self._start_with(long_side=side)))
+        return out
+
+    def _start_with(self, **changes) -> None:
+        new = replace(self.session.settings, **changes)
+        self.panel.show_settings(new)
+        self._start_after_rework = rework_needed(self.session.settings, new) is not None
+        self._apply_settings(new)
+        if not self._start_after_rework:
+            self.start_training()
 
     def restart_training(self) -> None:
         """Stop the current run and start again on the same image with the panel's settings."""

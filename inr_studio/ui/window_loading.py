@@ -54,6 +54,7 @@ class LoadingActions:
         if Path(path).suffix.lower() == ".sinr":
             return self.open_sinr(path)
         self._load_remember = remember
+        self._start_after_rework = False  # a new image is not started by an old click
         self.loader.open(path, self.session.settings, tag=tag)
         return True
 
@@ -74,9 +75,13 @@ class LoadingActions:
 
     # --- loader signals ---
     def _on_image_ready(self, stage: ImageStage) -> None:
+        self.forget_rd()
         if stage.path is None:  # a new working size for the same image
             self.session.adopt_image(stage.image, stage.working)
             self._refresh_image_views()
+            if self._start_after_rework:
+                self._start_after_rework = False
+                self.start_training()
             return
         self.controller.stop(wait=True)
         self.session.adopt_image(stage.image, stage.working)
@@ -98,6 +103,7 @@ class LoadingActions:
             self.maps_view.show_maps(stage.maps)
 
     def _on_load_failed(self, failure: LoadFailure) -> None:
+        self._start_after_rework = False
         self.show_error(failure.message)
         if failure.tag == LAUNCH and self.session.image is None:
             self._open_sample()

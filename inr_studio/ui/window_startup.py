@@ -47,6 +47,9 @@ class StartupActions:
         self.edges_action.toggled.connect(lambda on: self.compare.toggle_mode("edges", on))
         self.compare.modeChanged.connect(self._mode_changed)
         self.maps_view.segmentationChanged.connect(self._segmentation_changed)
+        opacity = self.maps_view.opacity
+        opacity.setValue(self.store.view_value("maps_opacity", opacity.value(), 0, 100))
+        opacity.valueChanged.connect(lambda v: self.store.set_view_value("maps_opacity", v))
         s = self.session.settings
         self.maps_view.show_controls(s.seg_method, s.seg_classes, s.effective_seg_layer, s.layers)
         self.maps_view.set_editable(self.controller.state == IDLE)
@@ -137,8 +140,9 @@ class StartupActions:
         try:
             device = pick_device(self.session.settings.device)
             text = describe(device)
-            if device.type == "cpu" and self.cpu_threads:
-                text += f"; training on {self.cpu_threads}, one left for the window"
+            if device.type == "cpu" and self.cpu_threads and f"({self.cpu_threads} thread" \
+                    not in text:
+                text += f"; training on {self.cpu_threads} thread{'s' * (self.cpu_threads > 1)}"
         except InrStudioError as exc:
             text = str(exc)
         self.device_label.setText(f"Device: {text}")
