@@ -73,7 +73,8 @@ def main() -> int:
     if args.report:
         rows = from_csv(csv_path.read_bytes())
         ms = means(rows)
-        n = len({r.image for r in rows if r.family not in ("jpeg", "webp", "avif")})
+        # the means use the images that have every model (a run cut short mid-image is left out)
+        n = max((m.images for m in ms if m.family not in ("jpeg", "webp", "avif")), default=0)
         print(markdown(ms, anchors=False))
         img = plot(ms, f"Kodak, {n} image(s) at {args.side} px longest side: means over images")
         png = Path(args.csv).stem.replace("ladder", "ladder_rd", 1) + ".png"

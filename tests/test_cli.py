@@ -122,6 +122,7 @@ def test_fit_writes_its_outputs_and_they_agree(tmp_path, images, capsys) -> None
     for key in ("psnr", "ssim", "params", "seconds", "iters", "device", "model_config", "lr"):
         assert key in m, key
     assert m["iters"] == 30 and m["lr"] == 2e-3 and m["model"] == "hs"
+    assert m["warmup"] == 0.0  # the paper's schedule unless --warmup is given
     assert m["model_config"]["tilings"][-1]["kind"] == "segment" and m["seconds"] > 0
     ref = load_image(images / "a.png").pixels
     rec = load_image(out / "reconstruction.png").pixels
@@ -250,3 +251,12 @@ def test_fit_interrupted_still_writes_the_network_as_it_is(tmp_path, images, cap
     m = json.loads((out / "metrics.json").read_text())
     assert m["iters"] == 5 and m["stopped_early"] and m["seconds"] > 0
     assert load_checkpoint(out / "checkpoint.safetensors").model.parameter_count() == m["params"]
+
+
+def test_fit_with_a_warm_up_records_it(tmp_path, images, capsys) -> None:
+    out = tmp_path / "warm"
+    rc, _, err = cli(["fit", str(images / "a.png"), "--model", "ftc", "--iters", "20",
+                      "--warmup", "0.25", "--out", str(out), *FAST], capsys)
+    assert rc == 0, err
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["warmup"] == 0.25 and m["iters"] == 20

@@ -151,6 +151,8 @@ def run_bench(args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace, lr: float) -> str:
     batch = "full batch" if args.batch_pixels is None else f"{args.batch_pixels} pixels/step"
+    if getattr(args, "warmup", 0.0):
+        batch += f" after a coarse warm-up of {args.warmup:g} of the steps"
     return (f"Runs: {args.iters} steps, lr {lr:g}, {batch}, width {args.width}, depth "
             f"{args.depth}, ω0 {args.omega0:g}, image scale {args.scale:g}, tile scale "
             f"{args.tile_scale}, seed {args.seed}.")

@@ -112,6 +112,7 @@ def _metrics(args: argparse.Namespace, source: str, bit_depth: int, problem: Fit
         "stopped_early": bool(stopped),
         "lr": cfg.lr,
         "batch_pixels": cfg.batch_pixels,
+        "warmup": cfg.warmup,
         "seed": cfg.seed,
         "device": describe(trainer.device),
         "tile_scale": str(args.tile_scale),
