@@ -51,7 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     w, h = (int(v) for v in args.size.lower().split("x"))
     window.resize(w, h)
     window.show()
+    window.start_engine()  # the app starts it after the first paint (ui/app.py)
+    while not window.engine_ready:
+        app.processEvents()
+        time.sleep(0.01)
     window.open_initial(args.image)
+    window.wait_loaded()
     window._device_defaults()
     if args.models:
         window.panel.picker.set_models(registry.parse_models(args.models))
