@@ -56,3 +56,18 @@ def test_points_off_the_curve_are_dropped_and_rates_read_back() -> None:
     assert monotone(pts) == [(0.5, 27.0), (1.0, 30.0), (3.0, 33.0)]
     assert rate_at(pts, 30.0) == pytest.approx(1.0)
     assert math.isnan(rate_at(pts, 34.0))
+
+
+def test_the_best_front_keeps_the_settings_nothing_beats() -> None:
+    from inr_studio.studies.ladder_report import Mean, bd_table, best_front
+
+    pts = [(0.5, 20.0), (0.4, 21.0), (0.6, 20.5), (0.8, 25.0), (0.8, 24.0), (1.0, 24.5),
+           (1.2, 28.0)]
+    assert best_front(pts) == [(0.4, 21.0), (0.8, 25.0), (1.2, 28.0)]
+    # in the table: a "best" row per model, over every family, measured like the others
+    ms = [Mean("jpeg", "jpeg", f"q{q}", 1, 0.25 * q, 20.0 + 2 * q, math.nan) for q in range(1, 7)]
+    ms += [Mean("m", "plain", f"p{b}", 1, 0.2 * b, 18.0 + 2 * b, 25.0) for b in range(1, 6)]
+    ms += [Mean("m", "alloc", f"a{b}", 1, 0.2 * b - 0.05, 18.0 + 2 * b, 25.0) for b in range(1, 6)]
+    rows = {r[1]: r for r in bd_table(ms)}
+    assert rows["best"][2] == 5 and rows["best"][6] < 0  # the alloc points, fewer bits than plain
+    assert rows["best"][3] == pytest.approx(rows["alloc"][3])

@@ -80,16 +80,29 @@ def curve(ms: list[Mean], model: str, family: str) -> list[tuple[float, float]]:
     return [(m.bpp, m.psnr) for m in ms if m.model == model and m.family == family]
 
 
+def best_front(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The (bpp, PSNR) points no other point beats (fewer or equal bits and a higher PSNR):
+    the best setting of a model at each rate, whatever its family."""
+    out: list[tuple[float, float]] = []
+    for bpp, psnr in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not out or psnr > out[-1][1]:
+            out.append((bpp, psnr))
+    return out
+
+
 def bd_table(ms: list[Mean]) -> list[tuple]:
     """(model, family, points, BD-rate vs JPEG, vs WebP, PSNR range vs JPEG, BD-rate vs the
-    same model's plain quantisation, PSNR range vs plain) per INR curve."""
+    same model's plain quantisation, PSNR range vs plain) per INR curve, and per model its
+    ``best`` curve (:func:`best_front` over every setting)."""
     jpeg = [(m.bpp, m.psnr) for m in ms if m.family == "jpeg"]
     webp = [(m.bpp, m.psnr) for m in ms if m.family == "webp"]
     out = []
     for model in dict.fromkeys(m.model for m in ms if m.family not in ANCHOR_FAMILIES):
-        for family in dict.fromkeys(m.family for m in ms if m.model == model):
-            pts = curve(ms, model, family)
-            plain = curve(ms, model, "plain")
+        plain = curve(ms, model, "plain")
+        families = {f: curve(ms, model, f) for f in dict.fromkeys(
+            m.family for m in ms if m.model == model)}
+        families["best"] = best_front([(m.bpp, m.psnr) for m in ms if m.model == model])
+        for family, pts in families.items():
             out.append((model, family, len(pts), bd_rate(jpeg, pts), bd_rate(webp, pts),
                         overlap(jpeg, pts), bd_rate(plain, pts), overlap(plain, pts)))
     return out
