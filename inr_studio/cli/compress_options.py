@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..engine.config import QAT_LR_SCALE
 from ..errors import OptionError
 
 
@@ -18,8 +19,9 @@ def add_compress_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--qat-steps", type=int, default=0, metavar="N",
                    help="after training, N steps of quantisation-aware fine-tuning at --bits "
                         "(with --sparsity: the SINR coefficients on their support); default 0")
-    g.add_argument("--qat-lr-scale", type=float, default=0.1, metavar="F",
-                   help="learning rate of that fine-tuning, as a fraction of --lr (default 0.1)")
+    g.add_argument("--qat-lr-scale", type=float, default=QAT_LR_SCALE, metavar="F",
+                   help="learning rate of that fine-tuning, as a fraction of --lr "
+                        f"(default {QAT_LR_SCALE:g})")
     g.add_argument("--target-psnr", type=float, default=None, metavar="DB",
                    help="choose one bit depth per tensor (at most --bits) for the smallest file "
                         "whose decoded PSNR reaches DB")
@@ -39,7 +41,7 @@ def improve(args: argparse.Namespace, model, height: int, width: int, source,
     target = getattr(args, "target_psnr", None)
     if steps < 0:
         raise OptionError(f"--qat-steps must be 0 or more, got {steps}.")
-    if not (getattr(args, "qat_lr_scale", 0.1) > 0):
+    if not (getattr(args, "qat_lr_scale", QAT_LR_SCALE) > 0):
         raise OptionError("--qat-lr-scale must be positive.")
     codes, notes = None, []
     if steps:

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..engine.config import QAT_STEPS
 from ..errors import OptionError
 
 
@@ -18,7 +19,8 @@ def add_ladder_options(parser: argparse.ArgumentParser) -> None:
                    help="measure the file ladder (plain, QAT, SINR, SINR fine-tuned, bit "
                         "allocation) against JPEG/WebP/AVIF, with BD-rates")
     g.add_argument("--qat-steps", type=int, default=None, metavar="N",
-                   help="quantisation-aware fine-tuning steps per QAT/SINR rung (default 100)")
+                   help="quantisation-aware fine-tuning steps per QAT/SINR rung "
+                        f"(default {QAT_STEPS})")
     g.add_argument("--target-psnr", type=float, action="append", default=[], metavar="DB",
                    help="add a bit-allocation rung for this PSNR (repeatable)")
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..codec import CodecOptions, class_map_source, roundtrip
 from ..codec.finetune import finetuned_codes
-from ..engine.config import TrainConfig
+from ..engine.config import QAT_LR_SCALE, QAT_STEPS, TrainConfig
 from ..engine.trainer import Trainer
 from ..models.spec import Phase
 from ..problem import FitProblem
@@ -27,8 +27,6 @@ from . import bitalloc
 PLAIN_BITS = (16, 12, 10, 8, 7, 6, 5, 4)
 QAT_BITS = (8, 7, 6, 5, 4)
 SINR_BITS = (10, 8, 6, 5)
-QAT_STEPS = 100
-QAT_LR_SCALE = 0.1
 #: Bit allocation: PSNR below the float network's at which the ladder reads the greedy path.
 ALLOC_DROPS = (0.1, 0.5, 1.0, 2.0, 3.0, 5.0)
 #: QAT at the bits the allocation chose (the same greedy path), at these drops.
