@@ -20,7 +20,8 @@ from inr_studio.atomic import atomic_write, atomic_write_bytes
 from inr_studio.engine.config import TrainConfig
 from inr_studio.imaging import load_image, resize_image, scaled_size
 from inr_studio.studies import ladder
-from inr_studio.studies.ladder_report import from_csv, markdown, means, plot, to_csv
+from inr_studio.studies.ladder_report import (ANCHOR_FAMILIES, from_csv, markdown, means, plot,
+                                              to_csv)
 from inr_studio.studies.ladder_run import anchor_rows, measure_image
 from inr_studio.studies.rd import RdModel
 
@@ -66,7 +67,7 @@ def main() -> int:
         rows = from_csv(csv_path.read_bytes())
         names = list(dict.fromkeys(r.image for r in rows))
         fresh = [a for n in names for a in anchor_rows(n, working(n, args.side))]
-        kept = [r for r in rows if r.family not in ("jpeg", "webp", "avif")]
+        kept = [r for r in rows if r.family not in ANCHOR_FAMILIES]
         atomic_write_bytes(csv_path, to_csv(fresh + kept))
         log(f"anchors recomputed for {len(names)} image(s)")
         return 0
@@ -74,7 +75,7 @@ def main() -> int:
         rows = from_csv(csv_path.read_bytes())
         ms = means(rows)
         # the means use the images that have every model (a run cut short mid-image is left out)
-        n = max((m.images for m in ms if m.family not in ("jpeg", "webp", "avif")), default=0)
+        n = max((m.images for m in ms if m.family not in ANCHOR_FAMILIES), default=0)
         print(markdown(ms, anchors=False))
         img = plot(ms, f"Kodak, {n} image(s) at {args.side} px longest side: means over images")
         png = Path(args.csv).stem.replace("ladder", "ladder_rd", 1) + ".png"

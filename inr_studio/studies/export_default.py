@@ -85,7 +85,7 @@ def qat_smallest_within(network: TrainedNetwork, image: np.ndarray, problem, tra
     network's PSNR; the smaller of the two files. ``problem``/``train``: the model's own."""
     from ..engine.trainer import Trainer
     from ..models.spec import Phase
-    from .ladder import QAT_LR_SCALE
+    from ..engine.config import QAT_LR_SCALE
 
     first = smallest_within(network, image, tolerance_db, class_map, should_stop=should_stop)
     if qat_steps <= 0 or should_stop():

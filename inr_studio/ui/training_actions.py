@@ -45,7 +45,7 @@ class TrainingActions:
         if self.controller.is_active():
             return
         from ..device import describe, pick_device
-        from ..engine.memory import check_memory
+        from ..engine.memory import MemoryGuardError, check_memory
         from ..engine.side_by_side import RunRequest
 
         try:
@@ -54,8 +54,11 @@ class TrainingActions:
             device = pick_device(train.device)
             h, w = s.working.shape[:2]
             check_memory(specs, h, w, train.batch_pixels, str(device), s.working.shape[2])
-        except InrStudioError as exc:  # the memory guard's refusal names its way out
+        except MemoryGuardError as exc:  # the guard's refusal: its ways out as buttons
             self.show_error(str(exc), self._ways_out(exc, max(s.working.shape[:2])))
+            return
+        except InrStudioError as exc:
+            self.show_error(str(exc))
             return
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
@@ -66,17 +69,17 @@ class TrainingActions:
         self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
                                                      cpu_threads=self.cpu_threads))
 
-    def _ways_out(self, exc: InrStudioError, long_side: int) -> list:
-        """The memory guard's suggestions as one-click buttons: each applies the setting to
-        the panel and starts again (a new working size first makes its working copy)."""
+    def _ways_out(self, exc, long_side: int) -> list:
+        """The memory guard's suggestions (a :class:`MemoryGuardError`) as one-click buttons:
+        each applies the setting to the panel and starts again (a new working size first makes
+        its working copy)."""
         out = []
-        batch = getattr(exc, "batch_pixels", None)
+        batch = exc.batch_pixels
         if batch:
             out.append((f"Train on {batch:,} random pixels a step",
                         lambda: self._start_with(batch_pixels=int(batch))))
-        scale = getattr(exc, "scale", None)
-        if scale:
-            side = fitting_long_side(math.floor(long_side * scale))
+        if exc.scale:
+            side = fitting_long_side(math.floor(long_side * exc.scale))
             if side:
                 out.append((f"Use a {side} px working size",
                             lambda: self._start_with(long_side=side)))

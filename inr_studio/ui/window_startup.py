@@ -139,10 +139,9 @@ class StartupActions:
 
         try:
             device = pick_device(self.session.settings.device)
-            text = describe(device)
-            if device.type == "cpu" and self.cpu_threads and f"({self.cpu_threads} thread" \
-                    not in text:
-                text += f"; training on {self.cpu_threads} thread{'s' * (self.cpu_threads > 1)}"
+            # on CPU, the threads a run will train on (torch's own count is set when it starts)
+            text = (f"cpu ({self.cpu_threads} thread{'s' * (self.cpu_threads > 1)})"
+                    if device.type == "cpu" and self.cpu_threads else describe(device))
         except InrStudioError as exc:
             text = str(exc)
         self.device_label.setText(f"Device: {text}")
