@@ -54,7 +54,8 @@ def test_four_models_side_by_side_in_lock_step(tiny) -> None:
         # round robin: no model is ever more than one step ahead of another
         assert all(abs(b.stats[key].step - b.stats["siren"].step) <= 1 for b in batches)
     frames = [m for m in msgs if isinstance(m, PreviewFrame)]
-    assert frames[0].steps == {k: 1 for k in registry.PAPER_MODELS}  # the first after step one
+    # the first comes after step one and shows what that step's forward drew (0 updates)
+    assert frames[0].steps == {k: 0 for k in registry.PAPER_MODELS}
     assert frames[-1].final and frames[-1].recon["hs"].dtype == np.uint8
     assert frames[-1].recon["hs"].shape == tiny.shape
     ended = msgs[-1]

@@ -128,15 +128,18 @@ class FastStep:
         loss = objective.loss
         self._loss = torch.compile(loss, dynamic=False) if cfg.compile else loss
         self._graph: torch.cuda.CUDAGraph | None = None
-        self._static: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._static: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None
+        #: As :attr:`PlainStep.last_pred` (a CUDA graph's output is overwritten by the next
+        #: replay, which is this step's next step: it always holds the latest forward).
+        self.last_pred: torch.Tensor | None = None
 
-    def _body(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    def _body(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         opt = self.optimizer
         opt.zero_grad(set_to_none=True)
         loss, pred = self._loss(self.model, batch)
         loss.backward()
         opt.step()
-        return loss.detach(), clipped_mse01(pred, batch.target01)
+        return loss.detach(), clipped_mse01(pred, batch.target01), pred.detach()
 
     def _capture(self) -> None:
         """Warm up on a side stream, capture one step, then undo the warm-up's updates."""
@@ -177,5 +180,9 @@ class FastStep:
                     self._capture()
                 assert self._graph is not None and self._static is not None
                 self._graph.replay()
-                return tuple(v.clone() for v in self._static)  # type: ignore[return-value]
-            return self._body(self.objective.batch())
+                self.last_pred = self._static[2]
+                return self._static[0].clone(), self._static[1].clone()
+            batch = self.objective.batch()
+            loss, mse01, pred = self._body(batch)
+            self.last_pred = pred if batch.index is None else None
+            return loss, mse01

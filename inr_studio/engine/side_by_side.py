@@ -189,15 +189,18 @@ class SideBySide:
         return ProgressBatch(self.request.generation, points, stats)
 
     def _preview(self, final: bool) -> PreviewFrame:
+        """Each model's picture: during the run, the one its last full-batch step already drew
+        (no second forward); at the end, and after a step on a random batch, a render."""
         recon, error, psnr, ssim, steps = {}, {}, {}, {}, {}
         for key, trainer in self.trainers.items():
-            rec = trainer.reconstruct()
+            drawn = None if final else trainer.last_forward()
+            rec, steps[key] = drawn if drawn is not None else (trainer.reconstruct(),
+                                                                trainer.steps_done)
             ref = trainer.problem.pixels
             recon[key] = to_uint8(rec)
             error[key] = error_magnitude(rec, ref)
             psnr[key] = min(psnr_of(rec, ref), PSNR_CAP)
             ssim[key] = ssim_of(rec, ref)
-            steps[key] = trainer.steps_done
         return PreviewFrame(self.request.generation, steps, recon, error, psnr, ssim,
                             error_scale=shared_error_scale(*error.values()), final=final)
 

@@ -11,9 +11,15 @@ from .objectives import Objective, clipped_mse01
 
 class PlainStep:
     """``step()`` → (loss, clipped-[0,1] MSE) of the forward it used, both still on the device
-    (reading them is a device sync: the engine reads many at once)."""
+    (reading them is a device sync: the engine reads many at once).
+
+    ``last_pred``: that forward's prediction when the step saw every pixel (raster order, on
+    the device), else None. It is the whole picture the network drew before its update, so a
+    preview can show it instead of rendering the network again.
+    """
 
     notes: tuple[str, ...] = ()
+    last_pred: torch.Tensor | None = None
 
     def __init__(self, model: CoordinateNet, optimizer: torch.optim.Optimizer,
                  objective: Objective, batcher: Batcher) -> None:
@@ -28,6 +34,7 @@ class PlainStep:
         loss, pred = self.objective.loss(self.model, batch)
         loss.backward()
         self.optimizer.step()
+        self.last_pred = pred.detach() if batch.index is None else None
         return loss.detach(), clipped_mse01(pred, batch.target01)
 
 
