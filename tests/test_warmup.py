@@ -104,3 +104,18 @@ def test_the_cli_takes_and_checks_the_share() -> None:
                                   ).warmup == 0.2
     with pytest.raises(OptionError, match="--warmup"):
         train_config_from_args(ap.parse_args(["--warmup", "1", "--device", "cpu"]))
+
+
+def test_the_eta_weighs_the_warm_up_s_cheap_steps(small_image) -> None:
+    """A warm-up step costs about a quarter of a full one: counting it as one would make the
+    window's ETA race through the warm-up and then stall."""
+    trainer = Trainer(problem(small_image), TrainConfig(iters=40, device="cpu", warmup=0.5))
+    assert trainer.work == (0.0, 20 * 0.25 + 20)
+    for _ in range(20):
+        trainer.step()
+    assert trainer.work == (5.0, 25.0)
+    trainer.step()
+    assert trainer.work == (6.0, 25.0)
+    plain = Trainer(problem(small_image), TrainConfig(iters=10, device="cpu"))
+    plain.step()
+    assert plain.work == (1.0, 10.0)

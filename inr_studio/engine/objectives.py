@@ -48,6 +48,11 @@ class Objective:
         """The pixels of the next step (default: the run's batcher)."""
         return self.batcher.next()
 
+    @classmethod
+    def relative_cost(cls, **options: object) -> float:
+        """A step's cost against a step of the run's own batch (what an ETA weighs by)."""
+        return 1.0
+
     @property
     def fixed_batch(self) -> Batch | None:
         """The batch every step sees, if it never changes (what a CUDA graph may capture)."""
@@ -81,6 +86,10 @@ class CoarseWarmUp(Objective):
     def batch(self) -> Batch:
         return self.batcher.stratified(self.stride)
 
+    @classmethod
+    def relative_cost(cls, stride: int = 2, **options: object) -> float:
+        return 1.0 / (int(stride) ** 2)  # one pixel of each stride² (about 1/3 measured at 2)
+
     @property
     def fixed_batch(self) -> None:
         return None
@@ -94,6 +103,12 @@ def register_objective(name: str) -> Callable[[type[Objective]], type[Objective]
         OBJECTIVES[name] = cls
         return cls
     return add
+
+
+def phase_cost(objective: str, options: dict) -> float:
+    """What one step of a phase costs against a full step (1 for an unknown objective)."""
+    cls = OBJECTIVES.get(objective)
+    return 1.0 if cls is None else float(cls.relative_cost(**options))
 
 
 def make_objective(name: str, problem: FitProblem, batcher: Batcher,

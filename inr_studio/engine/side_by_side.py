@@ -178,13 +178,14 @@ class SideBySide:
         for key, trainer in self.trainers.items():
             done, total = trainer.steps_done, trainer.total_steps
             curve = points.get(key)
-            rate_wall = done / elapsed if elapsed > 0 else 0.0
+            work_done, work_total = trainer.work
+            rate_wall = work_done / elapsed if elapsed > 0 else 0.0
             stats[key] = ModelStats(
                 kind=key, step=done, total=total,
                 psnr=float(curve[1][-1]) if curve is not None else float("nan"),
                 iters_per_s=done / compute[key] if compute[key] > 0 else 0.0,
                 elapsed_s=elapsed,
-                eta_s=(total - done) / rate_wall if rate_wall > 0 else float("nan"),
+                eta_s=(work_total - work_done) / rate_wall if rate_wall > 0 else float("nan"),
                 params=trainer.problem.config.parameter_count())
         return ProgressBatch(self.request.generation, points, stats)
 

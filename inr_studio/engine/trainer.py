@@ -24,7 +24,7 @@ from . import eoren as _eoren  # noqa: F401 - registers the objectives gradients
 from .config import TrainConfig
 from .fast_step import FastStep, FastStepConfig
 from . import qat  # noqa: F401 - registers the "qat" objective
-from .objectives import Objective, make_objective
+from .objectives import Objective, make_objective, phase_cost
 from .step import PlainStep, adam
 
 
@@ -121,6 +121,20 @@ class Trainer:
         if not self._settled and self._objective is not None:
             self._objective.finish(self.model)
         self._settled = True
+
+    @property
+    def work(self) -> tuple[float, float]:
+        """(done, total) in steps weighted by their phase's cost: an ETA from these does not
+        run fast through a cheap warm-up and then stall."""
+        done = total = 0.0
+        left = self.steps_done
+        for phase in self.phases:
+            n = phase.length(self.config.iters)
+            cost = phase_cost(phase.objective, phase.kwargs())
+            done += min(left, n) * cost
+            total += n * cost
+            left = max(0, left - n)
+        return done, total
 
     @property
     def done(self) -> bool:
