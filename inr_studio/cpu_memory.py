@@ -16,7 +16,8 @@ the threshold never rises above 32 MB. Three settings, made before torch allocat
 Measured on the 2-core CPU (``benchmarks/allocator.py``, docs/results.md, issue 10.8): a
 full-batch training round of the four paper models runs 1.4–1.5× faster at 128 px and
 1.5–1.8× at 512 px, with the same peak resident memory; at 256 px glibc's own dynamic
-threshold already kept the activations on the heap (0.9–1.1×). ``INR_STUDIO_ALLOCATOR=default`` leaves the process as it was; a user's own
+threshold already kept the activations on the heap (0.9–1.1×).
+``INR_STUDIO_ALLOCATOR=default`` leaves the process as it was; a user's own
 ``THP_MEM_ALLOC_ENABLE`` wins. Elsewhere than glibc this does nothing.
 """
 

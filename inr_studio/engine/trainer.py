@@ -59,6 +59,9 @@ class Trainer:
         self.batcher = Batcher(problem, config.batch_pixels, config.seed, self.device)
         phases = with_warmup(phases, config) if self.batcher.full is not None else phases
         self.phases = phases
+        #: (steps, cost of a step against a full one) per phase: what :attr:`work` weighs.
+        self._phase_work = tuple((p.length(config.iters), phase_cost(p.objective, p.kwargs()))
+                                 for p in phases)
         self.total_steps = sum(p.length(config.iters) for p in phases)
         self.steps_done = 0
         self.notes: tuple[str, ...] = ()
@@ -128,9 +131,7 @@ class Trainer:
         run fast through a cheap warm-up and then stall."""
         done = total = 0.0
         left = self.steps_done
-        for phase in self.phases:
-            n = phase.length(self.config.iters)
-            cost = phase_cost(phase.objective, phase.kwargs())
+        for n, cost in self._phase_work:
             done += min(left, n) * cost
             total += n * cost
             left = max(0, left - n)
@@ -161,8 +162,7 @@ class Trainer:
                 # Full-batch training holds this whole forward already, and its routing is
                 # built: reuse it (building it again is a sixth of an LoE render).
                 with torch.no_grad():
-                    pred = self.model(full.coords, full.routing)
-                return to_unit(pred.float().cpu().numpy().reshape(h, w, -1))
+                    return self._picture(self.model(full.coords, full.routing))
             return render(self.model, h, w, self.problem.class_map)
         finally:
             self.model.train()
@@ -171,11 +171,15 @@ class Trainer:
         """The picture the last step's forward drew, if it saw every pixel, and the number of
         updates it had then (``steps_done - 1``); else None. A preview shows this instead of
         rendering again: on a CPU a render costs a third of a step (docs/results.md, 10.8)."""
-        pred = getattr(self._step, "last_pred", None)
+        pred = self._step.last_pred if self._step is not None else None
         if pred is None or self.steps_done == 0:
             return None
+        return self._picture(pred), self.steps_done - 1
+
+    def _picture(self, pred: torch.Tensor) -> np.ndarray:
+        """A whole-grid prediction in raster order → the H×W×C image in [0, 1]."""
         h, w = self.problem.height, self.problem.width
-        return to_unit(pred.float().cpu().numpy().reshape(h, w, -1)), self.steps_done - 1
+        return to_unit(pred.float().cpu().numpy().reshape(h, w, -1))
 
     def full_psnr(self) -> tuple[float, float]:
         """(loss on [-1, 1], PSNR) of the whole image now."""
