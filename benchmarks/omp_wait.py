@@ -1,8 +1,11 @@
-"""Seconds per training round (the four paper models, one full-batch step each, the window's
-CPU settings at a 256-px working size, full-batch steps) under OpenMP's spinning and passive waits.
+"""Seconds per training round (the four paper models, one step each, the window's CPU settings
+at a 256-px working size) under OpenMP's wait policies: spinning, passive, and passive after a
+short spin (``GOMP_SPINCOUNT``, what ``inr_studio/__init__.py`` sets unless the user chose).
 
-Each setting runs in its own process (the policy is read when torch loads OpenMP), alternated
-``--repeat`` times so a shared machine's load hits them alike; median of 5 rounds each.
+Each setting runs in its own process (libgomp reads them when torch loads it), alternated
+``--repeat`` times so a shared machine's load hits them alike; median of ``--rounds`` rounds
+each, of full-batch steps and of coarse warm-up steps (one pixel of each 2×2 cell: smaller
+products, the same number of parallel regions, so waking threads weighs more).
 
     python3 benchmarks/omp_wait.py --repeat 2
 """
@@ -18,23 +21,41 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).resolve().parent / "training_round.py"
+#: (label, OMP_WAIT_POLICY, GOMP_SPINCOUNT, threads); spin count "" leaves the policy's own.
+SETTINGS = (
+    ("spinning", "ACTIVE", "", 2),
+    ("passive", "PASSIVE", "0", 2),
+    ("passive after 2000 spins", "PASSIVE", "2000", 2),
+    ("passive, 1 thread", "PASSIVE", "0", 1),
+)
+
+
+def round_s(policy: str, spins: str, threads: int, warmup: float, image: str,
+            rounds: int) -> str:
+    env = dict(os.environ, OMP_WAIT_POLICY=policy, PYTHONPATH=str(ROOT))
+    env.pop("GOMP_SPINCOUNT", None)
+    if spins:
+        env["GOMP_SPINCOUNT"] = spins
+    out = subprocess.run([sys.executable, str(CHILD), "--threads", str(threads), "--image", image,
+                          "--rounds", str(rounds), "--warmup", str(warmup)],
+                         check=False, env=env, capture_output=True, text=True)
+    if not out.stdout:
+        return out.stderr[-300:]
+    return f"{json.loads(out.stdout.strip().splitlines()[-1])['round_s'] * 1e3:6.1f} ms"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--image", default=str(ROOT.parent / "shared/data/kodak/kodim23.png"))
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=15)
     args = ap.parse_args()
+    print(f"{os.cpu_count()} CPUs; ms per round: full-batch steps | coarse warm-up steps")
     for _ in range(args.repeat):
-        for policy, threads in (("ACTIVE", 2), ("PASSIVE", 2), ("PASSIVE", 1)):
-            env = dict(os.environ, OMP_WAIT_POLICY=policy, PYTHONPATH=str(ROOT))
-            out = subprocess.run([sys.executable, str(CHILD), "--threads", str(threads),
-                                  "--image", args.image, "--rounds", "5"],
-                                 check=False, env=env, capture_output=True, text=True)
-            got = json.loads(out.stdout.strip().splitlines()[-1])["round_s"] if out.stdout \
-                else out.stderr[-300:]
-            print(f"{policy:8s} {threads} threads: {got} s "
-                  f"per round (load {os.getloadavg()[0]:.1f})", flush=True)
+        for label, policy, spins, threads in SETTINGS:
+            full = round_s(policy, spins, threads, 0.0, args.image, args.rounds)
+            coarse = round_s(policy, spins, threads, 0.25, args.image, args.rounds)
+            print(f"{label:26s} {full} | {coarse}   (load {os.getloadavg()[0]:.1f})", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Regenerate docs/screenshot.png: the window mid-training on a real image (offscreen grab).
 
-It opens scikit-image's astronaut (or ``--image``), keeps the CPU defaults (128-px working
+It opens scikit-image's astronaut (or ``--image``), keeps the CPU defaults (256-px working
 size, width 64, lr 1e-3, full batch), starts the four models and grabs the window once every
 model has passed ``--steps`` iterations and the newest preview has arrived, while training is
 still running. A second grab shows the segmentation and expert-map tab.

@@ -2,7 +2,7 @@
 
 A QTimer probe fires every ``--probe-ms`` on the GUI thread; each tick records how late it came
 (gap − interval). A late tick is time the event loop could not run: a click or a repaint waits
-that long. The window trains with its CPU defaults (128-px working size, width 64, full batch,
+that long. The window trains with its CPU defaults (256-px working size, width 64, full batch,
 lr 1e-3) on a real image (scikit-image's astronaut unless ``--image``), draws every update it
 gets (offscreen painting still renders into the backing store), and the figures are reported
 for the whole run (including the start: model building, first-use imports) and for the steady

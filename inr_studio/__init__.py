@@ -15,6 +15,15 @@ __version__ = "0.1.0"
 # threads on a busy 2-core CPU: 1.7–2.9 s per training round spinning, 0.64–1.08 s passive;
 # docs/results.md). ``fit``/``bench``/``encode`` train on every core. It must be set before
 # torch loads OpenMP, so here; a user's own value wins.
+#
+# A sleeping thread is slow to wake, though: a step is dozens of short parallel regions back to
+# back, and passive waits made a training round 1.2–1.5× slower on an idle 2-core CPU
+# (``benchmarks/omp_wait.py``). So, unless the user chose a wait policy or a spin count
+# themselves, the threads first spin a short while (``GOMP_SPINCOUNT``, libgomp's, which torch
+# ships: 2000 spins cost ~0.1 ms of CPU time per region on that machine) and then sleep: the next
+# region is caught, and a GUI thread or another program waits no longer than that.
+if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
+    _os.environ["GOMP_SPINCOUNT"] = "2000"
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Huge pages and heap reuse for the activations every training step allocates again

@@ -179,3 +179,18 @@ def test_psnr_from_mse_matches_scikit_image_and_handles_zero(small_image) -> Non
     assert psnr_from_mse(mse) == pytest.approx(psnr(noisy, small_image), abs=1e-9)
     arr = psnr_from_mse(np.array([mse, 0.0]))
     assert arr[0] == pytest.approx(psnr(noisy, small_image)) and np.isinf(arr[1])
+
+
+def test_ssim_in_float32_is_scikit_image_s_float64_value(small_image) -> None:
+    """Previews compute SSIM in float32 for speed; the value is float64's to 1e-6."""
+    from skimage.metrics import structural_similarity
+
+    from inr_studio.metrics import ssim
+
+    rng = np.random.default_rng(1)
+    rec = np.clip(small_image + rng.normal(0, 0.05, small_image.shape), -0.1, 1.1)
+    ref64 = small_image.astype(np.float64)
+    want = structural_similarity(ref64, np.clip(rec, 0, 1).astype(np.float64), data_range=1.0,
+                                 channel_axis=2, win_size=7)
+    got = ssim(rec.astype(np.float32), small_image)
+    assert 0.2 < want < 0.99 and got == pytest.approx(want, abs=1e-6)

@@ -180,7 +180,7 @@ def test_24mp_photo_dropped_and_at_launch(qtbot, window, photo_24mp: Path) -> No
     drop_files(window, [photo_24mp])
     s = window.session
     assert s.name == "photo_24mp.jpg" and (s.image.height, s.image.width) == (6000, 4000)
-    assert s.working.shape == (128, 85, 3)  # CPU default working size, rotated
+    assert s.working.shape == (256, 171, 3)  # CPU default working size, rotated
     _alive(window)
     second = make_window(qtbot)
     try:

@@ -28,7 +28,7 @@ def test_working_size_keeps_aspect_and_never_enlarges() -> None:
     assert working_size(512, 768, 128) == (85, 128)
     assert working_size(32, 32, 128) == (32, 32)
     assert working_size(300, 400, 0) == (300, 400)
-    assert defaults_for("cpu").long_side == 128 and defaults_for("cuda").width == 256
+    assert defaults_for("cpu").long_side == 256 and defaults_for("cuda").width == 256
     # the coarse warm-up is the CPU's minute-long default, off for the paper's GPU setting
     assert defaults_for("cpu").train_config().warmup == 0.25
     assert defaults_for("cuda").train_config().warmup == 0.0

@@ -17,11 +17,11 @@ def test_starts_on_bundled_sample_ready_to_train(qtbot) -> None:
     win = make_window(qtbot, sample=True)
     try:
         assert win.session.name == "astronaut.png"
-        assert win.session.working.shape == (128, 128, 3)  # CPU default working size
+        assert win.session.working.shape == (256, 256, 3)  # CPU default working size
         assert win.compare.original is not None
         assert win.maps_view.seg_item.image is not None
         assert win.panel.start_btn.isEnabled()
-        assert "128×128" in win.panel.size_label.text() and "512×512" in win.panel.size_label.text()
+        assert "256×256" in win.panel.size_label.text() and "512×512" in win.panel.size_label.text()
         assert "cpu" in win.device_label.text()
         assert win.samples_menu.actions(), "the sample menu lists the bundled images"
     finally:

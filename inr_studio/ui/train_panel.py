@@ -14,7 +14,7 @@ from .model_picker import ModelPicker
 from .run_states import IDLE, PAUSED, RUNNING, STOPPING
 from .session import BATCHES, LONG_SIDES, RunSettings
 
-CPU_HINT = ("On CPU the defaults are small on purpose (128 px, width 64, lr 1e-3, a quarter "
+CPU_HINT = ("On CPU the defaults are small on purpose (256 px, width 64, lr 1e-3, a quarter "
             "of the steps on one pixel per 2×2 cell): an image within seconds. The paper's "
             "setting (768×512, width 256, 5000 steps, lr 1e-4) needs a GPU.")
 GPU_HINT = ("GPU: the paper's setting is width 256, 5000 full-batch iterations at up to "
