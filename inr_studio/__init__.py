@@ -20,8 +20,8 @@ __version__ = "0.1.0"
 # back, and passive waits made a training round 1.2–1.5× slower on an idle 2-core CPU
 # (``benchmarks/omp_wait.py``). So, unless the user chose a wait policy or a spin count
 # themselves, the threads first spin a short while (``GOMP_SPINCOUNT``, libgomp's, which torch
-# ships: 2000 spins cost 0.1–0.25 ms of CPU time per region on that machine) and then sleep: the next
-# region is caught, and a GUI thread or another program waits no longer than that.
+# ships: 2000 spins cost 0.1–0.25 ms of CPU time per region on that machine) and then sleep:
+# the next region is caught, and a GUI thread or another program waits no longer than that.
 if "OMP_WAIT_POLICY" not in _os.environ and "GOMP_SPINCOUNT" not in _os.environ:
     _os.environ["GOMP_SPINCOUNT"] = "2000"
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -18,8 +18,8 @@ from ui_helpers import make_window, wait_idle, write_png  # noqa: E402
 
 @pytest.fixture
 def short_of_memory(qtbot, tmp_path, small_image, monkeypatch):
-    """A window on a 96×144 photo (its own size: the CPU default, 256 px, never enlarges) whose device has 80 % of what a
-    full-batch run of its models needs."""
+    """A window on a 96×144 photo (trained at its own size: the CPU default, 256 px, never
+    enlarges) whose device has 80 % of what a full-batch run of its models needs."""
     from inr_studio.engine import memory
     from inr_studio.imaging import resize_image
 
