@@ -1,0 +1,63 @@
+"""One model trained to its last step at the window's CPU settings, and what its curve did:
+the final PSNR (of the whole working image, as saved), the best step's, and the lowest of the
+last 300 steps. Shows the spikes of Adam at the CPU learning rate (docs/results.md, 10.8).
+
+    python3 benchmarks/run_to_end.py --models qt hs ftc siren --long-side 256 --warmup 0.25 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import inr_studio  # noqa: E402,F401 - OpenMP and allocator settings before torch
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from inr_studio.engine.trainer import Trainer  # noqa: E402
+from inr_studio.imaging import load_image  # noqa: E402
+from inr_studio.metrics import psnr_from_mse  # noqa: E402
+from inr_studio.problem import FitProblem  # noqa: E402
+from inr_studio.ui.session import Session, defaults_for  # noqa: E402
+
+
+def curve(image: str, key: str, long_side: int, warmup: float) -> tuple[np.ndarray, float]:
+    """Per-step PSNR (of the forward each step used) and the final whole-image PSNR."""
+    settings = replace(defaults_for("cpu"), device="cpu", long_side=long_side, warmup=warmup,
+                       models=(key,))
+    session = Session(settings)
+    session.set_image(load_image(image))
+    spec = session.model_specs()[0]
+    trainer = Trainer(FitProblem.create(session.working, spec.config),
+                      session.settings.train_config(), spec.phases)
+    mses = []
+    while not trainer.done:
+        mses.append(trainer.step()[1])
+    return psnr_from_mse(torch.stack(mses).numpy()), trainer.full_psnr()[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--image", default=str(ROOT.parent / "shared/data/kodak/kodim23.png"))
+    ap.add_argument("--models", nargs="+", default=["qt"])
+    ap.add_argument("--long-side", type=int, default=256)
+    ap.add_argument("--warmup", type=float, nargs="+", default=[0.25])
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    for key in args.models:
+        for warmup in args.warmup:
+            ps, final = curve(args.image, key, args.long_side, warmup)
+            every = " ".join(f"{ps[i]:.1f}" for i in range(199, len(ps), 200))
+            print(f"{key:6s} warm-up {warmup:<4g} final {final:5.2f}  best {ps.max():5.2f} at step "
+                  f"{int(ps.argmax())}  lowest of the last 300 {ps[-300:].min():5.2f}  "
+                  f"every 200: {every}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
