@@ -35,6 +35,7 @@ from .failures import failure_message
 from .memory import check_memory, out_of_memory_advice
 from .messages import (PSNR_CAP, Message, ModelStats, PausedReached, PreviewFrame,
                        ProgressBatch, RunEnded, RunFailed, RunStarted)
+from .pace import RecentPace
 from .trainer import Trainer
 
 
@@ -67,6 +68,8 @@ class SideBySide:
         self.trainers: dict[str, Trainer] = {}
         #: key -> the model's own training seconds so far (kept when a run is interrupted).
         self.compute_s: dict[str, float] = {}
+        #: key -> the model's recent pace (what its ETA divides by).
+        self._pace: dict[str, RecentPace] = {}
         self.device_name = ""
 
     def run(self) -> Iterator[Message]:
@@ -179,13 +182,14 @@ class SideBySide:
             done, total = trainer.steps_done, trainer.total_steps
             curve = points.get(key)
             work_done, work_total = trainer.work
-            rate_wall = work_done / elapsed if elapsed > 0 else 0.0
+            pace = self._pace.setdefault(key, RecentPace())
+            pace.add(elapsed, work_done)
             stats[key] = ModelStats(
                 kind=key, step=done, total=total,
                 psnr=float(curve[1][-1]) if curve is not None else float("nan"),
                 iters_per_s=done / compute[key] if compute[key] > 0 else 0.0,
                 elapsed_s=elapsed,
-                eta_s=(work_total - work_done) / rate_wall if rate_wall > 0 else float("nan"),
+                eta_s=pace.eta_s(work_total - work_done),
                 params=trainer.problem.config.parameter_count())
         return ProgressBatch(self.request.generation, points, stats)
 
