@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 # torch loads OpenMP, so here; a user's own value wins.
 #
 # A sleeping thread is slow to wake, though: a step is dozens of short parallel regions back to
-# back, and passive waits made a training round 1.2–1.5× slower on an idle 2-core CPU
+# back, and passive waits made a training round 1.1–1.5× slower on an idle 2-core CPU
 # (``benchmarks/omp_wait.py``). So, unless the user chose a wait policy or a spin count
 # themselves, the threads first spin a short while (``GOMP_SPINCOUNT``, libgomp's, which torch
 # ships: 2000 spins cost 0.1–0.25 ms of CPU time per region on that machine) and then sleep:

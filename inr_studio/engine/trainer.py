@@ -62,7 +62,7 @@ class Trainer:
         #: (steps, cost of a step against a full one) per phase: what :attr:`work` weighs.
         self._phase_work = tuple((p.length(config.iters), phase_cost(p.objective, p.kwargs()))
                                  for p in phases)
-        self.total_steps = sum(p.length(config.iters) for p in phases)
+        self.total_steps = sum(n for n, _ in self._phase_work)
         self.steps_done = 0
         self.notes: tuple[str, ...] = ()
         self._phase = -1
