@@ -11,7 +11,7 @@ than --slow seconds, or a Python heap peak above --max-mb on the mutants traced 
 tracemalloc, one in --trace-every) is a finding: its bytes are written to --out and the run
 ends with exit code 1. Half the mutants get a fresh checksum so that the parser behind the
 CRC is exercised. The process's peak resident memory (resource.getrusage) is printed at the
-end. The mutation operators are those of tests/test_codec_fuzz.py.
+end. The mutation operators are those of tests/codec/test_fuzz.py.
 """
 
 from __future__ import annotations

@@ -10,8 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-KODAK_DIR = Path(os.environ.get("INR_STUDIO_KODAK", REPO.parent / "shared" / "data" / "kodak"))
+from paths import KODAK_DIR  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

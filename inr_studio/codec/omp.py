@@ -5,7 +5,7 @@ of them, so it takes far longer than the few seconds an export may cost. This ba
 selects atoms for all vectors together: one matrix product per step for the correlations, and
 an incremental Cholesky factor of the chosen atoms' Gram matrix. It follows the same greedy rule as
 scikit-learn (the atom with the largest |Aᵀr|, then the least-squares fit on the support), and
-``tests/test_codec_omp.py`` checks that both choose the same atoms and coefficients
+``tests/codec/test_omp.py`` checks that both choose the same atoms and coefficients
 (scikit-learn is a test oracle only, not a dependency of the codec).
 
 Because OMP is nested (the support after t steps is a prefix of the support after t+1 steps),

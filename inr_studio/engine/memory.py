@@ -3,7 +3,7 @@
 A run that cannot fit must say so in one line before it starts (never a traceback, never the
 OOM killer), with a way out: a smaller working size or random pixel batches. The estimate
 follows what the code keeps alive (derived from it, then calibrated against the peak RSS of
-small runs; ``tests/test_memory_guard.py`` holds it to ±25 %):
+small runs; ``tests/engine/test_memory_guard.py`` holds it to ±25 %):
 
 - per model, for the whole run: parameters, their gradients and Adam's two moments (4 × P);
   the batcher's coordinates and targets (N × (2 + 2C) float32); every layer's expert ids

@@ -1,6 +1,6 @@
 """A scripted session for tests of the real window (``INR_STUDIO_DRIVE=out.json inr-studio IMG``).
 
-The in-process tests run Qt offscreen; the xcb test (``tests/test_ui_launch_xcb.py``) starts the
+The in-process tests run Qt offscreen; the xcb test (``tests/ui/test_real_display.py``) starts the
 real program under Xvfb instead and needs to know what it did. With ``INR_STUDIO_DRIVE`` set,
 the window: records when its first frame is painted, waits for the engine and the image, trains
 a few steps at a tiny size, grabs the Compare panels (``<out>.png``) and the whole screen

@@ -8,7 +8,7 @@ libraries its xcb plugin links against, and a fresh Debian/Ubuntu lacks several 
 
 The list is what ``ldd`` shows for PySide6's ``plugins/platforms/libqxcb.so`` and
 ``lib/libQt6XcbQpa.so.6`` outside Qt itself (their own dependencies, such as libpng or libXau,
-come with these packages); ``tests/test_platform_check.py`` re-checks it against ``ldd``.
+come with these packages); ``tests/ui/test_platform_check.py`` re-checks it against ``ldd``.
 This module imports no Qt.
 """
 

@@ -1,5 +1,5 @@
 """How tests/data/v1_*.sinr were made: by the version-1 encoder at commit 70213dc (before the
-header was declared once). Kept for the record; test_codec_format.py rebuilds the same networks
+header was declared once). Kept for the record; tests/codec/test_header.py rebuilds the same networks
 and checks that the new writer, asked for version 1, produces these bytes exactly."""
 import numpy as np, torch
 from inr_studio.codec import CodecOptions, encode_model

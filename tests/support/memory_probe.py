@@ -1,6 +1,6 @@
 """Run one small training case and print its measured peak memory beside the guard's estimate.
 
-Used by ``tests/test_memory_guard.py`` in a fresh subprocess per case: the peak RSS (Linux
+Used by ``tests/engine/test_memory_guard.py`` in a fresh subprocess per case: the peak RSS (Linux
 ``VmHWM``, reset through ``/proc/self/clear_refs`` after a warm-up run) minus the RSS then.
 """
 

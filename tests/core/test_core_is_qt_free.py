@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from paths import REPO
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
 
 SCRIPT = r"""
 import importlib, json, pkgutil, sys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paths import REPO
 from pathlib import Path
 
 import numpy as np
@@ -223,7 +224,7 @@ def test_run_app_opens_window_and_exits(tiny_png: Path, settings_dir: Path) -> N
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", INR_STUDIO_SETTINGS_DIR=str(settings_dir),
                PYTHONPATH=str(repo) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     args = [sys.executable, "-c", RUN_APP, str(tiny_png)]

@@ -3,6 +3,7 @@ refusal with a way out that fits, and the places that call it (engine, CLI, out-
 
 from __future__ import annotations
 
+from paths import REPO, SUPPORT
 import json
 import os
 import subprocess
@@ -25,8 +26,8 @@ from inr_studio.models import registry
 from inr_studio.models.registry import ModelOptions
 from inr_studio.tiling import auto_tile_scale
 
-ROOT = Path(__file__).resolve().parents[1]
-PROBE = Path(__file__).with_name("memory_probe.py")
+ROOT = REPO
+PROBE = SUPPORT / "memory_probe.py"
 GB = 10**9
 
 

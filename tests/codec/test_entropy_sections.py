@@ -36,7 +36,7 @@ from inr_studio.thumbmap import (
 )
 from inr_studio.engine.config import TrainConfig
 from inr_studio.engine.fit import fit
-from test_codec_badfiles import expect_error  # noqa: E402 - one bounded-refusal check
+from test_bad_files import expect_error  # noqa: E402 - one bounded-refusal check
 
 
 def reseal(data: bytes) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paths import REPO, DATA
 import dataclasses
 import os
 import struct
@@ -20,7 +21,6 @@ from inr_studio.codec.layout import tensor_slots
 from inr_studio.errors import OptionError, SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
 
-DATA = Path(__file__).parent / "data"
 V1 = {"version": 1, "entropy": False}
 
 
@@ -145,7 +145,7 @@ def test_info_into_a_closed_pipe_prints_no_traceback(tmp_path) -> None:
     cmap = (np.arange(64 * 64).reshape(64, 64) // 700 % 4).astype(np.uint8)
     path = tmp_path / "x.sinr"
     path.write_bytes(encode_model(model, 64, 64, cmap, CodecOptions(plain=True)))
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "inr_studio", "info", "--tensors", str(path)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     proc.stdout.close()  # the reader is gone before the first line (`| head -0`)

@@ -3,6 +3,7 @@ off the GUI thread (newest wins), launch errors in the message bar, the status b
 
 from __future__ import annotations
 
+from paths import REPO
 import os
 import subprocess
 import sys
@@ -17,7 +18,6 @@ pytest.importorskip("pytestqt")
 from ui_helpers import *  # noqa: E402,F403
 from ui_helpers import make_window, write_png  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
 
 BEFORE_PAINT = r"""
 import os, sys

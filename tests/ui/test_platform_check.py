@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from paths import REPO
 import os
 import shutil
 import subprocess
@@ -13,7 +14,6 @@ import pytest
 from inr_studio.ui.platform_check import (APT_LINE, XCB_LIBRARIES, check_platform,
                                           missing_libraries, platform_is_xcb)
 
-REPO = Path(__file__).resolve().parents[1]
 FAKE = ("libinr-studio-missing-xcb.so.7", "libinr-studio-missing7")
 
 

@@ -7,6 +7,7 @@ writes what it saw; skipped with the reason where Xvfb is absent (``.ci/run`` in
 
 from __future__ import annotations
 
+from paths import REPO
 import json
 import math
 import os
@@ -19,7 +20,6 @@ import pytest
 
 from xvfb_helpers import WHY_NOT, XVFB, xcb_env, xvfb
 
-REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.skipif(XVFB is None, reason=WHY_NOT)
 
 
