@@ -1,4 +1,4 @@
-"""Training rounds with and without ``inr_studio.cpu_memory``'s allocator settings (huge pages,
+"""Training rounds with and without ``inr_studio.process``'s allocator settings (huge pages,
 heap reuse), each in its own process, alternated ``--repeat`` times, at each working size.
 
 Prints seconds per round of the four paper models (full-batch steps, the window's CPU

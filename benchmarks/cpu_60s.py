@@ -139,6 +139,12 @@ def main() -> None:
     args = ap.parse_args()
     if args.child:
         sys.path.insert(0, os.getcwd())
+        try:  # the program tunes its process first; an older tree did it when imported
+            from inr_studio.process import tune_process
+        except ImportError:
+            pass
+        else:
+            tune_process()
         print(json.dumps(measure(args.image, args.long_side[0], args.seconds, args.set,
                                  args.threads)))
         return

@@ -1,6 +1,6 @@
 """Seconds per training round (the four paper models, one step each, the window's CPU settings
 at a 256-px working size) under OpenMP's wait policies: spinning, passive, and passive after a
-short spin (``GOMP_SPINCOUNT``, what ``inr_studio/__init__.py`` sets unless the user chose).
+short spin (``GOMP_SPINCOUNT``, what ``inr_studio.process.tune_process`` sets unless the user chose).
 
 Each setting runs in its own process (libgomp reads them when torch loads it), alternated
 ``--repeat`` times so a shared machine's load hits them alike; median of ``--rounds`` rounds

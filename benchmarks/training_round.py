@@ -2,7 +2,8 @@
 window's CPU settings at a given working size (full-batch steps unless ``--warmup``).
 
 The child of ``omp_wait.py`` and ``allocator.py``, which run it under different environments
-(OpenMP's wait policy and the allocator are fixed when the process starts). Prints one JSON
+(OpenMP's wait policy and the allocator are fixed when the process starts; it tunes itself
+as the program does, honouring what the parent set). Prints one JSON
 line: the median of ``--rounds`` rounds after one untimed round, and the peak resident memory.
 
     python3 benchmarks/training_round.py --long-side 512 --threads 2
@@ -32,6 +33,9 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=0.0, help="the coarse warm-up's share")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
+    from inr_studio.process import tune_process
+
+    tune_process()  # as the program does, before torch loads; the parent's environment decides
     import torch
 
     from inr_studio.engine.trainer import Trainer

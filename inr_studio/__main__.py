@@ -9,9 +9,11 @@ from __future__ import annotations
 import sys
 
 from .cli import COMMANDS  # light: the commands themselves load torch, the window must not
+from .process import tune_process
 
 
 def main(argv: list[str] | None = None) -> int:
+    tune_process()  # before torch loads: OpenMP's waiting and the allocator (process.py)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and (argv[0] in COMMANDS or argv[0].startswith("-")):
         from .cli.main import main as run_command

@@ -7,6 +7,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The test process runs the window and trains like the program does: tuned the program's way
+# (OpenMP's short spins, the allocator) before anything loads torch.
+from inr_studio.process import tune_process  # noqa: E402
+
+tune_process()
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 

@@ -13,7 +13,7 @@ from pathlib import Path
 #: Lowest first; a module may import its own layer and the ones before it (docs/architecture.md).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("inr_studio", "inr_studio.errors", "inr_studio.atomic", "inr_studio.device",
-     "inr_studio.cpu_memory"),
+     "inr_studio.process"),
     ("inr_studio.imaging", "inr_studio.coords", "inr_studio.segmentation", "inr_studio.thumbmap",
      "inr_studio.tiling",
      "inr_studio.metrics", "inr_studio.edges", "inr_studio.resources"),
