@@ -1,4 +1,4 @@
-"""Plain vs fast training path (issue 5): matmul peak, seconds per run, achieved TFLOP/s.
+"""Plain vs fast training path: matmul peak, seconds per run, achieved TFLOP/s.
 
 In one run, on one device:
 

@@ -1,4 +1,4 @@
-"""What the HS-LoE class map costs in a .sinr file, by coding (issue 12.5).
+"""What the HS-LoE class map costs in a .sinr file, by coding.
 
     python3 benchmarks/classmap_codings.py --kodak ../shared/data/kodak [--limit N]
 

@@ -1,7 +1,7 @@
-"""Longest event-loop stall of the window while the Save .sinr dialog encodes (issue 10).
+"""Longest event-loop stall of the window while the Save .sinr dialog encodes.
 
-Trains SIREN and HS-LoE briefly at width 256 (3×256, ~200k parameters: the size the issue
-timed at ~11 s of SINR encoding), opens the dialog with SINR options (target error 1 %, not the
+Trains SIREN and HS-LoE briefly at width 256 (3×256, ~200k parameters: about 11 s
+of SINR encoding), opens the dialog with SINR options (target error 1 %, not the
 default search), presses "Compute size" and probes the event loop every 5 ms until the size is
 shown; then the same with the default search (smallest file within 0.1 dB). Offscreen Qt.
 

@@ -1,4 +1,4 @@
-"""Brotli against the per-tensor range coder on trained networks' quantised weights (issue 12.3).
+"""Brotli against the per-tensor range coder on trained networks' quantised weights.
 
     python3 benchmarks/entropy_sections.py --kodak ../shared/data/kodak --limit 4 --iters 300
 

@@ -1,4 +1,4 @@
-"""What an EoREN gradient step costs next to a SIREN pixel step (SPEC §7), same network.
+"""What an EoREN gradient step costs next to a SIREN pixel step (docs/models.md), same network.
 
 Both are full-batch Adam steps through the engine's :class:`Trainer` on the same image and
 SIREN shape; EoREN's loss takes one autograd pass per colour channel, kept for the double

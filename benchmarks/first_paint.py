@@ -5,11 +5,11 @@ display with a black background, alternately, ``--runs`` times each. This script
 on the same display, grabs the screen every few milliseconds from the moment of the launch
 until four of five patches spread over the window's area are no longer black (both windows are
 1500×900 at the top left of a 1600×1000 screen; no window manager), and
-reports the median and the best launch-to-first-frame time of each and their ratios. Target
-(issue 10): the window within 3× the bare one. The window opens on the bundled sample, as
+reports the median and the best launch-to-first-frame time of each and their ratios. Target:
+the window within 3× the bare one. The window opens on the bundled sample, as
 ``inr-studio`` does with no argument; its engine (torch) loads after this first frame.
-``--tree`` launches the inr_studio of another checkout (e.g. one before this change) for a
-before/after under the same conditions.
+``--tree`` launches the inr_studio of another checkout (e.g. an older commit) for a
+comparison under the same conditions.
 
     python3 benchmarks/first_paint.py --runs 5
 """

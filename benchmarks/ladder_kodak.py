@@ -1,5 +1,6 @@
-"""Issue 12's measurement: Kodak at 256 px longest side, small SIRENs trained to the end, every
-rung of the file ladder (plain, QAT, SINR, SINR fine-tuned, bit allocation) and JPEG/WebP/AVIF.
+"""The file ladder of docs/results.md: Kodak at 256 px longest side, small SIRENs trained to the
+end, every rung of the ladder (plain, QAT, SINR, SINR fine-tuned, bit allocation) and
+JPEG/WebP/AVIF.
 
     PYTHONPATH=$PWD python3 benchmarks/ladder_kodak.py --images 12 --iters 1000 --out docs/data
 

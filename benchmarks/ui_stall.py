@@ -10,7 +10,7 @@ state after the first preview. Target: max stall ≤ 50 ms.
 
     python3 benchmarks/ui_stall.py --seconds 20
 
-``--open`` measures opening images instead (issue 10): a 24-MP JPEG (a Kodak image upscaled
+``--open`` measures opening images instead: a 24-MP JPEG (a Kodak image upscaled
 to 6000×4000, EXIF-rotated like a phone photo), a 16-bit PNG (4000×3000) and the Kodak image
 itself are made in a temporary folder and opened one after the other in the idle window, as a
 drop would; for each: the stalls from the drop until its maps are drawn, and when the picture

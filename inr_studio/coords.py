@@ -1,4 +1,4 @@
-"""Pixel-centre coordinates (SPEC §1).
+"""Pixel-centre coordinates (docs/models.md, "Signal and coordinates").
 
 ``x_j = -1 + (2j + 1)/W`` and ``y_i = -1 + (2i + 1)/H``, each axis normalised on its own, in the
 input order (x, y). ``linspace(-1, 1, W)`` would put the end points on tile borders and move

@@ -1,9 +1,10 @@
 """Edge strength of an image: the Sobel gradient magnitude the window's Edges view shows.
 
-SPEC §7's kernels (Kx = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], Ky = Kxᵀ, y growing with the row
-index), applied per RGB channel as a *correlation* with edge replication at the borders, on
-[0, 1] values. The response is the raw one (8 × the per-pixel derivative): a view compares
-models against the target on one scale, so no unit conversion is needed here.
+The Sobel kernels of EoREN's target (docs/models.md; Kx = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]],
+Ky = Kxᵀ, y growing with the row index), applied per RGB channel as a *correlation* with edge
+replication at the borders, on [0, 1] values. The response is the raw one (8 × the per-pixel
+derivative): a view compares models against the target on one scale, so no unit conversion is
+needed here.
 """
 
 from __future__ import annotations

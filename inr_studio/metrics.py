@@ -1,4 +1,4 @@
-"""Image quality: PSNR (SPEC §3), SSIM, and the error map of the paper's figures."""
+"""Image quality: PSNR (docs/models.md), SSIM, and the error map of the paper's figures."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def error_map(reconstruction: np.ndarray, reference: np.ndarray, scale: float | 
 
 
 def mean_psnr(values: list[float]) -> float:
-    """A data set's average PSNR: the mean of per-image PSNRs (SPEC §3)."""
+    """A data set's average PSNR: the mean of per-image PSNRs (docs/models.md)."""
     return float(np.mean(values)) if values else float("nan")
 
 

@@ -1,4 +1,4 @@
-"""Luminance hard segmentation for HS-LoE (SPEC §2).
+"""Luminance hard segmentation for HS-LoE (docs/models.md).
 
 Multi-Otsu thresholds come from scikit-image; "equal bin" uses luminance quantiles so that the
 classes hold about the same number of pixels (the paper's Table 3 ablation). Classes are
@@ -91,7 +91,7 @@ def segment(pixels: np.ndarray, config: SegmentationConfig = SegmentationConfig(
 
 
 def class_at(class_map: np.ndarray, coords: np.ndarray) -> np.ndarray:
-    """Class of each (x, y) coordinate: that of the nearest source pixel (SPEC §2).
+    """Class of each (x, y) coordinate: that of the nearest source pixel (docs/models.md).
 
     At the source resolution pixel centres map back to their own pixel exactly, so this is the
     identity there; at any other resolution it is nearest-neighbour resampling.

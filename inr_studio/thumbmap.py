@@ -1,9 +1,9 @@
 """An HS-LoE class map that a ``.sinr`` decoder rebuilds from a small luminance thumbnail.
 
-The full-resolution map costs 0.3–1.2 bpp to store (issue 12.5). Instead the file can carry an
-8-bit thumbnail of the luminance (a few hundred bytes) and the integer thresholds; the map is
-the thumbnail's classes (``count of thresholds ≤ value``) upsampled by integer
-nearest-neighbour. Every step after the thumbnail is integer arithmetic, so the encoder, the
+The full-resolution map costs 0.44–0.65 bpp to store on Kodak (docs/results.md). Instead the
+file can carry an 8-bit thumbnail of the luminance (a few hundred bytes) and the integer
+thresholds; the map is the thumbnail's classes (``count of thresholds ≤ value``) upsampled by
+integer nearest-neighbour. Every step after the thumbnail is integer arithmetic, so the encoder, the
 trainer and any decoder build the identical map on any machine — and the network must be
 trained on exactly that map (:func:`thumbnail_segmentation` gives a :class:`Segmentation` a
 :class:`~inr_studio.problem.FitProblem` takes as it is).

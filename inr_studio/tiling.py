@@ -1,4 +1,4 @@
-"""Expert tilings as data (SPEC §2): which expert of a layer each coordinate uses.
+"""Expert tilings as data (docs/models.md): which expert of a layer each coordinate uses.
 
 A layer is either *single* (one expert: a plain SIREN layer), a *grid* of 2×2 repeating cells
 with scale A and shift β (LoE, nearest blending), or a *segment* layer whose expert is the

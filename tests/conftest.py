@@ -1,4 +1,4 @@
-"""Shared test set-up. Qt runs offscreen; it must be set before Qt is imported (QT_NOTES §6)."""
+"""Shared test set-up. Qt runs offscreen, set before Qt is imported (docs/qt.md, point 6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``encode``, ``decode``, ``info`` and ``rd``: SINR files from the command line (issue 3).
+"""``encode``, ``decode``, ``info`` and ``rd``: SINR files from the command line.
 
 ``encode`` takes a checkpoint (``fit`` writes one) or an image (fitted first, with the options
 of ``fit``); ``decode`` renders a ``.sinr`` at its size or any other; ``info`` prints the

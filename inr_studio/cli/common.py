@@ -61,7 +61,7 @@ def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
 
 #: Options that apply to some models only: option -> (dest, the models it applies to).
 PE_MODELS = ("pe-relu", "pe-siren")
-MODEL_SPECIFIC = {
+MODEL_ONLY_OPTIONS = {
     "--seg-layer": ("seg_layer", ("hs",)), "--seg-method": ("seg_method", ("hs",)),
     "--seg-classes": ("seg_classes", ("hs",)),
     "--pe": ("pe", PE_MODELS), "--pe-gauss": ("pe_gauss", PE_MODELS),
@@ -72,7 +72,7 @@ MODEL_SPECIFIC = {
 
 
 def add_encoding_options(parser: argparse.ArgumentParser) -> None:
-    """The positional encoding of pe-relu/pe-siren (SPEC §8) and EoREN's stage options (§7)."""
+    """The positional encoding of pe-relu/pe-siren and EoREN's stage options (docs/models.md)."""
     g = parser.add_argument_group("positional encoding (pe-relu, pe-siren) and EoREN")
     g.add_argument("--pe", type=int, default=None, metavar="L",
                    help="NeRF frequencies 2^0..2^(L-1) (the default encoding; default L = "
@@ -92,7 +92,7 @@ def add_encoding_options(parser: argparse.ArgumentParser) -> None:
 
 def check_model_specific(args: argparse.Namespace, models: list[str] | tuple[str, ...]) -> None:
     """An option for a model that is not in the run is an error (one readable line)."""
-    for option, (dest, owners) in MODEL_SPECIFIC.items():
+    for option, (dest, owners) in MODEL_ONLY_OPTIONS.items():
         if getattr(args, dest, None) is not None and not set(owners) & set(models):
             which = " or ".join(owners)
             raise OptionError(f"{option} only applies to the {which} model; drop it or "

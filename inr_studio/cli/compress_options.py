@@ -1,4 +1,4 @@
-"""``encode``'s options for smaller files (issue 12): quantisation-aware fine-tuning of the
+"""``encode``'s options for smaller files (docs/coding.md): quantisation-aware fine-tuning of the
 trained network at the file's bits (``--qat-steps``; with ``--sparsity``, the SINR
 coefficients are fine-tuned on their support instead), and per-tensor bit allocation for a
 target PSNR (``--target-psnr``)."""

@@ -14,7 +14,7 @@ from ..errors import OptionError
 
 
 def add_ladder_options(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("file ladder (issue 12)")
+    g = parser.add_argument_group("file ladder")
     g.add_argument("--ladder", action="store_true",
                    help="measure the file ladder (plain, QAT, SINR, SINR fine-tuned, bit "
                         "allocation) against JPEG/WebP/AVIF, with BD-rates")

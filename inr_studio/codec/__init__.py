@@ -1,4 +1,5 @@
-"""SINR compressed files (``.sinr``): encoder, decoder and container (SPEC §5, docs/format.md).
+"""SINR compressed files (``.sinr``): encoder, decoder and container (docs/coding.md,
+docs/format.md).
 
 The public names below are what the window, the CLI and the studies use; no Qt here.
 """

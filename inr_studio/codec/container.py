@@ -318,7 +318,7 @@ def verify_checksum(data: bytes) -> None:
 
 # -- what the file says, for people ---------------------------------------------------------------
 def bpp(n_bytes: int, height: int, width: int) -> float:
-    """Bits per pixel: 8·bytes / (H·W), every byte of the file counted (SPEC §5)."""
+    """Bits per pixel: 8·bytes / (H·W), every byte of the file counted (docs/coding.md)."""
     return 8.0 * n_bytes / (height * width)
 
 

@@ -1,4 +1,4 @@
-"""Entropy coding of the quantised integers with a per-tensor parametric model (issue 12.3).
+"""Entropy coding of the quantised integers with a per-tensor parametric model (docs/coding.md).
 
 Brotli sees bytes; the integers of one tensor follow a smooth, roughly bell-shaped law. Here
 each tensor (a run of integers in 0..2^bits − 1) gets a quantised Gaussian or Laplace fitted to

@@ -1,9 +1,10 @@
 """Which tensors a file holds, in which order, and how a weight matrix is cut into vectors.
 
-SPEC §5: a weight matrix (out × in, PyTorch's layout) is cut into vectors of the hidden width
-k — the columns of L1's k×2, every column of a k×k matrix, the rows of L4's 3×k; each LoE
-expert's matrix likewise. For k below ``flat_below`` (50, the paper's "tiny INR") the whole
-matrix, flattened row-major, is one vector. Biases are always dense (quantised, not coded).
+SINR's rule (docs/coding.md): a weight matrix (out × in, PyTorch's layout) is cut into vectors
+of the hidden width k — the columns of L1's k×2, every column of a k×k matrix, the rows of L4's
+3×k; each LoE expert's matrix likewise. For k below ``flat_below`` (50, the paper's "tiny INR")
+the whole matrix, flattened row-major, is one vector. Biases are always dense (quantised, not
+coded).
 """
 
 from __future__ import annotations

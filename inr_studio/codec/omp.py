@@ -1,4 +1,4 @@
-"""Orthogonal Matching Pursuit over many vectors at once (SINR's sparse code, SPEC §5).
+"""Orthogonal Matching Pursuit over many vectors at once (SINR's sparse code, docs/coding.md).
 
 scikit-learn's ``orthogonal_mp`` runs one Python loop per target vector; a 3×256 LoE has ~2,000
 of them, so it takes far longer than the few seconds an export may cost. This batched version

@@ -1,4 +1,5 @@
-"""What a user chooses when saving a network as .sinr (SPEC §5 leaves k2 and s open)."""
+"""What a user chooses when saving a network as .sinr (SINR leaves k2 and s open; docs/coding.md).
+"""
 
 from __future__ import annotations
 

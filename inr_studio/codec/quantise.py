@@ -1,6 +1,6 @@
 """Uniform scalar quantisation with a per-tensor range, and the byte planes the streams use.
 
-SINR (SPEC §5) quantises with 16 bits over each tensor's [min, max]. Here ``bits`` is 1..16:
+SINR (docs/coding.md) quantises with 16 bits over each tensor's [min, max]. Here ``bits`` is 1..16:
 ``q = round((v − lo)/(hi − lo)·L)``, ``L = 2^bits − 1``; the decoder computes
 ``lo + q·(hi − lo)/L`` in float64 from the float32 ``lo``, ``hi`` stored in the file.
 

@@ -18,7 +18,7 @@ from ..problem import FitProblem, layer_ids
 @dataclass(frozen=True)
 class Batch:
     coords: torch.Tensor  # N×2, normalised pixel centres (x, y)
-    target: torch.Tensor  # N×C values in [-1, 1] (SPEC §1: v = 2u - 1)
+    target: torch.Tensor  # N×C values in [-1, 1] (v = 2u - 1, docs/models.md)
     target01: torch.Tensor  # N×C values in [0, 1]
     routing: Routing
     index: torch.Tensor | None  # N pixel indices into the image (row-major); None: all pixels

@@ -1,6 +1,6 @@
 """How a run trains: steps, learning rate, batch, seed, device. Torch-free, frozen.
 
-The learning rate that reproduces the paper at its scale is unmeasured (no GPU yet, issue 8):
+The learning rate that reproduces the paper at its scale is unmeasured (no GPU yet):
 :data:`PAPER_LR` is its one home; the CPU-sized default :data:`CPU_LR` was measured at 96–256 px.
 """
 
@@ -17,7 +17,7 @@ CPU_LR = 1e-3
 PAPER_ITERS = 5000
 #: Quantisation-aware fine-tuning (and SINR coefficient fine-tuning): steps and learning rate
 #: (× the run's). 300 at 0.3 saved 24 % / 14 % of plain quantisation's bits at equal PSNR on 12
-#: Kodak images (3×64 / 2×32), against 16 % / 8 % for 100 at 0.1 (docs/results.md, issue 12).
+#: Kodak images (3×64 / 2×32), against 16 % / 8 % for 100 at 0.1 (docs/results.md, the ladder).
 QAT_STEPS = 300
 QAT_LR_SCALE = 0.3
 
@@ -31,7 +31,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     #: The fast step of :mod:`inr_studio.engine.fast_step` (fused Adam, CUDA graph). Off by
-    #: default: its CUDA parts have not been measured on a GPU (issue 8); the plain step is the
+    #: default: its CUDA parts have not been measured on a GPU; the plain step is the
     #: reference.
     fast: bool = False
     #: Coarse warm-up (full-batch runs of models that start with the pixel MSE): this share of

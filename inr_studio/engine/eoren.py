@@ -1,4 +1,5 @@
-"""EoREN (the edge-oriented INR note, 2021; SPEC §7): fit the image's gradients, then its colour.
+"""EoREN (the edge-oriented INR note, 2021; docs/models.md): fit the image's gradients, then its
+colour.
 
 Stage 1 (objective ``gradients``) fits the network's spatial gradient, by autograd w.r.t. the
 input coordinates, to the Sobel gradient of the image with the note's "magnitude adjustment"
@@ -39,7 +40,7 @@ def gradient_target(pixels01: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gx = np.empty_like(v)
     gy = np.empty_like(v)
     for c in range(v.shape[2]):
-        # SPEC §7's kernels, the Edges view's (rows: y, growing downward), as a correlation
+        # the Sobel kernels, the Edges view's (rows: y, growing downward), as a correlation
         gx[..., c] = correlate(v[..., c], SOBEL_X.astype(np.float64), mode="nearest")
         gy[..., c] = correlate(v[..., c], SOBEL_Y.astype(np.float64), mode="nearest")
     return (gx * (w / 16.0)).astype(np.float32), (gy * (h / 16.0)).astype(np.float32)

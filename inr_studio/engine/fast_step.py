@@ -11,7 +11,8 @@ The plain step stays the reference. Where the device supports it, :class:`FastSt
 
 Options the device cannot honour are dropped with a note (``FastStep.notes``), or refused with
 ``strict=True``. The trainer picks this step when ``TrainConfig.fast`` is set; it is off by
-default everywhere, since none of its CUDA parts has been measured on a GPU yet (issue 8).
+default everywhere, since none of its CUDA parts has been measured on a GPU yet (docs/results.md,
+"GPU: not measured").
 """
 
 from __future__ import annotations

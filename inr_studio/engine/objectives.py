@@ -20,7 +20,7 @@ from .batch import Batch, Batcher
 
 
 def clipped_mse01(pred: torch.Tensor, target01: torch.Tensor) -> torch.Tensor:
-    """MSE on [0, 1] values of a [-1, 1] prediction clipped to [0, 1] (SPEC §3's PSNR)."""
+    """MSE on [0, 1] values of a [-1, 1] prediction clipped to [0, 1] (docs/models.md's PSNR)."""
     with torch.no_grad():
         return torch.mean((torch.clamp((pred.detach() + 1) * 0.5, 0, 1) - target01) ** 2)
 
@@ -73,7 +73,7 @@ class CoarseWarmUp(Objective):
     """The pixel MSE on one random pixel of each ``stride``×``stride`` cell, drawn anew each
     step (:meth:`.Batcher.stratified`). A step costs about 1/stride² of a full-batch one, so
     the network learns the picture's coarse content quickly before the full grid refines it
-    (the window's CPU warm-up; measured in docs/results.md, issue 10.8)."""
+    (the window's CPU warm-up; measured in docs/results.md)."""
 
     graphable = False  # a new batch every step
 

@@ -1,4 +1,4 @@
-"""Coordinate networks: SIREN, LoE (FtC, QT), HS-LoE and the seed documents' other models.
+"""Coordinate networks: SIREN, LoE (FtC, QT), HS-LoE and the registry's other models.
 
 Configurations, specs and the registry are torch-free; the torch modules load on first use
 (``from inr_studio.models import CoordinateNet`` still works), so views can paint first.

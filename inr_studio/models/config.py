@@ -25,8 +25,8 @@ class ModelConfig:
     ``kind`` is the registry key of the model (``siren``, ``hs``, ``pe-relu``...): a name, not
     the architecture, which the other fields describe completely (a decoder needs nothing else).
     ``in_features`` is the coordinate dimension (2); an ``encoding`` widens the first layer's
-    input to :attr:`encoded_features` (SPEC §8). ``gradient_fit`` marks a network trained on
-    the image's gradients (EoREN, SPEC §7): the same SIREN, a different objective.
+    input to :attr:`encoded_features` (docs/models.md). ``gradient_fit`` marks a network trained on
+    the image's gradients (EoREN, docs/models.md): the same SIREN, a different objective.
     """
 
     kind: str
@@ -145,7 +145,7 @@ _DEFAULTS = {"activation": "sine", "encoding": "none", "pe_levels": 0, "pe_featu
 
 
 def default_pe_levels(height: int, width: int) -> int:
-    """NeRF levels for an H×W working size (SPEC §8): the largest L whose finest frequency
+    """NeRF levels for an H×W working size (docs/models.md): the largest L whose finest frequency
     2^(L−1)·π still has two or more pixels per period along the longest side (a pixel is 2/N
     wide on [-1, 1]), i.e. L = ⌊log2(longest side)⌋: 768 px → 9, 512 → 9, 96 → 6; 1..16."""
     longest = max(int(height), int(width), 2)
@@ -172,7 +172,7 @@ def make_model_config(
     tile_scale: float = 1.0,
     out_features: int = 3,
 ) -> ModelConfig:
-    """The paper's four models (SPEC §2), with every knob the ablations need.
+    """The paper's four models (docs/models.md), with every knob the ablations need.
 
     ``scales`` are the A_i of an LoE (FtC order for HS-LoE); ``tile_scale`` multiplies them (use
     :func:`inr_studio.tiling.auto_tile_scale` to keep the paper's cell sizes in pixels).

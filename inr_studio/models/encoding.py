@@ -1,4 +1,4 @@
-"""Positional encodings γ(p) of the input coordinates (SPEC §8; Tancik et al. 2020).
+"""Positional encodings γ(p) of the input coordinates (docs/models.md; Tancik et al. 2020).
 
 Two kinds: NeRF-style frequencies ``(p, sin(2^k·π·p), cos(2^k·π·p))`` for k = 0..L−1, and
 Gaussian Fourier features ``(cos 2πBp, sin 2πBp)`` with B (m × 2) ~ N(0, σ²). B is never stored:

@@ -1,6 +1,6 @@
 """A linear layer with several experts, chosen per pixel by a routing (LoE, Hao et al. 2022).
 
-The layer owns ``experts`` weight matrices and one shared bias (SPEC §2). Given rows already
+The layer owns ``experts`` weight matrices and one shared bias (docs/models.md). Given rows already
 grouped by expert, it runs one matmul per expert over contiguous slices: the same MACs as a
 plain layer, and no per-pixel weight matrix is ever built.
 

@@ -63,7 +63,7 @@ def default_init_(layer: ExpertLinear, generator: torch.Generator | None) -> Non
 
 class CoordinateNet(nn.Module):
     """``act(W_i[e]·z + b_i)`` for the hidden layers (act = sin(ω0·) or ReLU), a linear output
-    layer (SPEC §2), on the coordinates or their encoding γ(p) (SPEC §8)."""
+    layer, on the coordinates or their encoding γ(p) (docs/models.md)."""
 
     def __init__(self, config: ModelConfig, seed: int = 0) -> None:
         super().__init__()

@@ -33,14 +33,14 @@ class ModelOptions:
     seg_classes: int = 4
     out_features: int = 3
     image_size: tuple[int, int] = (512, 768)
-    #: Positional encoding of ``pe-relu``/``pe-siren`` (SPEC §8): NeRF levels (None: from
+    #: Positional encoding of ``pe-relu``/``pe-siren`` (docs/models.md): NeRF levels (None: from
     #: ``image_size``, :func:`~inr_studio.models.config.default_pe_levels`), or Gaussian
     #: Fourier features when ``pe_sigma`` is set (m = ``pe_features`` rows, drawn from ``pe_seed``).
     pe_levels: int | None = None
     pe_sigma: float | None = None
     pe_features: int = 256
     pe_seed: int = 0
-    #: EoREN (SPEC §7): weight α of the pixel term in stage 1 (0: gradients only), and the
+    #: EoREN (docs/models.md): weight α of the pixel term in stage 1 (0: gradients only), and the
     #: steps of the optional colour phase after it (0: the closed-form constant only).
     eoren_pixel_weight: float = 0.0
     eoren_colour_steps: int = 0
@@ -80,10 +80,10 @@ class ModelEntry:
         return ModelSpec(self.key, text, config, self.make_phases(options))
 
 
-# ---------------------------------------------------------------- the seed documents' models
+# ------------------------------------------------------------- models beyond the paper's four
 
 def _encoded(activation: str) -> Callable[[ModelOptions], ModelConfig]:
-    """``pe-relu`` / ``pe-siren``: SIREN's shape, γ(p) in front (SPEC §8)."""
+    """``pe-relu`` / ``pe-siren``: SIREN's shape, γ(p) in front (docs/models.md)."""
     def make(o: ModelOptions) -> ModelConfig:
         base = _paper("siren")(o)
         if o.pe_sigma is not None:
@@ -110,7 +110,7 @@ def matched_width(target: int, depth: int, out_features: int = 3, in_features: i
 
 
 def _matched(o: ModelOptions) -> ModelConfig:
-    """``siren-matched``: as many parameters as LoE FtC with the same options (SPEC §8)."""
+    """``siren-matched``: as many parameters as LoE FtC with the same options (docs/models.md)."""
     target = _paper("ftc")(o).parameter_count()
     return _paper("siren")(replace(o, width=matched_width(target, o.depth, o.out_features)))
 

@@ -1,4 +1,5 @@
-"""Grouping pixels by expert, computed once per image (SPEC §2, "experts without per-pixel weights").
+"""Grouping pixels by expert, computed once per image (docs/models.md, "Experts without
+per-pixel weights").
 
 For each layer the points are sorted by expert id, so each expert's rows are one contiguous slice
 and the layer is one matmul per expert. Activations stay in the previous layer's order; moving

@@ -1,7 +1,7 @@
 """Bjøntegaard delta rate: how many more (or fewer) bits a codec needs than an anchor for the
 same PSNR, averaged over the PSNR range both curves cover.
 
-Interpolation (stated, as the issue asks): each curve is log(rate) as a function of PSNR,
+Interpolation (stated, so results can be compared): each curve is log(rate) as a function of PSNR,
 through its points sorted by PSNR, by piecewise-cubic Hermite interpolation (PCHIP, SciPy's
 ``PchipInterpolator``: monotone, no overshoot between points — the variant later Bjøntegaard
 tools use instead of the original single cubic polynomial). The mean log-rate difference over

@@ -1,10 +1,10 @@
-"""Rate–distortion, measured: what a .sinr file costs and what it is worth (issue 3, item 5).
+"""Rate–distortion, measured: what a .sinr file costs and what it is worth.
 
 For each image and network: fit once, then for each coding setting encode → decode → render
 and record the file's bytes (every byte: bpp = 8·bytes/pixels), the PSNR before and after
 coding, and JPEG and WebP (Pillow) at the same bpp (the highest quality whose file is not
 larger). The CSV keeps every run; :func:`summary` averages over images (mean of per-image
-values, as SPEC §3 asks) and :func:`plain_bpp_at` reads the plain-quantisation curve at a
+values, as every table here does) and :func:`plain_bpp_at` reads the plain-quantisation curve at a
 given PSNR, the "equal PSNR" comparison SINR's claim is about.
 """
 

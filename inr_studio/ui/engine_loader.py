@@ -1,11 +1,11 @@
 """The training engine (torch, the worker, the run controller) loads after the first paint.
 
 Importing torch, scipy and the optimiser's ``torch._dynamo`` takes seconds; doing it before the
-window shows made the first frame wait 8 s (issue 10). The window now paints first, shows
+window shows would make the first frame wait seconds. The window paints first, shows
 "preparing the engine…" and disables only what needs torch (Start, Save .sinr) until
 :class:`EngineLoader` (a ``QThread`` subclass, so its signals reach GUI-thread slots queued,
-QT_NOTES §2) has imported everything and warmed the optimiser up. Until then the window holds a
-:class:`PendingController`, which answers the controller's queries as an idle one would.
+docs/qt.md point 2) has imported everything and warmed the optimiser up. Until then the window
+holds a :class:`PendingController`, which answers the controller's queries as an idle one would.
 """
 
 from __future__ import annotations

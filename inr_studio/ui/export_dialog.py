@@ -207,7 +207,7 @@ class ExportDialog(QDialog):
         target = self.targets.get(self.kind())
         if target is not None:
             k = target.model.config.width
-            self.sparsity.setValue(max(1, k // 8))  # 2s < k with room to spare (SPEC §5)
+            self.sparsity.setValue(max(1, k // 8))  # 2s < k with room to spare (docs/coding.md)
             self.k2.setValue(4096)
         self._invalidate()
 

@@ -1,13 +1,13 @@
 """Opening an image off the GUI thread: decode, EXIF rotation, working copy, segmentation, maps.
 
-A 24-MP photo took ~16 s to decode, resize and segment, all on the GUI thread, and the window
-stayed black meanwhile (issue 10). Each load now runs in a :class:`LoadJob` (a ``QThread``
-subclass: its signals reach GUI-thread slots queued, QT_NOTES §2) in two stages: the image and
-its working copy first (``imageReady``, the user sees the picture), then the segmentation and
+A 24-MP photo takes seconds to decode, resize and segment; on the GUI thread the window would
+stay black meanwhile. Each load runs in a :class:`LoadJob` (a ``QThread`` subclass: its signals
+reach GUI-thread slots queued, docs/qt.md point 2) in two stages: the image and its working copy
+first (``imageReady``, the user sees the picture), then the segmentation and
 expert maps (``mapsReady``). A generation counter orders the jobs: a newer drop (or a settings
 change) cancels the older job between stages and anything an older job still emits is dropped,
 so a slow load can never overwrite a newer image. Old threads stay referenced until they end
-(QT_NOTES §4).
+(docs/qt.md, point 4).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A missing system library makes Qt print "could not load the Qt platform plugin xcb" and abort
 the process (a core dump Python cannot catch). PySide6's wheels ship Qt but not the X11/xcb
 libraries its xcb plugin links against, and a fresh Debian/Ubuntu lacks several of them
-(shared/QT_NOTES.md point 7). So, when the platform will be xcb, each library is dlopen-ed here
+(docs/qt.md, point 7). So, when the platform will be xcb, each library is dlopen-ed here
 (milliseconds) and a missing one becomes one line naming it and the ``apt-get`` command.
 
 The list is what ``ldd`` shows for PySide6's ``plugins/platforms/libqxcb.so`` and

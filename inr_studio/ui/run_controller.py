@@ -3,7 +3,7 @@
 A generation counter guards against stale results: every run gets a new number, its worker
 stamps each signal with it, and anything from an older run is dropped here, so a stopped run
 can never draw into the next one. Previews are coalesced: if several arrive before the event
-loop gets to them, only the newest is passed on (QT_NOTES §5).
+loop gets to them, only the newest is passed on (docs/qt.md, point 5).
 """
 
 from __future__ import annotations

@@ -20,14 +20,15 @@ from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
 
 # ``problem`` imports torch: it is imported where used, so that the window
-# paints before torch loads (issue 10).
+# paints before torch loads.
 
 #: Multi-Otsu searches all threshold combinations over 256 bins: 4 classes take ~0.1 s, 5 take
 #: seconds and 6 minutes, so the window offers more classes with equal bins only.
 MAX_OTSU_CLASSES = 4
 LONG_SIDES = (64, 96, 128, 192, 256, 384, 512, 768, 1024, 0)  # 0: the image's own size
 BATCHES = (0, 1024, 4096, 16384, 65536)  # 0: every pixel every step (the paper)
-#: The CPU default's coarse warm-up share (docs/results.md, issue 10.8: best of 0.1–0.35).
+#: The CPU default's coarse warm-up share (best of 0.1–0.35: docs/results.md, "How the CPU
+#: defaults were chosen").
 CPU_WARMUP = 0.25
 
 
@@ -124,7 +125,8 @@ class RunSettings:
 
 def defaults_for(device_type: str) -> RunSettings:
     """CPU: a 256-px working size and width 64 show a recognisable image within seconds and
-    reach 32–37 dB on a Kodak image in a minute on two cores (docs/results.md, issue 10.8).
+    reach 32–37 dB on a Kodak image in a minute on two cores (docs/results.md, "The window's CPU
+    minute").
     GPU: the paper's width 256 at up to 768 px."""
     if device_type == "cpu":
         return RunSettings()

@@ -1,7 +1,7 @@
 """Status-bar text that is never cut at its start.
 
 A QLabel asks for its whole text's width; in a crowded status bar Qt then clipped the labels,
-and a long error showed only its end (issue 10, item 6). :class:`ElidedLabel` asks for little
+and a long error would show only its end. :class:`ElidedLabel` asks for little
 width and draws its text elided on the right ("kodim23.png · 768×5…"), with the whole text
 as its tooltip; :func:`short_status` keeps an error's echo in the status bar to one sentence
 (the full message is in the message bar at the top).

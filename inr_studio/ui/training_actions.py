@@ -16,9 +16,10 @@ from .session import LONG_SIDES, RunRecord, rework_needed
 
 
 def default_cpu_threads() -> int:
-    """Every core: OpenMP's passive wait (``inr_studio/__init__``) gives the GUI thread its turn
-    when it needs one, and on an idle 2-core machine two threads train ~1.5× faster than one
-    (docs/results.md, issue 10.8; the window's stalls were measured with them)."""
+    """Every core: OpenMP's short spin, then passive wait (``inr_studio.process.tune_process``),
+    gives the GUI thread its turn when it needs one, and on an idle 2-core machine two threads
+    train ~1.5× faster than one (docs/results.md, "How the CPU defaults were chosen"; the
+    window's stalls were measured with them)."""
     return max(1, os.cpu_count() or 1)
 
 

@@ -3,7 +3,7 @@
 ``open_image`` only starts an :class:`ImageLoader` job and returns at once; the picture shows
 when its first stage arrives, the maps when the second does. A failure keeps the current image
 and run. A file given at launch that cannot be read shows its message in the message bar (which
-stays until dismissed) and the sample opens behind it (issue 10, item 6).
+stays until dismissed) and the sample opens behind it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """How the window starts (a mixin of :class:`MainWindow`): it paints first, then builds its
 pyqtgraph views once the loader thread has imported pyqtgraph, then swaps in the real run
 controller once torch is loaded; meanwhile "preparing the engine…" shows and only Start and
-Save .sinr are disabled (issue 10). Also the status bar, whose labels elide on the right.
+Save .sinr are disabled. Also the status bar, whose labels elide on the right.
 """
 
 from __future__ import annotations

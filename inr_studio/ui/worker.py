@@ -3,7 +3,7 @@
 
 Everything about training (round robin, statistics, ETA, preview budget, out-of-memory
 messages) lives in the engine, which the command line and the tests run without Qt. Thread rules
-(shared/QT_NOTES.md): this is a ``QThread`` subclass, so its signals belong to an object of the
+(docs/qt.md): this is a ``QThread`` subclass, so its signals belong to an object of the
 GUI thread and reach GUI slots queued; pause/stop go through the engine's ``RunControl``
 (``threading.Event``); every message is immutable.
 """

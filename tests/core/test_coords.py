@@ -1,4 +1,5 @@
-"""Pixel-centre coordinates (SPEC §1): the formula, not linspace; end pixels half a pixel in."""
+"""Pixel-centre coordinates (docs/models.md): the formula, not linspace; end pixels half a pixel
+in."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The coarse warm-up (issue 10.8): the first share of the steps fits one random pixel of each
-2×2 cell, then the same Adam goes on with the full batch; the schedule's length is unchanged."""
+"""The coarse warm-up (docs/models.md): the first share of the steps fits one random pixel of
+each 2×2 cell, then the same Adam goes on with the full batch; the schedule's length is
+unchanged."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""EoREN (SPEC §7): the gradient target, autograd gradients, and the two stages on an image."""
+"""EoREN (docs/models.md): the gradient target, autograd gradients, the two stages on an image."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The memory guard (issue 10 item 5): its estimate against measured peaks, its one-line
+"""The memory guard: its estimate against measured peaks, its one-line
 refusal with a way out that fits, and the places that call it (engine, CLI, out-of-memory)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Previews during a run show the picture the last full-batch step already drew (issue 10.8:
-on a CPU a render costs a third of a step), so they must be exactly that network's picture."""
+"""Previews during a run show the picture the last full-batch step already drew (on a
+CPU a render costs a third of a step), so they must be exactly that network's picture."""
 
 from __future__ import annotations
 

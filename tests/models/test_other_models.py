@@ -1,4 +1,4 @@
-"""The seed documents' other models (SPEC §8, issue 11): positional encodings, the ReLU and
+"""The models beyond the paper's four (docs/models.md): positional encodings, the ReLU and
 parameter-matched networks, every model through the engine, the CLI options, edge PSNR."""
 
 from __future__ import annotations

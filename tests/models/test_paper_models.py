@@ -1,4 +1,5 @@
-"""Models (SPEC §2): grouped experts equal a naive per-pixel computation; SIREN init; HS-LoE."""
+"""Models (docs/models.md): grouped experts equal a naive per-pixel computation; SIREN init;
+HS-LoE."""
 
 from __future__ import annotations
 
