@@ -12,8 +12,10 @@ them. Files whose name starts with ``_`` are helpers, not benchmarks.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -236,11 +238,20 @@ def stall_figures(late_ms: np.ndarray) -> dict:
 
 
 # --- the window (Qt loads only when these are called) ---
+def scratch_folder(prefix: str) -> Path:
+    """A fresh temporary folder, removed when the script ends."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def offscreen_window_env(show: bool = False) -> None:
-    """Qt offscreen unless ``show``, and settings in a fresh folder (not the user's)."""
+    """Qt offscreen unless ``show``, and the window's settings in a scratch folder (not the
+    user's) unless ``INR_STUDIO_SETTINGS_DIR`` names one."""
     if not show:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("INR_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="inr-bench-"))
+    if "INR_STUDIO_SETTINGS_DIR" not in os.environ:
+        os.environ["INR_STUDIO_SETTINGS_DIR"] = str(scratch_folder("inr-bench-"))
 
 
 def open_window(image: str | None, size: tuple[int, int] | None = None):

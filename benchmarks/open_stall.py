@@ -21,7 +21,6 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -79,7 +78,7 @@ def measure_open(args: argparse.Namespace) -> int:
     window._device_defaults()  # CPU defaults: 128-px working size
     window.wait_loaded()
 
-    folder = Path(tempfile.mkdtemp(prefix="inr-open-"))
+    folder = _bench.scratch_folder("inr-open-")
     t0 = time.perf_counter()
     files = make_open_files(folder, Path(args.image), args.jpeg_size, args.png_size)
     made_s = time.perf_counter() - t0

@@ -143,8 +143,10 @@ def tiny_kodak(tmp_path_factory) -> Path:
 
 
 def run(name: str, args: list[str], kodak: Path, cwd: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, INR_STUDIO_KODAK=str(kodak),
-               INR_STUDIO_SETTINGS_DIR=str(cwd / "settings"))
+    """The script as the README runs it, with its temporary files in ``cwd/tmp``."""
+    (cwd / "tmp").mkdir(exist_ok=True)
+    env = dict(os.environ, INR_STUDIO_KODAK=str(kodak), TMPDIR=str(cwd / "tmp"))
+    env.pop("INR_STUDIO_SETTINGS_DIR", None)
     return subprocess.run([sys.executable, str(BENCHMARKS / f"{name}.py"), *args], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=300)
 
@@ -165,6 +167,9 @@ def test_runs_at_a_tiny_size(name: str, tiny_kodak: Path, tmp_path: Path) -> Non
         assert re.search(pattern, output), f"{name}: no {pattern!r} in:\n{output[-3000:]}"
     for file in tiny.files:
         assert Path(file.format(tmp=tmp_path)).stat().st_size > 0
+    left = [p.name for p in (tmp_path / "tmp").iterdir()
+            if not p.name.startswith("torchinductor_")]  # torch's own cache folder
+    assert not left, f"{name} left temporary files behind: {left}"
 
 
 def test_kodak_absent_ends_with_one_line(tmp_path: Path) -> None:
