@@ -6,60 +6,38 @@ machine, interleaved over ``--repeats`` rounds so that drift in the machine's lo
 alike; each figure is the median over every timed step after warm-up. The ratio to SIREN is the
 number that matters (the LoE paper's claim: an LoE layer costs the same MACs as a plain layer).
 
+Yardstick: SIREN of the same width and depth, timed in the same rounds.
+
 Example (a quarter-scale Kodak, the paper's 3×256 network)::
 
     python3 benchmarks/bench_iteration.py --size 128x192 --iters 10 --repeats 3
+    python3 benchmarks/bench_iteration.py --threads 1 --clock cpu
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import statistics
-import sys
-import time
-from pathlib import Path
+import _bench
 
-import numpy as np
-import torch
+_bench.tune()  # as the program does, before torch loads
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
 
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from _bench import YARDSTICK_MODEL, load_average, parse_size, sample_pixels, sync  # noqa: E402
 from inr_studio.device import describe, pick_device  # noqa: E402
-from inr_studio.imaging import load_image, resize_image  # noqa: E402
+from inr_studio.engine.config import TrainConfig  # noqa: E402
+from inr_studio.engine.objectives import pixel_loss  # noqa: E402
+from inr_studio.engine.trainer import Trainer  # noqa: E402
 from inr_studio.models import MODEL_KINDS, registry, make_model_config  # noqa: E402
 from inr_studio.problem import FitProblem  # noqa: E402
 from inr_studio.tiling import auto_tile_scale  # noqa: E402
-from inr_studio.engine.config import TrainConfig
-from inr_studio.engine.trainer import Trainer  # noqa: E402
 
 TARGET_RATIO = 1.3
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"size must be HxW, e.g. 128x192, got {text!r}") from exc
-    if h < 2 or w < 2:
-        raise argparse.ArgumentTypeError("size must be at least 2x2")
-    return h, w
-
-
-def load_pixels(path: str | None, h: int, w: int) -> np.ndarray:
-    if path is None:
-        from skimage import data
-
-        pixels = data.astronaut().astype(np.float32) / 255.0
-    else:
-        pixels = load_image(path).pixels
-    return resize_image(pixels, h, w)
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def make_trainer(kind: str, pixels: np.ndarray, args: argparse.Namespace) -> Trainer:
@@ -82,15 +60,18 @@ def time_steps(trainer: Trainer, n: int, clock=time.perf_counter) -> list[float]
 
 
 def time_phases(trainer: Trainer, n: int) -> dict[str, float]:
-    """Median ms of forward+loss, backward and the Adam step, timed apart (one sync each)."""
+    """Median ms of forward+loss, backward and the Adam step, timed apart (one sync each):
+    the plain step's pixel MSE on the full batch, as the trainer computes it."""
     phases: dict[str, list[float]] = {"forward": [], "backward": [], "adam": []}
-    coords, target, routing = trainer.coords, trainer.target, trainer.full_routing
+    batch = trainer.batcher.full
+    if batch is None:
+        raise SystemExit("the per-phase split needs a full-batch trainer")
     model, opt, dev = trainer.model, trainer.optimizer, trainer.device
     for _ in range(n):
         opt.zero_grad(set_to_none=True)
         sync(dev)
         t0 = time.perf_counter()
-        loss = torch.mean((model(coords, routing) - target) ** 2)
+        loss, _ = pixel_loss(model, batch)
         sync(dev)
         t1 = time.perf_counter()
         loss.backward()
@@ -123,13 +104,6 @@ def gather_share(trainer: Trainer) -> tuple[float, float]:
     return gather, matmul
 
 
-def _load() -> str:
-    try:
-        return " ".join(f"{v:.2f}" for v in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", type=parse_size, default=(128, 192), help="HxW (default 128x192)")
@@ -159,16 +133,16 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--clock cpu measures CPU work; use the wall clock on an accelerator")
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
     kinds = [k.strip() for k in args.models.split(",") if k.strip()]
-    if "siren" not in kinds:
-        kinds.insert(0, "siren")
-    pixels = load_pixels(args.image, h, w)
+    if YARDSTICK_MODEL not in kinds:
+        kinds.insert(0, YARDSTICK_MODEL)
+    pixels = sample_pixels(args.image, h, w)
     trainers = {k: make_trainer(k, pixels, args) for k in kinds}
     print(f"# {h}x{w} = {h * w} pixels, width {args.width}, depth {args.depth}, full batch, Adam")
     print(f"# device: {describe(device)}; torch {torch.__version__}; threads "
           f"{torch.get_num_threads()}; {platform.processor() or platform.machine()}")
     print(f"# {args.repeats} rounds x {args.iters} timed steps per model (after {args.warmup} "
           f"warm-up); {args.clock} clock")
-    print(f"# load average at start: {_load()}")
+    print(f"# load average at start: {load_average()}")
 
     for t in trainers.values():
         time_steps(t, args.warmup)
@@ -180,21 +154,21 @@ def main(argv: list[str] | None = None) -> int:
     med = {k: 1e3 * statistics.median(v) for k, v in times.items()}
     fastest = {k: 1e3 * min(v) for k, v in times.items()}
     spread = {k: (1e3 * np.percentile(v, 25), 1e3 * np.percentile(v, 75)) for k, v in times.items()}
-    base = med["siren"]
+    base = med[YARDSTICK_MODEL]
     print()
     print(f"{'model':<10} {'ms/iter':>9} {'IQR':>17} {'x SIREN':>8} {'min ms':>8} {'x SIREN':>8}"
           "  experts/layer")
     worst = 0.0
     for k in kinds:
         ratio = med[k] / base
-        if k != "siren":
+        if k != YARDSTICK_MODEL:
             worst = max(worst, ratio)
         lo, hi = spread[k]
         experts = trainers[k].model.experts
         print(f"{registry.label(k):<10} {med[k]:9.2f} {f'{lo:.2f}-{hi:.2f}':>17} {ratio:8.3f} "
-              f"{fastest[k]:8.2f} {fastest[k] / fastest['siren']:8.3f}  {experts}")
+              f"{fastest[k]:8.2f} {fastest[k] / fastest[YARDSTICK_MODEL]:8.3f}  {experts}")
     print(f"\nworst LoE ratio of medians {worst:.3f} (target <= {TARGET_RATIO})"
-          f" -> {'met' if worst <= TARGET_RATIO else 'NOT met'}; load average now: {_load()}")
+          f" -> {'met' if worst <= TARGET_RATIO else 'NOT met'}; load average now: {load_average()}")
 
     if not args.no_split:
         print(f"\n{'model':<10} {'forward':>9} {'backward':>9} {'adam':>7} {'perm':>7} {'matmul':>7}  (ms)")

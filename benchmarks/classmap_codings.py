@@ -1,10 +1,10 @@
 """What the HS-LoE class map costs in a .sinr file, by coding.
 
-    python3 benchmarks/classmap_codings.py --kodak ../shared/data/kodak [--limit N]
+    python3 benchmarks/classmap_codings.py [--kodak DIR] [--limit N] [--sides 256 0]
 
 For every Kodak image, at 256 px on the longer side (anti-aliased resize) and at full size
-(768×512), the Multi-Otsu 4-class map of the luminance (the default HS-LoE segmentation) is
-coded as:
+(768×512; ``--sides``, 0 for full size), the Multi-Otsu 4-class map of the luminance (the
+default HS-LoE segmentation) is coded as:
   * v1: the version 1 coding (bytes or 2-bit packed, then Brotli; the smaller);
   * context: the same labels, range-coded with the adaptive (left, up, up-left) context model;
   * thumbnail-S: a u8 luminance thumbnail with longer side S (Brotli or stored) plus its
@@ -15,21 +15,24 @@ coded as:
     (class-map method "thumbnail-labels") instead of its luminance.
 bpp = 8·bytes/(H·W) of the section (and thumbnail header entry); means over images are means
 of the per-image values. Context decode time is measured too (one step per pixel, Python loop).
+The yardstick is the version 1 coding (bytes or 2-bit packed, then Brotli).
 """
 
 from __future__ import annotations
 
-import argparse
-import time
-from pathlib import Path
+import _bench
 
-import numpy as np
+_bench.tune()  # as the program does, before torch loads
 
-from inr_studio.codec import classmap
-from inr_studio.imaging import load_image, resize_image
-from inr_studio.segmentation import SegmentationConfig, segment
-from inr_studio.thumbmap import integer_thresholds, thumbnail_of, ThumbnailMap
-from inr_studio.codec.streams import pack_bytes
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from inr_studio.codec import classmap  # noqa: E402
+from inr_studio.segmentation import SegmentationConfig, segment  # noqa: E402
+from inr_studio.thumbmap import integer_thresholds, thumbnail_of, ThumbnailMap  # noqa: E402
+from inr_studio.codec.streams import pack_bytes  # noqa: E402
 
 SIDES = (16, 32, 64)
 
@@ -61,18 +64,15 @@ def measure(pixels: np.ndarray) -> dict[str, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kodak", default="../shared/data/kodak")
+    _bench.add_kodak_option(ap)
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--sides", type=int, nargs="+", default=[256, 0],
+                    help="longer sides to measure at (0: full size)")
     args = ap.parse_args()
-    paths = sorted(Path(args.kodak).glob("kodim*.png"))[: args.limit]
-    for label, size in (("256 px", 256), ("full size", None)):
-        rows = []
-        for p in paths:
-            px = load_image(p).pixels
-            if size is not None:
-                s = size / max(px.shape[:2])
-                px = resize_image(px, round(px.shape[0] * s), round(px.shape[1] * s))
-            rows.append(measure(px))
+    paths = _bench.kodak_images(args.kodak, args.limit)
+    for size in args.sides:
+        label = f"{size} px" if size else "full size"
+        rows = [measure(_bench.long_side_pixels(p, size)) for p in paths]
         n = rows[0]["pixels"]
         print(f"\n{label}: {len(rows)} images, e.g. {n:,} pixels; mean over images")
         print(f"{'coding':<26}{'bytes':>10}{'bpp':>10}{'map differs':>13}")

@@ -1,17 +1,19 @@
 """PSNR after 60 seconds of the window's CPU training: the four paper models side by side.
 
 Exactly what the window does when Start is pressed on a CPU: the window's CPU defaults
-(:func:`inr_studio.ui.session.defaults_for`) with the given working size (long side), the
-session's model specs, one :class:`~inr_studio.engine.side_by_side.SideBySide` run with the
-window's ``cpu_threads`` (``default_cpu_threads`` in ``inr_studio.ui.training_actions``) and previews on at
-the engine's default budget. The clock starts when the run starts (segmentation and routing
-included, as the user waits for them too) and the run is stopped at ``--seconds``; each model's
-PSNR is then measured on the whole working image (not counted in the time).
+(``_bench.cpu_settings``) with the given working size (long side), the session's model specs,
+one :class:`~inr_studio.engine.side_by_side.SideBySide` run with the window's training threads
+and previews on at the engine's default budget. The clock starts when the run starts
+(segmentation and routing included, as the user waits for them too) and the run is stopped at
+``--seconds``; each model's PSNR is then measured on the whole working image (not counted in the
+time).
 
 Each measurement runs in its own process. ``--compare`` measures "before" then "after" in one
 command, back to back, at every ``--long-side``: "before" runs the source tree given by
 ``--before-src`` (e.g. ``git archive <commit> | tar -x -C /tmp/before``) with that tree's own
-window logic, "after" runs this tree. The machine may be shared: the load average is printed.
+window logic, "after" runs this tree: the yardstick is the "before", or, with ``--variants``,
+the default settings run back to back with the variants. The machine may be shared: the load
+average is printed.
 
 Examples::
 
@@ -29,10 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_IMAGE = ROOT.parent / "shared" / "data" / "kodak" / "kodim23.png"
-if not DEFAULT_IMAGE.exists():
-    DEFAULT_IMAGE = Path("/work/shared/data/kodak/kodim23.png")
+import _bench
 
 
 def parse_sets(pairs: list[str]) -> dict:
@@ -54,26 +53,14 @@ def parse_sets(pairs: list[str]) -> dict:
 def measure(image: str, long_side: int, seconds: float, sets: list[str] = (),
             threads: int = 0) -> dict:
     """One window-like run; returns each model's PSNR and steps at ``seconds``."""
-    from dataclasses import replace
-
     from inr_studio.engine.control import RunControl
     from inr_studio.engine.side_by_side import RunRequest, SideBySide
-    from inr_studio.imaging import load_image
-    try:  # the window's own choice
-        from inr_studio.ui.training_actions import default_cpu_threads
-    except ImportError:  # an older tree (the "before" of --compare)
-        from inr_studio.ui.worker import default_cpu_threads
-    from inr_studio.ui.session import Session, defaults_for
-    from inr_studio.ui.worker import warm_up
 
-    warm_up()  # the window does this before the first run
-    settings = replace(defaults_for("cpu"), device="cpu", long_side=long_side,
-                       **parse_sets(list(sets)))
-    session = Session(settings.usable())
-    session.set_image(load_image(image))
+    _bench.window_warm_up()
+    session = _bench.cpu_session(image, long_side=long_side, **parse_sets(list(sets)))
     specs = session.model_specs()
     train = session.settings.train_config()
-    threads = threads or default_cpu_threads()
+    threads = threads or _bench.window_cpu_threads()
     control = RunControl()
     request = RunRequest(0, session.working.copy(), specs, train, cpu_threads=threads)
     engine = SideBySide(request, control)
@@ -114,12 +101,12 @@ def row(label: str, r: dict) -> str:
     models = r["models"]
     cells = "  ".join(f"{k} {m['psnr']:5.2f} dB ({m['steps']} steps)" for k, m in models.items())
     return (f"{label:24s} {r['size'][1]}x{r['size'][0]:<4d} threads {r['threads']}  {cells}  "
-            f"[{r['previews']} previews, {r['wall_s']:.1f} s, load {os.getloadavg()[0]:.1f}]")
+            f"[{r['previews']} previews, {r['wall_s']:.1f} s, load {_bench.load_average()}]")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--image", default=str(DEFAULT_IMAGE))
+    ap.add_argument("--image", default=None, help=_bench.IMAGE_HELP)
     ap.add_argument("--long-side", type=int, nargs="+", default=[256])
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--compare", action="store_true",
@@ -137,8 +124,9 @@ def main() -> None:
                     help="training threads instead of the window's choice (variants: threads=N)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    args.image = _bench.image_or_default(args.image)
     if args.child:
-        sys.path.insert(0, os.getcwd())
+        sys.path.insert(0, os.getcwd())  # the tree under measurement first
         try:  # the program tunes its process first; an older tree did it when imported
             from inr_studio.process import tune_process
         except ImportError:
@@ -150,28 +138,29 @@ def main() -> None:
         return
     if args.variants:
         print(f"image {args.image}, {args.seconds:g} s wall per run, load average at start "
-              f"{os.getloadavg()[0]:.1f}", flush=True)
+              f"{_bench.load_average()}", flush=True)
         for side in args.long_side:
             for _ in range(args.repeat):
                 for variant in ["default"] + args.variants:
                     sets = args.set + ([] if variant == "default" else variant.split(","))
                     threads = [int(p[8:]) for p in sets if p.startswith("threads=")]
                     sets = [p for p in sets if not p.startswith("threads=")]
-                    r = run_child(ROOT, args.image, side, args.seconds, sets,
+                    r = run_child(_bench.REPO, args.image, side, args.seconds, sets,
                                   threads[-1] if threads else args.threads)
                     print(row(variant[:24], r), flush=True)
         return
-    trees = [("after", ROOT)]
+    trees = [("after", _bench.REPO)]
     if args.compare:
         if args.before_src is None or not (args.before_src / "inr_studio").is_dir():
             raise SystemExit("--compare needs --before-src DIR holding an inr_studio tree")
         trees.insert(0, ("before", args.before_src.resolve()))
     print(f"image {args.image}, {args.seconds:g} s wall per run, {os.cpu_count()} CPUs, "
-          f"load average at start {os.getloadavg()[0]:.1f}", flush=True)
+          f"load average at start {_bench.load_average()}", flush=True)
     for side in args.long_side:
         for _ in range(args.repeat):
             for label, src in trees:
-                print(row(label, run_child(src, args.image, side, args.seconds)), flush=True)
+                print(row(label, run_child(src, args.image, side, args.seconds,
+                                             threads=args.threads)), flush=True)
 
 
 if __name__ == "__main__":

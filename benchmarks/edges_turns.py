@@ -2,22 +2,23 @@
 Compare view's Edges mode (a Sobel magnitude per model, ~25 ms each on one core).
 
 The view computes one model's edges per turn (more while ``EDGE_BUDGET_S`` lasts) and lets the
-event loop run between them; ``--no-budget`` computes them all at once, for comparison.
+event loop run between them. The yardstick is the same view computing them all at once, in one
+turn: both are printed.
 
-    python3 benchmarks/edges_turns.py
+    python3 benchmarks/edges_turns.py --previews 5 --size 512x768
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import time
-from pathlib import Path
+import _bench
 
-import numpy as np
+_bench.tune()  # as the program does, before torch loads
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 
 def measure(budget: float, previews: int, size: tuple[int, int]) -> tuple[float, float]:
@@ -68,10 +69,10 @@ def measure(budget: float, previews: int, size: tuple[int, int]) -> tuple[float,
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--previews", type=int, default=5)
-    ap.add_argument("--size", default="512x768", help="preview size HxW")
+    ap.add_argument("--size", type=_bench.parse_size, default=(512, 768), help="preview size HxW")
     args = ap.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    size = tuple(int(v) for v in args.size.lower().split("x"))
+    _bench.offscreen_window_env()
+    size = args.size
     from inr_studio.ui import compare_view
 
     for name, budget in (("one model per turn", compare_view.EDGE_BUDGET_S),

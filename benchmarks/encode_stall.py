@@ -1,78 +1,88 @@
 """Longest event-loop stall of the window while the Save .sinr dialog encodes.
 
-Trains SIREN and HS-LoE briefly at width 256 (3×256, ~200k parameters: about 11 s
-of SINR encoding), opens the dialog with SINR options (target error 1 %, not the
-default search), presses "Compute size" and probes the event loop every 5 ms until the size is
-shown; then the same with the default search (smallest file within 0.1 dB). Offscreen Qt.
+Trains SIREN and HS-LoE briefly at width 256 (3×256, ~200k parameters, where SINR encoding
+takes seconds), opens the dialog with SINR options (target error 1 %, not the default search),
+presses "Compute size" and probes the event loop every 5 ms until the size is shown; then the
+same with the default search (smallest file within 0.1 dB). Offscreen Qt. The yardstick is the
+idle window, probed the same way for ``--baseline`` seconds first (the machine's own noise).
 
     python3 benchmarks/encode_stall.py
+    python3 benchmarks/encode_stall.py --width 64 --iters 5 --long-side 128
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-import time
-from dataclasses import replace
+import _bench
 
-import numpy as np
+_bench.tune()  # as the program does, before torch loads
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+PROBE_MS = 5
+
+
+def probe_while(app, busy, seconds: float = float("inf")) -> tuple[np.ndarray, float]:
+    """(lateness of each probe tick in ms, seconds) while ``busy()`` and under ``seconds``."""
+    timer, ticks = _bench.stall_probe(PROBE_MS)
+    timer.start()
+    t0 = time.perf_counter()
+    while busy() and time.perf_counter() - t0 < seconds:
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    return np.diff(np.asarray(ticks)) - PROBE_MS, time.perf_counter() - t0
+
+
+def line(late: np.ndarray) -> str:
+    f = _bench.stall_figures(late)
+    if not f:
+        return "no probe ticks"
+    return f"max stall {f['max_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms over {f['ticks']} ticks"
 
 
 def main() -> int:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("INR_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="inr-enc-"))
-    from PySide6.QtCore import QElapsedTimer, QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from inr_studio.ui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow(devices=["cpu"])
-    window.show()
-    window.start_engine()
-    while not window.engine_ready:
-        app.processEvents()
-        time.sleep(0.005)
-    window.open_initial(None)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--image", default=None, help="image to train on (default: the sample)")
+    ap.add_argument("--width", type=int, default=256, help="width of the trained networks")
+    ap.add_argument("--iters", type=int, default=5, help="training steps before saving")
+    ap.add_argument("--long-side", type=int, default=None,
+                    help="working size (default: the window's CPU default)")
+    ap.add_argument("--baseline", type=float, default=2.0,
+                    help="seconds of probing the idle window")
+    args = ap.parse_args()
+    _bench.offscreen_window_env()
+    app, window = _bench.open_window(args.image)
+    changes = {"width": args.width, "iters": args.iters, "models": ("siren", "hs")}
+    if args.long_side:
+        changes["long_side"] = args.long_side
+    window._apply_settings(replace(window.session.settings, **changes))
     window.wait_loaded()
-    window._apply_settings(replace(window.session.settings, width=256, iters=5,
-                                   models=("siren", "hs")))
+    late, _ = probe_while(app, lambda: True, args.baseline)
+    print(f"idle window: {line(late)}")
     window.start_training()
     while window.controller.is_active():
         app.processEvents()
         time.sleep(0.005)
     for _ in range(50):
         app.processEvents()
-    print(f"trained {tuple(window.session.trainers)} at width 256, "
-          f"{window.session.working.shape[1]}x{window.session.working.shape[0]}")
+    h, w = window.session.working.shape[:2]
+    print(f"trained {tuple(window.session.trainers)} at width {args.width}, {w}x{h}")
     for kind, auto in (("siren", False), ("hs", False), ("siren", True)):
         dialog = window.export_sinr_dialog(kind, modal=False)
         dialog.auto.setChecked(auto)
         if not auto:
             dialog.plain.setChecked(False)
             dialog.use_target.setChecked(True)
-        clock = QElapsedTimer()
-        ticks: list[float] = []
-        probe = QTimer()
-        probe.setTimerType(probe.timerType().PreciseTimer)
-        probe.setInterval(5)
-        probe.timeout.connect(lambda: ticks.append(clock.nsecsElapsed() / 1e6))
-        clock.start()
-        probe.start()
-        t0 = time.perf_counter()
         dialog.compute_in_background()
-        while dialog.estimate is None and not dialog.error.text():
-            app.processEvents()
-            time.sleep(0.001)
-        seconds = time.perf_counter() - t0
-        probe.stop()
-        late = np.diff(np.asarray(ticks)) - 5
+        late, seconds = probe_while(
+            app, lambda: dialog.estimate is None and not dialog.error.text())
         what = "default search" if auto else "SINR, 1 % target error"
-        print(f"{kind} {what}: size shown after {seconds:.1f} s "
-              f"({dialog.estimate.summary() if dialog.estimate else dialog.error.text()}); "
-              f"max stall {late.max():.1f} ms, p99 {np.percentile(late, 99):.1f} ms over "
-              f"{late.size} ticks")
+        shown = dialog.estimate.summary() if dialog.estimate else dialog.error.text()
+        print(f"{kind} {what}: size shown after {seconds:.1f} s ({shown}); {line(late)}")
         dialog.close()
     window.shutdown()
     window.close()
@@ -80,4 +90,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

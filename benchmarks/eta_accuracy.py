@@ -1,44 +1,40 @@
 """How right the window's ETA is: one run of the four paper models to the end at the window's
 CPU settings, and at a few points of it the time left as the ETA said it (the engine's, over
-the recent pace) and as a whole-run average would have said it, against the time it really took.
+the recent pace) and as a whole-run average would have said it (the yardstick), against the
+time it really took.
 
     python3 benchmarks/eta_accuracy.py --long-side 256
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
-from dataclasses import replace
-from pathlib import Path
+import _bench
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+_bench.tune()  # as the program does, before torch loads
+
+import argparse  # noqa: E402
+import time  # noqa: E402
 
 from inr_studio.engine.messages import ProgressBatch  # noqa: E402
 from inr_studio.engine.side_by_side import RunRequest, SideBySide  # noqa: E402
-from inr_studio.imaging import load_image  # noqa: E402
-from inr_studio.ui.session import Session, defaults_for  # noqa: E402
-from inr_studio.ui.training_actions import default_cpu_threads  # noqa: E402
-from inr_studio.ui.worker import warm_up  # noqa: E402
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--image", default=str(ROOT.parent / "shared/data/kodak/kodim23.png"))
+    ap.add_argument("--image", default=None, help=_bench.IMAGE_HELP)
     ap.add_argument("--long-side", type=int, default=256)
     ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--at", type=float, nargs="+", default=[0.05, 0.1, 0.25, 0.5, 0.75],
                     help="shares of the run's wall time to report at")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="training threads instead of the window's choice")
     args = ap.parse_args()
-    warm_up()
-    settings = replace(defaults_for("cpu"), device="cpu", long_side=args.long_side,
-                       iters=args.iters)
-    session = Session(settings)
-    session.set_image(load_image(args.image))
+    image = _bench.image_or_default(args.image)
+    _bench.window_warm_up()
+    session = _bench.cpu_session(image, long_side=args.long_side, iters=args.iters)
     request = RunRequest(0, session.working.copy(), session.model_specs(),
-                         session.settings.train_config(), cpu_threads=default_cpu_threads())
+                         session.settings.train_config(),
+                         cpu_threads=args.threads or _bench.window_cpu_threads())
     engine = SideBySide(request)
     key = request.specs[0].key
     seen = []  # (wall since start, engine's ETA, whole-run-average ETA)

@@ -5,11 +5,12 @@ display with a black background, alternately, ``--runs`` times each. This script
 on the same display, grabs the screen every few milliseconds from the moment of the launch
 until four of five patches spread over the window's area are no longer black (both windows are
 1500×900 at the top left of a 1600×1000 screen; no window manager), and
-reports the median and the best launch-to-first-frame time of each and their ratios. Target:
-the window within 3× the bare one. The window opens on the bundled sample, as
-``inr-studio`` does with no argument; its engine (torch) loads after this first frame.
-``--tree`` launches the inr_studio of another checkout (e.g. an older commit) for a
-comparison under the same conditions.
+reports the median and the best launch-to-first-frame time of each and their ratios. The bare
+window is the yardstick; the target is the window within 3× of it. The window opens on the
+bundled sample, as ``inr-studio`` does with no argument; its engine (torch) loads after this
+first frame.
+``--tree`` launches the inr_studio of another checkout (e.g. one before a change) for a
+before/after under the same conditions. Needs Xvfb (``apt-get install xvfb``).
 
     python3 benchmarks/first_paint.py --runs 5
 """
@@ -28,18 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "support"))
-
-BARE = r"""
-import sys
-from PySide6.QtWidgets import QApplication, QLabel
-app = QApplication(sys.argv[:1])
-label = QLabel("A bare PySide6 window")
-label.resize(1500, 900)
-label.show()
-sys.exit(app.exec())
-"""
+import _bench
+from _bench import REPO
 
 
 def nonblack_share(screen, region: tuple[int, int, int, int] | None = None) -> float:
@@ -99,13 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tree", type=Path, default=REPO,
                     help="checkout whose inr_studio is launched (default: this one)")
     args = ap.parse_args(argv)
-    from xvfb_helpers import WHY_NOT, XVFB, xcb_env, xvfb
-
-    if XVFB is None:
-        print(f"first_paint: {WHY_NOT}", file=sys.stderr)
-        return 2
-    with xvfb() as display, tempfile.TemporaryDirectory(prefix="inr-paint-") as tmp:
-        env = xcb_env(display, INR_STUDIO_SETTINGS_DIR=tmp,
+    helpers = _bench.xvfb_helpers()
+    if helpers.XVFB is None:
+        _bench.fail(helpers.WHY_NOT)
+    with helpers.xvfb() as display, tempfile.TemporaryDirectory(prefix="inr-paint-") as tmp:
+        env = helpers.xcb_env(display, INR_STUDIO_SETTINGS_DIR=tmp,
                       PYTHONPATH=str(args.tree.resolve()) + os.pathsep
                       + os.environ.get("PYTHONPATH", ""))
         os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
@@ -116,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         painted(screen)
         grab_ms = (time.perf_counter() - t) * 1e3
-        programs = {"bare PySide6 window": [sys.executable, "-c", BARE],
+        programs = {"bare PySide6 window": [sys.executable, "-c", _bench.BARE_QT_WINDOW],
                     "inr-studio": [sys.executable, "-m", "inr_studio"]}
         times: dict[str, list[float]] = {k: [] for k in programs}
         for _ in range(args.runs):

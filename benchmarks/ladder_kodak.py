@@ -1,8 +1,9 @@
-"""The file ladder of docs/results.md: Kodak at 256 px longest side, small SIRENs trained to the
-end, every rung of the ladder (plain, QAT, SINR, SINR fine-tuned, bit allocation) and
-JPEG/WebP/AVIF.
+"""The file ladder on Kodak: at 256 px longest side, small SIRENs trained to the end, every rung
+(plain, QAT, SINR, SINR fine-tuned, bit allocation) against JPEG, WebP and AVIF (the
+yardsticks) at their qualities.
 
-    PYTHONPATH=$PWD python3 benchmarks/ladder_kodak.py --images 12 --iters 1000 --out docs/data
+    python3 benchmarks/ladder_kodak.py --images 12 --iters 1000 --out docs/data
+    python3 benchmarks/ladder_kodak.py --report --out docs/data
 
 Writes ladder.csv after every image (a run cut short keeps what it measured); build the table,
 BD-rates and plot afterwards with ``--report`` (reads the CSV only).
@@ -10,38 +11,33 @@ BD-rates and plot afterwards with ``--report`` (reads the CSV only).
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
-from pathlib import Path
+import _bench
 
-import torch
+_bench.tune()  # as the program does, before torch loads
 
-from inr_studio.atomic import atomic_write, atomic_write_bytes
-from inr_studio.engine.config import TrainConfig
-from inr_studio.imaging import load_image, resize_image, scaled_size
-from inr_studio.studies import ladder
-from inr_studio.studies.ladder_report import (ANCHOR_FAMILIES, from_csv, markdown, means, plot,
-                                              to_csv)
-from inr_studio.studies.ladder_run import anchor_rows, measure_image
-from inr_studio.studies.rd import RdModel
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-KODAK = Path("/work/shared/data/kodak")
+import torch  # noqa: E402
+
+from inr_studio.atomic import atomic_write, atomic_write_bytes  # noqa: E402
+from inr_studio.engine.config import TrainConfig  # noqa: E402
+from inr_studio.studies import ladder  # noqa: E402
+from inr_studio.studies.ladder_report import (ANCHOR_FAMILIES, from_csv, markdown,  # noqa: E402
+                                              means, plot, to_csv)
+from inr_studio.studies.ladder_run import anchor_rows, measure_image  # noqa: E402
+from inr_studio.studies.rd import RdModel  # noqa: E402
 
 
 def log(msg: str) -> None:
     print(time.strftime("%H:%M:%S"), msg, file=sys.stderr, flush=True)
 
 
-def working(name: str, side: int):
-    """The Kodak image at ``side`` px on its longest side (the library's resize)."""
-    loaded = load_image(KODAK / f"{name}.png")
-    h, w = loaded.pixels.shape[:2]
-    return resize_image(loaded.pixels, *scaled_size(h, w, side / max(h, w)))
-
-
 def main() -> int:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    _bench.add_kodak_option(ap)
     ap.add_argument("--images", type=int, default=12)
     ap.add_argument("--first", type=int, default=1)
     ap.add_argument("--side", type=int, default=256)
@@ -62,12 +58,17 @@ def main() -> int:
     ap.add_argument("--reanchor", action="store_true",
                     help="recompute the JPEG/WebP/AVIF rows of the images in the CSV (Pillow only)")
     args = ap.parse_args()
+
+    def working(name: str):
+        """The Kodak image at ``--side`` px on its longest side."""
+        return _bench.long_side_pixels(_bench.kodak_image(name, args.kodak), args.side)
+
     out = Path(args.out)
     csv_path = out / args.csv
     if args.reanchor:
         rows = from_csv(csv_path.read_bytes())
         names = list(dict.fromkeys(r.image for r in rows))
-        fresh = [a for n in names for a in anchor_rows(n, working(n, args.side))]
+        fresh = [a for n in names for a in anchor_rows(n, working(n))]
         kept = [r for r in rows if r.family not in ANCHOR_FAMILIES]
         atomic_write_bytes(csv_path, to_csv(fresh + kept))
         log(f"anchors recomputed for {len(names)} image(s)")
@@ -92,7 +93,7 @@ def main() -> int:
         models = [m for m in wanted if (name, m.name) not in done]
         if not models:
             continue
-        pixels = working(name, args.side)
+        pixels = working(name)
         new = measure_image(name, pixels, [(m.kind, m.depth, m.width) for m in models], train,
                             args.qat_steps, families=tuple(args.families.split(",")), log=log,
                             with_anchors=not any(r.image == name for r in rows),

@@ -1,40 +1,32 @@
 """One model trained to its last step at the window's CPU settings, and what its curve did:
 the final PSNR (of the whole working image, as saved), the best step's, and the lowest of the
-last 300 steps. Shows the spikes of Adam at the CPU learning rate (docs/results.md, 10.8).
+last 300 steps. Shows the spikes of Adam at the CPU learning rate; the yardstick is the best
+step's PSNR, what a run that kept its best weights would give.
 
     python3 benchmarks/run_to_end.py --models qt hs ftc siren --long-side 256 --warmup 0.25 0
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from dataclasses import replace
-from pathlib import Path
+import _bench
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+_bench.tune()  # as the program does, before torch loads
 
-import inr_studio  # noqa: E402,F401 - OpenMP and allocator settings before torch
+import argparse  # noqa: E402
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from inr_studio.engine.trainer import Trainer  # noqa: E402
-from inr_studio.imaging import load_image  # noqa: E402
 from inr_studio.metrics import psnr_from_mse  # noqa: E402
-from inr_studio.problem import FitProblem  # noqa: E402
-from inr_studio.ui.session import Session, defaults_for  # noqa: E402
 
 
-def curve(image: str, key: str, long_side: int, warmup: float) -> tuple[np.ndarray, float]:
+def curve(image: str, key: str, long_side: int, warmup: float,
+          iters: int | None) -> tuple[np.ndarray, float]:
     """Per-step PSNR (of the forward each step used) and the final whole-image PSNR."""
-    settings = replace(defaults_for("cpu"), device="cpu", long_side=long_side, warmup=warmup,
-                       models=(key,))
-    session = Session(settings)
-    session.set_image(load_image(image))
-    spec = session.model_specs()[0]
-    trainer = Trainer(FitProblem.create(session.working, spec.config),
-                      session.settings.train_config(), spec.phases)
+    changes = {"iters": iters} if iters else {}
+    session = _bench.cpu_session(image, long_side=long_side, warmup=warmup, models=(key,),
+                                 **changes)
+    trainer = _bench.session_trainers(session)[key]
     mses = []
     while not trainer.done:
         mses.append(trainer.step()[1])
@@ -43,16 +35,19 @@ def curve(image: str, key: str, long_side: int, warmup: float) -> tuple[np.ndarr
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--image", default=str(ROOT.parent / "shared/data/kodak/kodim23.png"))
+    ap.add_argument("--image", default=None, help=_bench.IMAGE_HELP)
     ap.add_argument("--models", nargs="+", default=["qt"])
     ap.add_argument("--long-side", type=int, default=256)
     ap.add_argument("--warmup", type=float, nargs="+", default=[0.25])
+    ap.add_argument("--iters", type=int, default=None,
+                    help="steps (default: the window's CPU setting)")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
+    image = _bench.image_or_default(args.image)
     torch.set_num_threads(args.threads)
     for key in args.models:
         for warmup in args.warmup:
-            ps, final = curve(args.image, key, args.long_side, warmup)
+            ps, final = curve(image, key, args.long_side, warmup, args.iters)
             every = " ".join(f"{ps[i]:.1f}" for i in range(199, len(ps), 200))
             print(f"{key:6s} warm-up {warmup:<4g} final {final:5.2f}  best {ps.max():5.2f} at step "
                   f"{int(ps.argmax())}  lowest of the last 300 {ps[-300:].min():5.2f}  "

@@ -3,7 +3,8 @@
 It opens scikit-image's astronaut (or ``--image``), keeps the CPU defaults (256-px working
 size, width 64, lr 1e-3, full batch), starts the four models and grabs the window once every
 model has passed ``--steps`` iterations and the newest preview has arrived, while training is
-still running. A second grab shows the segmentation and expert-map tab.
+still running. A second grab shows the segmentation and expert-map tab. Not a measurement: it
+makes the README's picture (no yardstick).
 
     python3 benchmarks/screenshot.py                 # docs/screenshot.png, docs/screenshot_maps.png
     python3 benchmarks/screenshot.py --steps 300 --out /tmp/shot.png
@@ -13,15 +14,16 @@ still running. A second grab shows the segmentation and expert-map tab.
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import tempfile
-import time
-from pathlib import Path
+import _bench
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+_bench.tune()  # as the program does, before torch loads
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from _bench import REPO  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,25 +40,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="what the compare panels show")
     ap.add_argument("--timeout", type=float, default=600.0)
     args = ap.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("INR_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="inr-shot-"))
-
-    from PySide6.QtWidgets import QApplication
+    _bench.offscreen_window_env()
 
     from inr_studio.models import registry
-    from inr_studio.ui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow(devices=["cpu"])
     w, h = (int(v) for v in args.size.lower().split("x"))
-    window.resize(w, h)
-    window.show()
-    window.start_engine()  # the app starts it after the first paint (ui/app.py)
-    while not window.engine_ready:
-        app.processEvents()
-        time.sleep(0.01)
-    window.open_initial(args.image)
-    window.wait_loaded()
+    app, window = _bench.open_window(args.image, (w, h))
     window._device_defaults()
     if args.models:
         window.panel.picker.set_models(registry.parse_models(args.models))

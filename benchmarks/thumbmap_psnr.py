@@ -1,37 +1,39 @@
 """Does training HS-LoE on a thumbnail's class map cost PSNR? And what does the whole file cost?
 
-    python3 benchmarks/thumbmap_psnr.py --kodak ../shared/data/kodak --limit 6 --iters 500
+    python3 benchmarks/thumbmap_psnr.py --limit 6 --iters 500 [--kodak DIR]
 
-Per image (256 px on the longer side): HS-LoE (3×W, tile scale auto) fitted with the same seed
-on (a) the full-resolution Multi-Otsu map (today's), (b) the map of a 32-px and (c) a 64-px
-luminance thumbnail (``SegmentationConfig(thumbnail=S)``: the map a decoder rebuilds). Each
-is saved as .sinr (plain quantisation at --bits, entropy coding on; the class map in its best
+Per Kodak image (256 px on the longer side): HS-LoE (3×W, tile scale auto) fitted with the same
+seed on (a) the full-resolution Multi-Otsu map (the yardstick), (b) the map of a 32-px and
+(c) a 64-px luminance thumbnail (``SegmentationConfig(thumbnail=S)``: the map a decoder
+rebuilds). Each is saved as .sinr (plain quantisation at --bits, entropy coding on; the class map in its best
 coding) and decoded; the PSNR after decoding and the file's bpp (every byte) are printed.
 """
 
 from __future__ import annotations
 
-import argparse
-import time
-from dataclasses import replace
-from pathlib import Path
+import _bench
 
-import numpy as np
-import torch
+_bench.tune()  # as the program does, before torch loads
 
-from inr_studio.codec import CodecOptions, class_map_source, roundtrip
-from inr_studio.engine.config import TrainConfig
-from inr_studio.engine.fit import fit
-from inr_studio.imaging import load_image, resize_image
-from inr_studio.models import make_model_config
-from inr_studio.problem import FitProblem
-from inr_studio.render import TrainedNetwork
-from inr_studio.tiling import auto_tile_scale
+import argparse  # noqa: E402
+import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from inr_studio.codec import CodecOptions, class_map_source, roundtrip  # noqa: E402
+from inr_studio.engine.config import TrainConfig  # noqa: E402
+from inr_studio.engine.fit import fit  # noqa: E402
+from inr_studio.models import make_model_config  # noqa: E402
+from inr_studio.problem import FitProblem  # noqa: E402
+from inr_studio.render import TrainedNetwork  # noqa: E402
+from inr_studio.tiling import auto_tile_scale  # noqa: E402
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kodak", default="../shared/data/kodak")
+    _bench.add_kodak_option(ap)
     ap.add_argument("--limit", type=int, default=6)
     ap.add_argument("--iters", type=int, default=500)
     ap.add_argument("--width", type=int, default=64)
@@ -39,13 +41,11 @@ def main() -> int:
     ap.add_argument("--side", type=int, default=256)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    paths = sorted(Path(args.kodak).glob("kodim*.png"))[: args.limit]
+    paths = _bench.kodak_images(args.kodak, args.limit)
     results: dict[str, list[tuple[float, float, int]]] = {}
     t0 = time.perf_counter()
     for p in paths:
-        px = load_image(p).pixels
-        s = args.side / max(px.shape[:2])
-        px = resize_image(px, round(px.shape[0] * s), round(px.shape[1] * s))
+        px = _bench.long_side_pixels(p, args.side)
         h, w = px.shape[:2]
         cfg = make_model_config("hs", width=args.width, depth=3, tile_scale=auto_tile_scale(h, w))
         for name, side in (("full map", 0), ("thumbnail 32", 32), ("thumbnail 64", 64)):

@@ -2,42 +2,45 @@
 
 A QTimer probe fires every ``--probe-ms`` on the GUI thread; each tick records how late it came
 (gap − interval). A late tick is time the event loop could not run: a click or a repaint waits
-that long. The window trains with its CPU defaults (256-px working size, width 64, full batch,
-lr 1e-3) on a real image (scikit-image's astronaut unless ``--image``), draws every update it
-gets (offscreen painting still renders into the backing store), and the figures are reported
-for the whole run (including the start: model building, first-use imports) and for the steady
-state after the first preview. Target: max stall ≤ 50 ms.
+that long. The window trains with its CPU defaults (256-px working size, width 64, full batch)
+on a real image (scikit-image's astronaut unless ``--image``), draws every update it gets
+(offscreen painting still renders into the backing store), and the figures are reported for
+the whole run (including the start: model building, first-use imports) and for the steady state
+after the first preview. The yardstick is the idle window, probed first for ``--baseline``
+seconds (the machine's own noise); the target is a max stall ≤ 50 ms.
 
     python3 benchmarks/ui_stall.py --seconds 20
 
-``--open`` measures opening images instead: a 24-MP JPEG (a Kodak image upscaled
-to 6000×4000, EXIF-rotated like a phone photo), a 16-bit PNG (4000×3000) and the Kodak image
-itself are made in a temporary folder and opened one after the other in the idle window, as a
-drop would; for each: the stalls from the drop until its maps are drawn, and when the picture
-was first painted in the Compare panels. Targets: max stall ≤ 100 ms, p99 ≤ 50 ms, Kodak
-visible ≤ 1 s after the drop.
+``--open`` measures opening images instead: ``open_stall.py`` (see its docstring), with the
+options after ``--open``.
 
     python3 benchmarks/ui_stall.py --open
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
-import sys
-import tempfile
-import time
-from pathlib import Path
+import _bench
 
-import numpy as np
+_bench.tune()  # as the program does, before torch loads
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--open" in argv:
+        import open_stall
+
+        argv.remove("--open")
+        return open_stall.main(argv)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="training time measured")
     ap.add_argument("--probe-ms", type=int, default=5, help="probe timer interval")
@@ -49,52 +52,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline", type=float, default=3.0,
                     help="seconds of probing the idle window first (the machine's own noise)")
     ap.add_argument("--open", action="store_true",
-                    help="measure opening a 24-MP JPEG, a 16-bit PNG and a Kodak image instead")
+                    help="measure opening a 24-MP JPEG, a 16-bit PNG and a Kodak image instead "
+                         "(open_stall.py; its options follow)")
     args = ap.parse_args(argv)
-    if not args.show:
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("INR_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="inr-stall-"))
-    if args.open:
-        from open_stall import measure_open
-
-        return measure_open(args)
+    _bench.offscreen_window_env(args.show)
 
     import torch
-    from PySide6.QtCore import QElapsedTimer, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QTimer
 
-    from inr_studio.ui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow(devices=["cpu"])
-    window.show()
-    window.start_engine()
-    while not window.engine_ready:  # torch loads in a thread after the first paint
-        app.processEvents()
-        time.sleep(0.005)
-    window.open_initial(args.image)
-    window.wait_loaded()
+    app, window = _bench.open_window(args.image)
     if args.threads is not None:
         window.cpu_threads = args.threads
     window._device_defaults()  # the CPU defaults, whatever an earlier session stored
     s = window.session.settings
 
-    clock = QElapsedTimer()
-    ticks: list[float] = []  # ms since start of each probe tick
     counts = {"progress": 0, "preview": 0, "first_preview_ms": None}
+
+    def now_ms() -> float:
+        return time.perf_counter() * 1e3
 
     def on_preview(_frame) -> None:
         counts["preview"] += 1
         if counts["first_preview_ms"] is None:
-            counts["first_preview_ms"] = clock.nsecsElapsed() / 1e6
+            counts["first_preview_ms"] = now_ms()
 
     window.controller.progressed.connect(lambda _b: counts.__setitem__("progress",
                                                                         counts["progress"] + 1))
     window.controller.previewed.connect(on_preview)
-    probe = QTimer()
-    probe.setTimerType(probe.timerType().PreciseTimer)
-    probe.setInterval(args.probe_ms)
-    probe.timeout.connect(lambda: ticks.append(clock.nsecsElapsed() / 1e6))
+    probe, ticks = _bench.stall_probe(args.probe_ms)
     done = {"stop_ms": None}
 
     def finish() -> None:
@@ -110,11 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     marks = {}
 
     def start() -> None:
-        marks["start_ms"] = clock.nsecsElapsed() / 1e6
+        marks["start_ms"] = now_ms()
         window.start_training()
         QTimer.singleShot(int(args.seconds * 1000), finish)
 
-    clock.start()
     probe.start()
     QTimer.singleShot(int(args.baseline * 1000), start)
     app.exec()
@@ -129,12 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     steady = late_all[t[:-1] >= (counts["first_preview_ms"] or 0)]
     counts["first_preview_ms"] = (counts["first_preview_ms"] or 0) - marks["start_ms"]
 
-    def figures(x: np.ndarray) -> dict:
-        if x.size == 0:
-            return {}
-        return {"max_ms": float(x.max()), "p99_ms": float(np.percentile(x, 99)),
-                "p50_ms": float(np.percentile(x, 50)), "ticks": int(x.size)}
-
+    figures = _bench.stall_figures
     h, w = window.session.working.shape[:2]
     report = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
