@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from inr_studio.atomic import atomic_write, atomic_write_bytes
-from inr_studio.engine.config import TrainConfig
+from inr_studio.engine.config import QatConfig, TrainConfig
 from inr_studio.imaging import load_image, resize_image, scaled_size
 from inr_studio.studies import ladder
 from inr_studio.studies.ladder_report import (ANCHOR_FAMILIES, from_csv, markdown, means, plot,
@@ -46,8 +46,8 @@ def main() -> int:
     ap.add_argument("--side", type=int, default=256)
     ap.add_argument("--iters", type=int, default=1000)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--qat-steps", type=int, default=ladder.QAT_STEPS)
-    ap.add_argument("--qat-lr-scale", type=float, default=ladder.QAT_LR_SCALE,
+    ap.add_argument("--qat-steps", type=int, default=QatConfig.steps)
+    ap.add_argument("--qat-lr-scale", type=float, default=QatConfig.lr_scale,
                     help="learning rate of the QAT/SINR fine-tuning, times --lr")
     ap.add_argument("--families", default=",".join(ladder.FAMILIES),
                     help="rungs to measure (default: all)")
