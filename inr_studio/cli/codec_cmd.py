@@ -21,7 +21,7 @@ from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
 from ..render import render
-from .compress_options import add_compress_options, improve
+from .compress_options import add_compress_options, improve, qat_from_args
 from .ladder_cmd import add_ladder_options, run_ladder
 from .common import (
     add_model_options,
@@ -115,6 +115,7 @@ def run_encode(args: argparse.Namespace) -> int:
     from ..codec import decode_bytes, encode_with_report, write_sinr
 
     options = codec_options_from_args(args)
+    qat_from_args(args, options.bits)  # option errors before any training
     if args.thumbnail_map is not None and Path(args.input).suffix.lower() not in SUPPORTED_SUFFIXES:
         raise OptionError("--thumbnail-map applies when encoding an image (the map is chosen "
                           "before training); a checkpoint keeps the map it was trained on.")
@@ -126,6 +127,8 @@ def run_encode(args: argparse.Namespace) -> int:
     else:
         ckpt = load_checkpoint(args.input)
         model, h, w, class_map = ckpt.model, ckpt.height, ckpt.width, ckpt.class_map
+        if args.lr is None and isinstance(ckpt.extra.get("lr"), float):
+            args.lr = ckpt.extra["lr"]  # fine-tuning goes on from the rate it was trained at
         reference, before = render(model, h, w, class_map), None
     model, options, codes, notes = improve(args, model, h, w, class_map, reference, options)
     data, report = encode_with_report(model, h, w, class_map, options, codes=codes)

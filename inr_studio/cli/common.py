@@ -1,4 +1,5 @@
-"""Options shared by the sub-commands that fit a network: model, training, image scale, device.
+"""Options shared by the sub-commands that fit a network: the model, and (from
+:mod:`.train_options`) the training preset, its overrides and the working size.
 
 ``fit``, ``bench`` and ``encode`` take the same options with the same meaning, so they are
 declared once here. Validation turns every impossible value into an :class:`OptionError`
@@ -45,7 +46,7 @@ TILE_SCALE_HELP = ("multiplier on every LoE scale A_i: 'paper' (1, the paper's A
 def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
                       model_default: str | None = "hs", train: bool = True,
                       image: bool = True) -> None:
-    """Declare the network options (and, by default, the training and ``--scale`` options).
+    """Declare the network options (and, by default, the training and working-size options).
 
     ``model=False`` leaves ``--model`` out (``bench`` takes ``--models``).
     """

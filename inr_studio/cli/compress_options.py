@@ -27,6 +27,15 @@ def add_compress_options(parser: argparse.ArgumentParser) -> None:
                         "whose decoded PSNR reaches DB")
 
 
+def qat_from_args(args: argparse.Namespace, bits: int) -> QatConfig:
+    """The fine-tuning ``--qat-steps`` and ``--qat-lr-scale`` ask for, at ``bits`` (checked)."""
+    from .train_options import QAT_OPTION_OF, naming_options
+
+    with naming_options(QAT_OPTION_OF):
+        return QatConfig(getattr(args, "qat_steps", 0) or 0,
+                         getattr(args, "qat_lr_scale", QatConfig.lr_scale), bits)
+
+
 def improve(args: argparse.Namespace, model, height: int, width: int, source,
             pixels: np.ndarray, options):
     """(model, options, codes, notes) after the fine-tuning and bit allocation asked for."""
@@ -35,12 +44,10 @@ def improve(args: argparse.Namespace, model, height: int, width: int, source,
     from ..problem import FitProblem
     from ..render import TrainedNetwork
     from ..studies import bitalloc, ladder
-    from .train_options import QAT_OPTION_OF, naming_options, train_config_from_args
+    from .train_options import train_config_from_args
 
     target = getattr(args, "target_psnr", None)
-    with naming_options(QAT_OPTION_OF):
-        qat = QatConfig(getattr(args, "qat_steps", 0) or 0,
-                        getattr(args, "qat_lr_scale", QatConfig.lr_scale), options.bits)
+    qat = qat_from_args(args, options.bits)
     steps = qat.steps
     codes, notes = None, []
     if steps:

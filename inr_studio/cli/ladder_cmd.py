@@ -27,7 +27,6 @@ def add_ladder_options(parser: argparse.ArgumentParser) -> None:
 
 def run_ladder(args: argparse.Namespace) -> int:
     from ..atomic import atomic_write, atomic_write_bytes
-    from ..studies import ladder
     from ..studies.ladder_report import from_csv, markdown, means, plot, to_csv
     from ..studies.ladder_run import measure_image
     from ..studies.rd import RdModel
@@ -41,6 +40,7 @@ def run_ladder(args: argparse.Namespace) -> int:
         qat = QatConfig() if args.qat_steps is None else QatConfig(steps=args.qat_steps)
     out = Path(args.out)
     t0 = time.perf_counter()
+    training = ""
     if args.from_csv:
         if not Path(args.from_csv).is_file():
             raise OptionError(f"--from-csv {args.from_csv}: no such file.")
@@ -48,7 +48,7 @@ def run_ladder(args: argparse.Namespace) -> int:
     else:
         train = train_config_from_args(args)
         images = [(Path(p).stem, load_scaled(p, args.scale)[1]) for p in args.images]
-        announce(args)
+        training = f"training with {announce(args)}; "
         use_preset_threads(args)
         rows = []
         for name, pixels in images:
@@ -61,7 +61,7 @@ def run_ladder(args: argparse.Namespace) -> int:
         atomic_write_bytes(out / "ladder.csv", to_csv(rows))
     ms = means(rows)
     images = sorted({r.image for r in rows})
-    note = (f"{len(images)} image(s) ({', '.join(images)}); {args.iters} training steps, "
+    note = (f"{len(images)} image(s) ({', '.join(images)}); {args.iters} training steps, {training}"
             f"{qat.steps} fine-tuning steps per QAT/SINR rung; bpp = 8·file bytes/pixels; means over "
             f"images of per-image bpp and PSNR; {time.perf_counter() - t0:.0f} s\n\n")
     table = markdown(ms)

@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDou
 from ..errors import InrStudioError
 from ..metrics import psnr as psnr_of
 from ..models import registry
+from ..models.quantiser import MAX_BITS
 
-#: The bit depths the dialog offers; the one it opens on is the codec options' default.
-BITS = (8, 10, 12, 14, 16)
+#: The bit depths the dialog offers, up to the finest quantiser; it opens on the codec options'
+#: default.
+BITS = tuple(range(8, MAX_BITS + 1, 2))
 DEFAULT_QAT_STEPS = 0  # the dialog's choice: no fine-tuning unless asked
 
 
