@@ -28,7 +28,8 @@ OPTION_OF = {"iters": "--iters", "lr": "--lr", "batch_pixels": "--batch-pixels",
              "omega0": "--omega0", "preset": "--preset"}
 QAT_OPTION_OF = {"steps": "--qat-steps", "lr_scale": "--qat-lr-scale", "bits": "--bits"}
 #: The options that override a preset's values, in the order a run's header lists them.
-PRESET_OPTIONS = ("iters", "lr", "batch_pixels", "warmup", "seed", "width", "long_side", "scale")
+PRESET_OPTIONS = ("iters", "lr", "batch_pixels", "warmup", "seed", "width", "long_side", "scale",
+                  "tile_scale")
 #: A run predicted to train longer than this says so before it starts.
 LONG_RUN_S = 600.0
 
@@ -141,10 +142,10 @@ def width_from_args(args: argparse.Namespace) -> int:
 def target_size(args: argparse.Namespace, height: int, width: int) -> tuple[int, int]:
     """The working size of an H×W image: ``--scale`` if given, else ``--long-side``, else the
     preset's long side."""
+    check_image_options(args)
     scale = getattr(args, "scale", None)
     if scale is not None:
-        return scaled_size(height, width, check_scale(scale))
-    check_image_options(args)
+        return scaled_size(height, width, scale)
     side = getattr(args, "long_side", None)
     return working_size(height, width, preset_from_args(args).long_side if side is None else side)
 
@@ -154,10 +155,14 @@ def protocol(args: argparse.Namespace) -> str:
     trains."""
     p = preset_from_args(args)
     whose = "" if getattr(args, "preset", None) else ", the device's"
-    given = [f"--{name.replace('_', '-')} {getattr(args, name):g}" for name in PRESET_OPTIONS
+    given = [f"--{name.replace('_', '-')} {_text(getattr(args, name))}" for name in PRESET_OPTIONS
              if getattr(args, name, None) is not None]
     return (f"the {p.name} preset{whose} ({p.describe()})"
             + (f"; overriding it: {', '.join(given)}" if given else ""))
+
+
+def _text(value: object) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
 
 
 def announce(args: argparse.Namespace, quiet: bool = False) -> str:
@@ -197,8 +202,8 @@ def warn_if_long(pixels, specs: tuple, config: TrainConfig, args: argparse.Names
     iters = int(config.iters * LONG_RUN_S / seconds)
     if 1 <= iters < config.iters:
         ways.append(f"--iters {iters} (about {LONG_RUN_S / 60:.0f} min)")
-    if max(pixels.shape[:2]) > 256:
-        ways.append("a smaller --long-side or --scale")
+    if own.long_side and max(pixels.shape[:2]) > own.long_side:
+        ways.append(f"a smaller working size (--long-side {own.long_side})")
     print(f"inr-studio: warning: this run is predicted to train for about "
           f"{duration(seconds)} (a few steps measured here); shorter: {'; '.join(ways)}.",
           file=sys.stderr, flush=True)

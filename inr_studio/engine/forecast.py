@@ -26,9 +26,10 @@ from .trainer import Trainer, with_warmup, work_table
 
 #: A first step this slow is measured alone.
 SLOW_STEP_S = 2.0
-#: Otherwise steps are timed until this many seconds have passed, or :data:`MAX_STEPS` steps.
+#: Otherwise steps are timed until this many seconds have passed, or :data:`MAX_STEPS` steps,
+#: and their median taken (a step of another process's load weighs less).
 PROBE_S = 0.25
-MAX_STEPS = 3
+MAX_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,10 @@ def step_seconds(trainer: Trainer, clock: Callable[[], float] | None = None) -> 
     first = timed()
     if first >= SLOW_STEP_S or trainer.done:
         return first
-    spent, steps = 0.0, 0
-    while steps < MAX_STEPS and spent < PROBE_S and not trainer.done:
-        spent += timed()
-        steps += 1
-    return spent / steps
+    times: list[float] = []
+    while len(times) < MAX_STEPS and sum(times) < PROBE_S and not trainer.done:
+        times.append(timed())
+    return float(np.median(times))
 
 
 def forecast(pixels: np.ndarray, specs: tuple[ModelSpec, ...], config: TrainConfig,
