@@ -23,7 +23,7 @@ from pathlib import Path  # noqa: E402
 import torch  # noqa: E402
 
 from inr_studio.atomic import atomic_write, atomic_write_bytes  # noqa: E402
-from inr_studio.engine.config import TrainConfig  # noqa: E402
+from inr_studio.engine.config import QatConfig, TrainConfig  # noqa: E402
 from inr_studio.studies import ladder  # noqa: E402
 from inr_studio.studies.ladder_report import (ANCHOR_FAMILIES, from_csv, markdown,  # noqa: E402
                                               means, plot, to_csv)
@@ -43,8 +43,8 @@ def main() -> int:
     ap.add_argument("--side", type=int, default=256)
     ap.add_argument("--iters", type=int, default=1000)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--qat-steps", type=int, default=ladder.QAT_STEPS)
-    ap.add_argument("--qat-lr-scale", type=float, default=ladder.QAT_LR_SCALE,
+    ap.add_argument("--qat-steps", type=int, default=QatConfig.steps)
+    ap.add_argument("--qat-lr-scale", type=float, default=QatConfig.lr_scale,
                     help="learning rate of the QAT/SINR fine-tuning, times --lr")
     ap.add_argument("--families", default=",".join(ladder.FAMILIES),
                     help="rungs to measure (default: all)")

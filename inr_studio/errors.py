@@ -12,7 +12,16 @@ class ImageLoadError(InrStudioError):
 
 
 class OptionError(InrStudioError):
-    """An impossible option or combination of options."""
+    """An impossible option or combination of options.
+
+    ``field``: the configuration field the value was for (``"warmup"``), when one is to blame:
+    the core checks each value once and says what is wrong; the command line names its option
+    for that field, the window shows the sentence as it is.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class CheckpointError(InrStudioError):

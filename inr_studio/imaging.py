@@ -288,3 +288,12 @@ def block_reduce_mean(pixels: np.ndarray, height: int, width: int) -> np.ndarray
 def scaled_size(height: int, width: int, scale: float) -> tuple[int, int]:
     """Size after scaling by ``scale`` (at least 1×1)."""
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def working_size(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """Size with the longer side ``long_side`` (never enlarged; 0 keeps the image's size)."""
+    longest = max(height, width)
+    if long_side <= 0 or long_side >= longest:
+        return height, width
+    s = long_side / longest
+    return max(1, round(height * s)), max(1, round(width * s))

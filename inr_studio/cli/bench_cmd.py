@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..atomic import atomic_write_bytes
 from ..device import describe, pick_device
+from ..engine.config import TrainConfig
 from ..errors import ImageLoadError, InrStudioError, OptionError
 from ..imaging import SUPPORTED_SUFFIXES
 from ..metrics import edge_psnr
@@ -27,8 +28,11 @@ from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its
     summarise,
 )
 from ..tiling import aliasing_warning
-from .common import (add_model_options, check_model_specific, check_scale, check_segmentable, load_scaled, progress_bar, spec_from_args,
-                     train_config_from_args, train_specs, warn_if_aliasing, warn_line)
+from .common import (add_model_options, check_model_specific, check_segmentable, load_working,
+                     progress_bar, spec_from_args, train_config_from_args, train_specs,
+                     warn_if_aliasing, warn_line)
+from .train_options import (announce, check_image_options, preset_from_args,
+                            tile_scale_from_args, warn_if_long, width_from_args)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -79,7 +83,10 @@ def collect_images(paths: list[str] | None, limit: int | None = None) -> list[Pa
 def run_bench(args: argparse.Namespace) -> int:
     if args.from_csv:
         results = read_results_csv(args.from_csv)
-        print(format_table(summarise(results), markdown=args.markdown), end="")
+        presets = sorted({r.preset for r in results if r.preset})
+        print(format_table(summarise(results), markdown=args.markdown,
+                           protocol=f"the {' and '.join(presets)} preset" if presets else ""),
+              end="")
         return 0
     models = list(registry.parse_models(args.models))
     if any(getattr(args, k) is not None for k in ("seg_layer", "seg_method", "seg_classes")) \
@@ -88,13 +95,15 @@ def run_bench(args: argparse.Namespace) -> int:
                           "is not in --models; add hs or drop them.")
     check_model_specific(args, models)
     train_cfg = train_config_from_args(args)
-    check_scale(args.scale)
+    check_image_options(args)
     for m in models:
         spec_from_args(args, 512, 768, kind=m)  # option errors before any training
     images = collect_images(args.images, args.limit)
+    sizes = []
     for path in images:  # every image readable (and segmentable) before hours of training
-        _, pixels = load_scaled(path, args.scale, warn=False)
+        _, pixels = load_working(args, path, warn=False)
         h, w = pixels.shape[:2]
+        sizes.append(h * w)
         for m in models:
             try:
                 check_segmentable(pixels, spec_from_args(args, h, w, kind=m))
@@ -103,6 +112,12 @@ def run_bench(args: argparse.Namespace) -> int:
     csv_path = Path(args.csv)
     if csv_path.is_dir():
         raise OptionError(f"--csv {csv_path} is a folder; give a file name.")
+    protocol = announce(args)
+    preset = preset_from_args(args).name
+    h, w = pixels.shape[:2]  # the last image's: a full-batch step costs about its pixels
+    runs = sum(sizes) / (h * w) if train_cfg.batch_pixels is None else len(images)
+    warn_if_long(pixels, tuple(spec_from_args(args, h, w, kind=m) for m in models), train_cfg,
+                 args, runs)
 
     results: list[RunResult] = []
     total = len(images) * sum(spec_from_args(args, 512, 768, kind=m).total_steps(train_cfg.iters)
@@ -112,7 +127,7 @@ def run_bench(args: argparse.Namespace) -> int:
     device = describe(pick_device(train_cfg.device))
     try:
         for i, path in enumerate(images, start=1):
-            _, pixels = load_scaled(path, args.scale)
+            _, pixels = load_working(args, path)
             h, w = pixels.shape[:2]
             specs = tuple(spec_from_args(args, h, w, kind=m) for m in models)
             for spec in specs:
@@ -121,7 +136,9 @@ def run_bench(args: argparse.Namespace) -> int:
                 warn_if_aliasing(spec.config, h, w, warned)
             bar.set_description(f"image {i}/{len(images)} {path.name}")
             try:
-                run, fitted, interrupted = train_specs(pixels, specs, train_cfg, bar=bar)
+                run, fitted, interrupted = train_specs(
+                    pixels, specs, train_cfg, bar=bar,
+                    cpu_threads=preset_from_args(args).cpu_threads())
             except InrStudioError as exc:  # e.g. Multi-Otsu on a flat image: say which
                 raise type(exc)(f"{path.name}: {exc}") from exc
             if interrupted:
@@ -132,27 +149,32 @@ def run_bench(args: argparse.Namespace) -> int:
                 results.append(RunResult(
                     image=path.name, model=spec.key, psnr=r.psnr, ssim=r.ssim, seconds=r.seconds,
                     iters=r.steps, params=spec.config.parameter_count(), device=device,
-                    edge_psnr=edges))
+                    edge_psnr=edges, preset=preset))
             atomic_write_bytes(csv_path, results_to_csv(results).encode("utf-8"))
     except KeyboardInterrupt:
         bar.close()
         warn_line(f"interrupted; {len(results)} finished runs are in {csv_path}")
         if results:
             print(format_table(summarise(results, models), markdown=args.markdown,
-                               settings=_settings(args, train_cfg.lr)), end="")
+                               settings=_settings(args, train_cfg), protocol=protocol), end="")
         return 130
     bar.close()
     print(format_table(summarise(results, models), markdown=args.markdown,
-                       settings=_settings(args, train_cfg.lr)), end="")
+                       settings=_settings(args, train_cfg), protocol=protocol), end="")
     print(f"{len(results)} runs ({len(images)} images × {len(models)} models, {train_cfg.iters} "
           f"steps, lr {train_cfg.lr:g}); per-run results in {csv_path}", file=sys.stderr)
     return 0
 
 
-def _settings(args: argparse.Namespace, lr: float) -> str:
-    batch = "full batch" if args.batch_pixels is None else f"{args.batch_pixels} pixels/step"
-    if getattr(args, "warmup", 0.0):
-        batch += f" after a coarse warm-up of {args.warmup:g} of the steps"
-    return (f"Runs: {args.iters} steps, lr {lr:g}, {batch}, width {args.width}, depth "
-            f"{args.depth}, ω0 {args.omega0:g}, image scale {args.scale:g}, tile scale "
-            f"{args.tile_scale}, seed {args.seed}.")
+def _settings(args: argparse.Namespace, cfg: TrainConfig) -> str:
+    batch = "full batch" if cfg.batch_pixels is None else f"{cfg.batch_pixels} pixels/step"
+    if cfg.warmup:
+        batch += f" after a coarse warm-up of {cfg.warmup:g} of the steps"
+    if args.scale is not None:
+        size = f"image scale {args.scale:g}"
+    else:
+        side = args.long_side if args.long_side is not None else preset_from_args(args).long_side
+        size = f"longest side {side} px" if side else "full-size images"
+    return (f"Runs: {cfg.iters} steps, lr {cfg.lr:g}, {batch}, width {width_from_args(args)}, "
+            f"depth {args.depth}, ω0 {args.omega0:g}, {size}, tile scale "
+            f"{tile_scale_from_args(args)}, seed {cfg.seed}.")

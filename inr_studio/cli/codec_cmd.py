@@ -21,15 +21,23 @@ from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
 from ..render import render
-from .compress_options import add_compress_options, improve
+from .compress_options import add_compress_options, improve, qat_from_args
 from .ladder_cmd import add_ladder_options, run_ladder
 from .common import (
     add_model_options,
-    check_scale,
     load_scaled,
     prepare_fit,
     train_config_from_args,
     train_specs,
+)
+from .train_options import (
+    add_train_options,
+    announce,
+    check_image_options,
+    check_scale,
+    preset_from_args,
+    use_preset_threads,
+    warn_if_long,
 )
 
 
@@ -107,6 +115,7 @@ def run_encode(args: argparse.Namespace) -> int:
     from ..codec import decode_bytes, encode_with_report, write_sinr
 
     options = codec_options_from_args(args)
+    qat_from_args(args, options.bits)  # option errors before any training
     if args.thumbnail_map is not None and Path(args.input).suffix.lower() not in SUPPORTED_SUFFIXES:
         raise OptionError("--thumbnail-map applies when encoding an image (the map is chosen "
                           "before training); a checkpoint keeps the map it was trained on.")
@@ -118,6 +127,8 @@ def run_encode(args: argparse.Namespace) -> int:
     else:
         ckpt = load_checkpoint(args.input)
         model, h, w, class_map = ckpt.model, ckpt.height, ckpt.width, ckpt.class_map
+        if args.lr is None and isinstance(ckpt.extra.get("lr"), float):
+            args.lr = ckpt.extra["lr"]  # fine-tuning goes on from the rate it was trained at
         reference, before = render(model, h, w, class_map), None
     model, options, codes, notes = improve(args, model, h, w, class_map, reference, options)
     data, report = encode_with_report(model, h, w, class_map, options, codes=codes)
@@ -134,12 +145,15 @@ def run_encode(args: argparse.Namespace) -> int:
 
 def _fit_image(args: argparse.Namespace):
     train_cfg = train_config_from_args(args)
-    check_scale(args.scale)
+    check_image_options(args)
     _, pixels, spec, _ = prepare_fit(args, args.input)
+    announce(args, args.quiet)
     if args.thumbnail_map is not None:
         spec = _with_thumbnail_map(spec, args.thumbnail_map)
+    warn_if_long(pixels, (spec,), train_cfg, args)
     run, results, interrupted = train_specs(pixels, (spec,), train_cfg,
-                                            desc=f"fitting {spec.key}", quiet=args.quiet)
+                                            desc=f"fitting {spec.key}", quiet=args.quiet,
+                                            cpu_threads=preset_from_args(args).cpu_threads())
     if interrupted or results[spec.key].stopped:
         raise KeyboardInterrupt
     trainer = run.trainers[spec.key]
@@ -303,26 +317,29 @@ def _tiling_label(t: dict) -> str:
 
 # ---------------------------------------------------------------------------------------- rd
 def _register_rd(subparsers) -> None:
-    from ..studies.rd import DEFAULT_MODELS
+    from ..codec import CodecOptions
+    from ..studies.rd import DEFAULT_MODELS, RD_ITERS, RD_SCALE
 
     p = subparsers.add_parser(
         "rd", help="measure rate–distortion: .sinr (SINR and plain) against JPEG and WebP",
         description="Fit each network to each image, code it with every setting (plain "
                     "quantisation at 16..4 bits, SINR at several s, the default options), and "
-                    "write rd.csv, rd.md (means over images) and rd.png into --out.")
+                    "write rd.csv, rd.md (means over images) and rd.png into --out. The fits "
+                    "are rd's own length and size (--iters, --scale, the networks of --models); "
+                    "how they train is the device's preset unless --preset names one.")
     p.add_argument("images", nargs="+", help="image files")
     p.add_argument("--out", default="rd", help="output folder (default ./rd)")
     p.add_argument("--models", default=DEFAULT_MODELS,
                    help="KIND:DEPTHxWIDTH[@STEPS] list, @STEPS overriding --iters for that "
                         f"model (default {DEFAULT_MODELS})")
-    p.add_argument("--scale", type=float, default=0.25, help="image scale (default 0.25)")
-    p.add_argument("--iters", type=int, default=300, help="Adam steps per fit (default 300)")
-    p.add_argument("--lr", type=float, default=1e-3, help="learning rate (default 1e-3)")
-    p.add_argument("--k2", type=int, default=4096, help="dictionary atoms (default 4096)")
+    p.add_argument("--scale", type=float, default=RD_SCALE,
+                   help=f"image scale (default {RD_SCALE:g}, rd's own)")
+    p.add_argument("--k2", type=int, default=CodecOptions.k2,
+                   help=f"dictionary atoms (default {CodecOptions.k2})")
     p.add_argument("--settings", default=None,
                    help="comma-separated setting names to keep (default all), e.g. plain-16,sinr-s32")
-    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
-    p.add_argument("--seed", type=int, default=0, help="training seed (default 0)")
+    add_train_options(p, own_iters=(RD_ITERS, f"{RD_ITERS}, rd's short fits; @STEPS in "
+                                              "--models overrides it for one model"))
     p.add_argument("--from-csv", default=None, metavar="PATH",
                    help="rebuild rd.md and rd.png from an rd.csv written earlier (no fitting)")
     add_ladder_options(p)
@@ -345,6 +362,8 @@ def run_rd(args: argparse.Namespace) -> int:
     keep = None if args.settings is None else {s.strip() for s in args.settings.split(",")}
     out = Path(args.out)
     images = {Path(p).stem: load_scaled(p, args.scale)[1] for p in args.images}
+    protocol = announce(args)
+    use_preset_threads(args)
     rows = []
     t0 = time.perf_counter()
     if args.from_csv:
@@ -366,15 +385,16 @@ def run_rd(args: argparse.Namespace) -> int:
     h, w = next(iter(images.values())).shape[:2]
     import torch
 
-    note = (f"{len(images)} image(s) ({', '.join(images)}) at {w}×{h}, {args.iters} steps "
-            f"(unless @STEPS), lr {args.lr:g}; means over images; torch threads "
+    note = (f"{len(images)} image(s) ({', '.join(images)}) at {w}×{h}, {train.iters} steps "
+            f"(unless @STEPS), lr {train.lr:g}, training with {protocol}; means over images; "
+            f"torch threads "
             f"{torch.get_num_threads()}; "
             + (f"rebuilt from {args.from_csv}" if args.from_csv
                else f"{time.perf_counter() - t0:.0f} s in all") + "\n\n")
     atomic_write_bytes(out / "rd.md", (note + table + "\n").encode("utf-8"))
     plot = draw(rd_series(summ, rd.codec_curves(images)),  # ASCII: the default font's glyphs
-                f"rate-distortion: {len(images)} image(s) at {w}x{h}, {args.iters} steps, "
-                f"lr {args.lr:g}")
+                f"rate-distortion: {len(images)} image(s) at {w}x{h}, {train.iters} steps, "
+                f"lr {train.lr:g}")
     atomic_write(out / "rd.png", lambda fh: plot.save(fh, format="PNG"))
     print(note + table)
     print(f"wrote {out}/{'' if args.from_csv else 'rd.csv, '}rd.md, rd.png")

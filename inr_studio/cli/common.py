@@ -1,4 +1,5 @@
-"""Options shared by the sub-commands that fit a network: model, training, image scale, device.
+"""Options shared by the sub-commands that fit a network: the model, and (from
+:mod:`.train_options`) the training preset, its overrides and the working size.
 
 ``fit``, ``bench`` and ``encode`` take the same options with the same meaning, so they are
 declared once here. Validation turns every impossible value into an :class:`OptionError`
@@ -16,14 +17,27 @@ import numpy as np
 
 from ..device import pick_device
 from ..engine.config import TrainConfig
+from ..engine.presets import PRESETS
 from ..errors import OptionError
 from ..imaging import LoadedImage, load_image, resize_image, scaled_size
 from ..models import registry
-from ..models.config import ModelConfig
-from ..models.registry import ModelOptions
+from ..models.config import ModelConfig, check_shape
+from ..models.options import ModelOptions
 from ..models.spec import ModelSpec
 from ..segmentation import SEG_METHODS
 from ..tiling import aliasing_warning, auto_tile_scale
+from .train_options import (  # noqa: F401 - train_config_from_args re-exported
+    add_image_options,
+    add_train_options,
+    check_scale,
+    naming_options,
+    preset_from_args,
+    target_size,
+    tile_scale_from_args,
+    tile_scale_name,
+    train_config_from_args,
+    width_from_args,
+)
 
 TILE_SCALE_HELP = ("multiplier on every LoE scale A_i: 'paper' (1, the paper's A for 768×512), "
                    "'auto' (keeps the paper's cell sizes in pixels at this image size) or a number")
@@ -32,7 +46,7 @@ TILE_SCALE_HELP = ("multiplier on every LoE scale A_i: 'paper' (1, the paper's A
 def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
                       model_default: str | None = "hs", train: bool = True,
                       image: bool = True) -> None:
-    """Declare the network options (and, by default, the training and ``--scale`` options).
+    """Declare the network options (and, by default, the training and working-size options).
 
     ``model=False`` leaves ``--model`` out (``bench`` takes ``--models``).
     """
@@ -42,16 +56,24 @@ def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
                        choices=list(registry.REGISTRY), metavar="MODEL",
                        help="; ".join(f"{e.key}: {e.label}" for e in registry.REGISTRY.values())
                             + (f"; default {model_default}" if model_default else ""))
-    g.add_argument("--width", type=int, default=256, help="hidden width (default 256)")
-    g.add_argument("--depth", type=int, default=3, help="hidden layers (default 3)")
-    g.add_argument("--omega0", type=float, default=30.0, help="SIREN ω0 (default 30)")
-    g.add_argument("--tile-scale", default="paper", help=TILE_SCALE_HELP)
+    g.add_argument("--width", type=int, default=None,
+                   help="hidden width (default: the preset's, "
+                        + ", ".join(f"{p.name} {p.width}" for p in PRESETS.values()) + ")")
+    g.add_argument("--depth", type=int, default=ModelOptions.depth,
+                   help=f"hidden layers (default {ModelOptions.depth})")
+    g.add_argument("--omega0", type=float, default=ModelOptions.omega0,
+                   help=f"SIREN ω0 (default {ModelOptions.omega0:g})")
+    g.add_argument("--tile-scale", default=None, help=TILE_SCALE_HELP + " (default: the "
+                   "preset's, " + ", ".join(f"{p.name} {tile_scale_name(p)}"
+                                            for p in PRESETS.values()) + ")")
     g.add_argument("--seg-layer", type=int, default=None,
                    help="HS-LoE: the layer (1-based) whose tiling is the segmentation "
                         "(default: the last)")
     g.add_argument("--seg-method", default=None, choices=SEG_METHODS,
-                   help="HS-LoE thresholds: multiotsu (default) or equal (equal-size bins)")
-    g.add_argument("--seg-classes", type=int, default=None, help="HS-LoE classes (default 4)")
+                   help=f"HS-LoE thresholds: multiotsu or equal (equal-size bins); default "
+                        f"{ModelOptions.seg_method}")
+    g.add_argument("--seg-classes", type=int, default=None,
+                   help=f"HS-LoE classes (default {ModelOptions.seg_classes})")
     add_encoding_options(parser)
     if train:
         add_train_options(parser)
@@ -81,7 +103,7 @@ def add_encoding_options(parser: argparse.ArgumentParser) -> None:
                    metavar="SIGMA", help="Gaussian Fourier features instead, B ~ N(0, SIGMA²) "
                                          "(SIGMA 5 if omitted; coordinates span [-1, 1])")
     g.add_argument("--pe-features", type=int, default=None, metavar="M",
-                   help="rows of B for --pe-gauss (default 256)")
+                   help=f"rows of B for --pe-gauss (default {ModelOptions.pe_features})")
     g.add_argument("--eoren-pixel-weight", type=float, default=None, metavar="A",
                    help="EoREN: weight of a pixel term in the gradient stage, times "
                         "(longest side / 2)² (default 0: gradients only)")
@@ -117,33 +139,10 @@ def encoding_options(args: argparse.Namespace) -> dict:
         raise OptionError(f"--eoren-pixel-weight must be 0 or more, got {weight}.")
     if colour is not None and not 0 <= colour <= 1_000_000:
         raise OptionError(f"--eoren-colour-steps must be 0 or more, got {colour}.")
-    return {"pe_levels": pe, "pe_sigma": sigma, "pe_features": feats or 256,
-            "pe_seed": int(getattr(args, "seed", 0) or 0),
+    seed = getattr(args, "seed", None)
+    return {"pe_levels": pe, "pe_sigma": sigma, "pe_features": feats or ModelOptions.pe_features,
+            "pe_seed": TrainConfig.seed if seed is None else int(seed),
             "eoren_pixel_weight": weight or 0.0, "eoren_colour_steps": colour or 0}
-
-
-def add_train_options(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("training")
-    g.add_argument("--iters", type=int, default=TrainConfig.iters,
-                   help=f"Adam steps (default {TrainConfig.iters}, the paper's)")
-    g.add_argument("--lr", type=float, default=TrainConfig.lr,
-                   help=f"learning rate (default {TrainConfig.lr:g})")
-    g.add_argument("--batch-pixels", type=int, default=None,
-                   help="random pixels per step (default: every pixel, the paper's full batch)")
-    g.add_argument("--warmup", type=float, default=0.0, metavar="SHARE",
-                   help="coarse warm-up: this share of the steps (e.g. 0.25) first fits one "
-                        "random pixel of each 2×2 cell, about 4× cheaper a step (default 0, "
-                        "the paper; the window's CPU default is 0.25)")
-    g.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    g.add_argument("--fast", action="store_true",
-                   help="fast training step (fused Adam, CUDA graph on CUDA); experimental, "
-                        "not yet measured on a GPU")
-
-
-def add_image_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fit the image resized by this factor (default 1, full size)")
 
 
 def parse_tile_scale(value: str | float | None, height: int, width: int) -> float:
@@ -182,14 +181,11 @@ def spec_from_args(args: argparse.Namespace, height: int, width: int,
     strict = kind is None
     kind = kind or getattr(args, "model", None)
     entry = registry.entry(str(kind))
-    w, d = getattr(args, "width", 256), getattr(args, "depth", 3)
-    if w is None or w < 1:
-        raise OptionError(f"--width must be at least 1, got {w}.")
-    if d is None or d < 1:
-        raise OptionError(f"--depth must be at least 1, got {d}.")
-    omega0 = getattr(args, "omega0", 30.0)
-    if not (omega0 > 0 and math.isfinite(omega0)):
-        raise OptionError(f"--omega0 must be positive, got {omega0}.")
+    w = width_from_args(args)
+    d = getattr(args, "depth", ModelOptions.depth)
+    omega0 = getattr(args, "omega0", ModelOptions.omega0)
+    with naming_options():
+        check_shape(w, d, omega0)
     seg_layer = getattr(args, "seg_layer", None)
     seg_method = getattr(args, "seg_method", None)
     seg_classes = getattr(args, "seg_classes", None)
@@ -202,48 +198,18 @@ def spec_from_args(args: argparse.Namespace, height: int, width: int,
                           f"network), got {seg_layer}.")
     if seg_classes is not None and not 2 <= seg_classes <= 16:
         raise OptionError(f"--seg-classes must be 2..16, got {seg_classes}.")
-    tile_scale = parse_tile_scale(getattr(args, "tile_scale", "paper"), height, width)
+    tile_scale = parse_tile_scale(tile_scale_from_args(args), height, width)
     options = ModelOptions(width=w, depth=d, omega0=omega0, tile_scale=tile_scale,
-                           seg_layer=seg_layer, seg_method=seg_method or "multiotsu",
-                           seg_classes=seg_classes or 4, image_size=(height, width),
-                           **encoding_options(args))
+                           seg_layer=seg_layer, seg_method=seg_method or ModelOptions.seg_method,
+                           seg_classes=seg_classes or ModelOptions.seg_classes,
+                           image_size=(height, width), **encoding_options(args))
     return entry.spec(options)
 
 
-def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """A :class:`TrainConfig`; the device is checked now, before any image is read."""
-    iters = getattr(args, "iters", TrainConfig.iters)
-    lr = getattr(args, "lr", TrainConfig.lr)
-    batch = getattr(args, "batch_pixels", None)
-    if iters is None or iters < 1:
-        raise OptionError(f"--iters must be at least 1, got {iters}.")
-    if not (lr is not None and 0 < lr < 1):
-        raise OptionError(f"--lr must be in (0, 1), got {lr}; the paper's range is about 1e-4.")
-    if batch is not None and batch < 1:
-        raise OptionError(f"--batch-pixels must be at least 1, got {batch} "
-                          "(omit it for full batch).")
-    seed = getattr(args, "seed", 0)
-    if seed is None or not 0 <= seed < 2**63:
-        raise OptionError(f"--seed must be a whole number in 0..2^63-1, got {seed}.")
-    device = getattr(args, "device", "auto") or "auto"
-    pick_device(device)  # raises OptionError naming the devices available here
-    warmup = getattr(args, "warmup", 0.0) or 0.0
-    if not 0 <= warmup < 1:
-        raise OptionError(f"--warmup must be a share of the steps in [0, 1), got {warmup}.")
-    return TrainConfig(iters=iters, lr=lr, batch_pixels=batch, seed=seed, device=device,
-                       fast=bool(getattr(args, "fast", False)), warmup=warmup)
-
-
-def check_scale(scale: float | None) -> float:
-    scale = 1.0 if scale is None else float(scale)
-    if not (scale > 0 and math.isfinite(scale)):
-        raise OptionError(f"--scale must be positive (1 = full size, 0.5 = half), got {scale}.")
-    return scale
-
-
 def load_scaled(path: str | Path, scale: float = 1.0, max_pixels: int | None = None,
-                warn: bool = True) -> tuple[LoadedImage, np.ndarray]:
-    """Read an image and resize it by ``scale``; the loader's notes go to stderr as warnings."""
+                warn: bool = True, resize: bool = True) -> tuple[LoadedImage, np.ndarray]:
+    """Read an image and resize it by ``scale`` (unless not ``resize``); the loader's notes go
+    to stderr as warnings."""
     scale = check_scale(scale)
     import warnings
 
@@ -253,36 +219,47 @@ def load_scaled(path: str | Path, scale: float = 1.0, max_pixels: int | None = N
     if warn:
         for note in loaded.notes:
             warn_line(note)
+    if not resize:
+        return loaded, loaded.pixels
     h, w = scaled_size(loaded.height, loaded.width, scale)
-    pixels = resize_image(loaded.pixels, h, w)
-    return loaded, pixels
+    return loaded, resize_image(loaded.pixels, h, w)
+
+
+def load_working(args: argparse.Namespace, path: str | Path,
+                 warn: bool = True) -> tuple[LoadedImage, np.ndarray]:
+    """Read an image and resize it to the working size the options ask for
+    (:func:`~.train_options.target_size`: ``--scale``, ``--long-side`` or the preset's)."""
+    loaded, _ = load_scaled(path, 1.0, warn=warn, resize=False)
+    h, w = target_size(args, loaded.height, loaded.width)
+    return loaded, resize_image(loaded.pixels, h, w)
 
 
 def prepare_fit(args: argparse.Namespace, image: str | Path):
-    """``image`` resized by ``--scale`` and the model spec the options describe (aliasing
+    """``image`` at its working size and the model spec the options describe (aliasing
     warned): what ``fit`` and ``encode IMAGE`` both start from.
 
     Returns ``(loaded_image, pixels, spec, aliasing_message_or_None)``.
     """
-    loaded, pixels = load_scaled(image, getattr(args, "scale", 1.0))
+    loaded, pixels = load_working(args, image)
     h, w = pixels.shape[:2]
     spec = spec_from_args(args, h, w)
     alias = warn_if_aliasing(spec.config, h, w)
-    check_fits(args, pixels, (spec,))  # before segmenting a photo too large to train
+    check_fits(args, pixels, (spec,), h / loaded.height)  # before segmenting a huge photo
     check_segmentable(pixels, spec)
     return loaded, pixels, spec, alias
 
 
-def check_fits(args: argparse.Namespace, pixels: np.ndarray, specs: tuple) -> None:
+def check_fits(args: argparse.Namespace, pixels: np.ndarray, specs: tuple,
+               scale: float) -> None:
     """The memory guard before any training, its way out in this command's terms (``--scale``
-    relative to the source image); the engine checks again for every run (``bench``)."""
+    relative to the source image, which the working image is ``scale`` of); the engine checks
+    again for every run (``bench``)."""
     from ..engine.memory import check_memory
 
     device = pick_device(getattr(args, "device", "auto") or "auto")
     h, w = pixels.shape[:2]
     check_memory(specs, h, w, getattr(args, "batch_pixels", None), str(device),
-                 pixels.shape[2] if pixels.ndim == 3 else 1,
-                 scale=check_scale(getattr(args, "scale", 1.0)))
+                 pixels.shape[2] if pixels.ndim == 3 else 1, scale=scale)
 
 
 def check_segmentable(pixels: np.ndarray, spec: ModelSpec) -> None:
@@ -305,9 +282,10 @@ def progress_bar(total: int, desc: str = "", quiet: bool = False):
 
 
 def train_specs(pixels: np.ndarray, specs: tuple, config: TrainConfig, *, desc: str = "",
-                quiet: bool = False, bar=None):
+                quiet: bool = False, bar=None, cpu_threads: int | None = None):
     """Train ``specs`` side by side with a progress bar (or ``bar``, shared across runs);
-    Ctrl-C keeps the networks as they are and says at which step.
+    Ctrl-C keeps the networks as they are and says at which step. ``cpu_threads``: the
+    preset's (None: torch's own).
 
     Returns ``(run, results, interrupted)`` of :func:`inr_studio.engine.fit.fit_side_by_side`.
     """
@@ -328,7 +306,8 @@ def train_specs(pixels: np.ndarray, specs: tuple, config: TrainConfig, *, desc: 
         bar.update(start + sum(last_step.values()) - bar.n)
 
     try:
-        run, results, interrupted = fit_side_by_side(pixels, specs, config, on_progress)
+        run, results, interrupted = fit_side_by_side(pixels, specs, config, on_progress,
+                                                     cpu_threads=cpu_threads)
     finally:
         if own:
             bar.close()

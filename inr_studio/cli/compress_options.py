@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..engine.config import QAT_LR_SCALE
+from ..engine.config import QatConfig
 from ..errors import OptionError
 
 
@@ -19,12 +19,21 @@ def add_compress_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--qat-steps", type=int, default=0, metavar="N",
                    help="after training, N steps of quantisation-aware fine-tuning at --bits "
                         "(with --sparsity: the SINR coefficients on their support); default 0")
-    g.add_argument("--qat-lr-scale", type=float, default=QAT_LR_SCALE, metavar="F",
+    g.add_argument("--qat-lr-scale", type=float, default=QatConfig.lr_scale, metavar="F",
                    help="learning rate of that fine-tuning, as a fraction of --lr "
-                        f"(default {QAT_LR_SCALE:g})")
+                        f"(default {QatConfig.lr_scale:g})")
     g.add_argument("--target-psnr", type=float, default=None, metavar="DB",
                    help="choose one bit depth per tensor (at most --bits) for the smallest file "
                         "whose decoded PSNR reaches DB")
+
+
+def qat_from_args(args: argparse.Namespace, bits: int) -> QatConfig:
+    """The fine-tuning ``--qat-steps`` and ``--qat-lr-scale`` ask for, at ``bits`` (checked)."""
+    from .train_options import QAT_OPTION_OF, naming_options
+
+    with naming_options(QAT_OPTION_OF):
+        return QatConfig(getattr(args, "qat_steps", 0) or 0,
+                         getattr(args, "qat_lr_scale", QatConfig.lr_scale), bits)
 
 
 def improve(args: argparse.Namespace, model, height: int, width: int, source,
@@ -35,14 +44,11 @@ def improve(args: argparse.Namespace, model, height: int, width: int, source,
     from ..problem import FitProblem
     from ..render import TrainedNetwork
     from ..studies import bitalloc, ladder
-    from .common import train_config_from_args
+    from .train_options import train_config_from_args
 
-    steps = getattr(args, "qat_steps", 0) or 0
     target = getattr(args, "target_psnr", None)
-    if steps < 0:
-        raise OptionError(f"--qat-steps must be 0 or more, got {steps}.")
-    if not (getattr(args, "qat_lr_scale", QAT_LR_SCALE) > 0):
-        raise OptionError("--qat-lr-scale must be positive.")
+    qat = qat_from_args(args, options.bits)
+    steps = qat.steps
     codes, notes = None, []
     if steps:
         if not options.plain and options.sparsity is None:
@@ -50,8 +56,8 @@ def improve(args: argparse.Namespace, model, height: int, width: int, source,
                               "is fixed while the coefficients are fine-tuned), or --plain.")
         rung = ladder.Rung("cli", "qat" if options.plain else "sinr-ft", options.bits,
                            options.sparsity or 0)
-        phase = (ladder.qat_phase(options.bits, steps, args.qat_lr_scale) if options.plain else
-                 ladder.sinr_phase(rung, steps, args.qat_lr_scale, options.k2, options.seed))
+        phase = (qat.phase() if options.plain else
+                 ladder.sinr_phase(rung, steps, qat.lr_scale, options.k2, options.seed))
         problem = FitProblem.create(pixels, model.config)
         train = replace(train_config_from_args(args), device="cpu")
         state = {k: v.detach().clone() for k, v in model.state_dict().items()}

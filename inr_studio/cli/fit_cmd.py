@@ -30,19 +30,24 @@ from ..engine.config import TrainConfig
 from ..engine.trainer import Trainer
 from .common import (
     add_model_options,
-    check_scale,
     model_config_from_args,
     prepare_fit,
     train_config_from_args,
     train_specs,
 )
+from .train_options import (announce, check_image_options, preset_from_args,
+                            tile_scale_from_args, warn_if_long)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "fit", help="train one network on one image",
         description="Train SIREN, LoE (FtC, QT) or HS-LoE on one image; write the "
-                    "reconstruction, its error map, metrics.json and a checkpoint into --out.")
+                    "reconstruction, its error map, metrics.json and a checkpoint into --out. "
+                    "The training defaults are the device's preset (cpu on a CPU: a small "
+                    "network on a 256-px working size; gpu on CUDA or MPS); --preset paper is "
+                    "the paper's protocol at full size. A run predicted to train longer than "
+                    "10 minutes says so before it starts.")
     p.add_argument("image", help="PNG, JPEG, TIFF, WebP or BMP file")
     add_model_options(p)
     p.add_argument("--out", default=None,
@@ -60,24 +65,28 @@ def out_dir_for(args: argparse.Namespace) -> Path:
 
 def run_fit(args: argparse.Namespace) -> int:
     train_cfg = train_config_from_args(args)
-    check_scale(args.scale)
+    check_image_options(args)
     model_config_from_args(args, 512, 768)  # option errors before any image is read
     out = out_dir_for(args)
     loaded, pixels, spec, alias = prepare_fit(args, args.image)
+    protocol = announce(args, args.quiet)
     config = spec.config
     h, w = pixels.shape[:2]
+    threads = preset_from_args(args).cpu_threads()
+    warn_if_long(pixels, (spec,), train_cfg, args)
     _log(f"fitting {registry.label(config.kind)} ({config.parameter_count():,} parameters) to "
          f"{Path(args.image).name} at {w}×{h} on {describe(pick_device(train_cfg.device))}, "
          f"{spec.total_steps(train_cfg.iters)} steps", args.quiet)
     run, results, interrupted = train_specs(pixels, (spec,), train_cfg, desc=spec.key,
-                                            quiet=args.quiet)
+                                            quiet=args.quiet, cpu_threads=threads)
     if interrupted:
         _log("writing the network as it is")
     trainer, result = run.trainers[spec.key], results[spec.key]
     problem = trainer.problem
     rec = trainer.reconstruct()
-    metrics = _metrics(args, loaded.source, loaded.bit_depth, problem, trainer, train_cfg,
-                       result.seconds, rec, alias, interrupted or result.stopped)
+    metrics = _metrics(args, loaded, problem, trainer, train_cfg, result.seconds, rec, alias,
+                       interrupted or result.stopped)
+    metrics["protocol"] = protocol
     _write_outputs(out, trainer, problem, rec, metrics)
     print(f"{registry.label(config.kind)}: PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
           f"{metrics['params']:,} parameters, {metrics['iters']} steps in "
@@ -90,16 +99,17 @@ def _log(message: str, quiet: bool = False) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _metrics(args: argparse.Namespace, source: str, bit_depth: int, problem: FitProblem,
-             trainer: Trainer, cfg: TrainConfig, seconds: float, rec: np.ndarray,
-             alias: str | None, stopped: bool) -> dict:
+def _metrics(args: argparse.Namespace, loaded, problem: FitProblem, trainer: Trainer,
+             cfg: TrainConfig, seconds: float, rec: np.ndarray, alias: str | None,
+             stopped: bool) -> dict:
     ref = problem.pixels
     return {
-        "image": str(source),
-        "bit_depth": bit_depth,
+        "image": str(loaded.source),
+        "bit_depth": loaded.bit_depth,
         "height": problem.height,
         "width": problem.width,
-        "scale": float(args.scale),
+        "scale": problem.height / loaded.height,  # of the source image (the working size)
+        "preset": preset_from_args(args).name,
         "model": problem.config.kind,
         "model_label": registry.label(problem.config.kind),
         "psnr": psnr(rec, ref),
@@ -115,7 +125,7 @@ def _metrics(args: argparse.Namespace, source: str, bit_depth: int, problem: Fit
         "warmup": cfg.warmup,
         "seed": cfg.seed,
         "device": describe(trainer.device),
-        "tile_scale": str(args.tile_scale),
+        "tile_scale": tile_scale_from_args(args),
         "aliasing_warning": alias,
         "model_config": problem.config.to_dict(),
         "segmentation_thresholds": (None if problem.segmentation is None

@@ -21,6 +21,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ..engine.batch import Batcher
+from ..engine.config import QatConfig
 from ..engine.objectives import register_objective
 from ..engine.qat import FakeQuant, QuantisationAware, grid_tensor, unparametrize_
 from ..models.network import CoordinateNet
@@ -65,8 +66,9 @@ class SparseWeight(nn.Module):
 class SinrFinetune(QuantisationAware):
     """QAT of the SINR coefficients on a fixed support (options: bits, sparsity, k2, seed)."""
 
-    def __init__(self, problem: FitProblem, batcher: Batcher, bits: int = 8, sparsity: int = 8,
-                 k2: int = 4096, seed: int = 0) -> None:
+    def __init__(self, problem: FitProblem, batcher: Batcher, bits: int = QatConfig.bits,
+                 sparsity: int = 8, k2: int = CodecOptions.k2,
+                 seed: int = CodecOptions.seed) -> None:
         super().__init__(problem, batcher, bits=bits)
         self.options = CodecOptions(sparsity=int(sparsity), target_error=None, k2=int(k2),
                                     seed=int(seed), bits=self.bits)

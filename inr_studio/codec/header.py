@@ -19,6 +19,7 @@ import struct
 from dataclasses import dataclass
 
 from ..errors import OptionError, SinrFormatError
+from ..models.quantiser import MAX_BITS
 
 V1, V2 = 1, 2
 ALL = (V1, V2)
@@ -27,8 +28,7 @@ ALL = (V1, V2)
 MAX_GRID = 1e6
 #: Longest model name (a registry key) a version 2 file may carry.
 MAX_NAME = 32
-#: Largest quantiser (bits); indices are 16-bit.
-MAX_BITS = 16
+#: Indices are 16-bit; the largest quantiser is the weight quantiser's ``MAX_BITS``.
 INDEX_BITS = 16
 #: Largest dictionary: its atom indices fit the index width.
 MAX_K2 = 1 << INDEX_BITS

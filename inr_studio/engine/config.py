@@ -1,42 +1,40 @@
-"""How a run trains: steps, learning rate, batch, seed, device. Torch-free, frozen.
+"""How a run trains (:class:`TrainConfig`) and how a trained network is fine-tuned for its file
+(:class:`QatConfig`). Torch-free, frozen; every value is checked once, here, and an impossible one
+raises an :class:`OptionError` that names its field (the CLI turns the field into its option).
 
-The learning rate that reproduces the paper at its scale is unmeasured (no GPU yet):
-:data:`PAPER_LR` is its one home; the CPU-sized default :data:`CPU_LR` was measured at 96–256 px.
+:class:`TrainConfig`'s defaults are the paper's protocol, the ``paper`` preset of
+:mod:`.presets`; the CPU and GPU presets there change some of them. A new training field is one
+field here (with the paper's value as its default), set by the presets that differ.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 from ..errors import OptionError
-
-#: The paper's configuration (768×512, width 256, 5000 full-batch steps). Unmeasured on a GPU.
-PAPER_LR = 1e-4
-#: The small CPU configurations (≤ 256 px, width ≤ 64): measured to learn fastest at 1e-3.
-CPU_LR = 1e-3
-PAPER_ITERS = 5000
-#: Quantisation-aware fine-tuning (and SINR coefficient fine-tuning): steps and learning rate
-#: (× the run's). 300 at 0.3 saved 24 % / 14 % of plain quantisation's bits at equal PSNR on 12
-#: Kodak images (3×64 / 2×32), against 16 % / 8 % for 100 at 0.1 (docs/results.md, the ladder).
-QAT_STEPS = 300
-QAT_LR_SCALE = 0.3
+from ..models.quantiser import MAX_BITS
+from ..models.spec import Phase
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    iters: int = PAPER_ITERS
-    lr: float = PAPER_LR
+    """The paper's protocol by default: 5000 full-batch Adam steps at a constant learning rate,
+    no warm-up. The paper gives no learning rate; 1e-4 is unmeasured at its scale (no GPU yet)."""
+
+    iters: int = 5000
+    lr: float = 1e-4
     #: None: full batch, every pixel every step (the paper). Otherwise random pixels per step.
     batch_pixels: int | None = None
     seed: int = 0
     device: str = "auto"
     #: The fast step of :mod:`inr_studio.engine.fast_step` (fused Adam, CUDA graph). Off by
-    #: default: its CUDA parts have not been measured on a GPU; the plain step is the
-    #: reference.
+    #: default: its CUDA parts have not been measured on a GPU; the plain step is the reference.
     fast: bool = False
     #: Coarse warm-up (full-batch runs of models that start with the pixel MSE): this share of
     #: the steps first fits one random pixel of each ``warmup_stride``² cell, drawn anew each
-    #: step, at about 1/stride² of a step's cost. 0: off (the paper). The window's CPU default.
+    #: step, at about 1/stride² of a step's cost. 0: off (the paper).
     warmup: float = 0.0
     warmup_stride: int = 2
 
@@ -44,14 +42,66 @@ class TrainConfig:
         return min(self.iters - 1, round(self.warmup * self.iters)) if self.warmup else 0
 
     def __post_init__(self) -> None:
-        if self.iters < 1:
-            raise OptionError(f"iterations must be at least 1, got {self.iters}.")
-        if not (0 < self.lr < 1):
-            raise OptionError(f"learning rate must be in (0, 1), got {self.lr}.")
-        if not 0.0 <= self.warmup < 1.0:
-            raise OptionError(f"the warm-up share of the steps must be in [0, 1), "
-                              f"got {self.warmup}.")
-        if self.warmup_stride < 2:
-            raise OptionError(f"the warm-up's stride must be at least 2, got {self.warmup_stride}.")
-        if self.batch_pixels is not None and self.batch_pixels < 1:
-            raise OptionError(f"pixel batch must be at least 1, got {self.batch_pixels}.")
+        if not _whole(self.iters) or self.iters < 1:
+            raise OptionError(f"iterations must be at least 1, got {self.iters}.", "iters")
+        if not (isinstance(self.lr, numbers.Real) and 0 < self.lr < 1):
+            raise OptionError(f"the learning rate must be in (0, 1), got {self.lr}; the presets "
+                              "use 1e-3 (CPU) and 1e-4 (GPU, the paper).", "lr")
+        if not (isinstance(self.warmup, numbers.Real) and 0.0 <= self.warmup < 1.0):
+            raise OptionError(f"the coarse warm-up must be a share of the steps in [0, 1), "
+                              f"got {self.warmup}.", "warmup")
+        if not _whole(self.warmup_stride) or self.warmup_stride < 2:
+            raise OptionError(f"the warm-up's stride must be at least 2, got "
+                              f"{self.warmup_stride}.", "warmup_stride")
+        if self.batch_pixels is not None and (not _whole(self.batch_pixels)
+                                              or self.batch_pixels < 1):
+            raise OptionError(f"pixels per step must be at least 1, got {self.batch_pixels} "
+                              "(none: every pixel, the full batch).", "batch_pixels")
+        if not _whole(self.seed) or not 0 <= self.seed < 2**63:
+            raise OptionError(f"the seed must be a whole number in 0..2^63-1, got {self.seed}.",
+                              "seed")
+
+
+@dataclass(frozen=True)
+class QatConfig:
+    """Quantisation-aware fine-tuning of a trained network before it is coded (the ``qat``
+    phase; the SINR coefficient fine-tuning takes the same schedule): ``steps`` at
+    ``lr_scale`` × the run's learning rate, through a ``bits``-bit quantiser.
+
+    300 steps at 0.3 saved 24 % / 14 % of plain quantisation's bits at equal PSNR on 12 Kodak
+    images (3×64 / 2×32 SIRENs), against 16 % / 8 % for 100 at 0.1 (docs/results.md). 8 bits
+    is the top of the ladder's QAT rungs: above it plain quantisation already loses little.
+    Torch-free (not in the codec, which loads torch), so the window reads it before torch loads.
+    """
+
+    steps: int = 300
+    lr_scale: float = 0.3
+    bits: int = 8
+
+    def __post_init__(self) -> None:
+        if not _whole(self.steps) or self.steps < 0:
+            raise OptionError(f"fine-tuning steps must be 0 or more, got {self.steps}.", "steps")
+        if not (isinstance(self.lr_scale, numbers.Real) and self.lr_scale > 0
+                and math.isfinite(self.lr_scale)):
+            raise OptionError(f"the fine-tuning's learning-rate scale must be positive, got "
+                              f"{self.lr_scale}.", "lr_scale")
+        check_bits(self.bits)
+
+    def phase(self, objective: str = "qat", **options: float | int | str) -> Phase:
+        """The fine-tuning as a phase of a spec: ``qat`` (the weights) or ``sinr-finetune``
+        (the SINR coefficients; ``options`` sparsity, k2, seed), at :attr:`bits` unless
+        ``options`` give per-tensor ``tensor_bits``."""
+        return Phase(objective, steps=self.steps, lr_scale=self.lr_scale,
+                     options=(("bits", self.bits),) + tuple(options.items()))
+
+
+def check_bits(bits: object) -> int:
+    """A quantiser's bits, checked (1..MAX_BITS, the finest a file holds)."""
+    if not _whole(bits) or not 1 <= int(bits) <= MAX_BITS:
+        raise OptionError(f"quantisation-aware training needs bits in 1..{MAX_BITS}, got "
+                          f"{bits!r}.", "bits")
+    return int(bits)
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

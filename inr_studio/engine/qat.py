@@ -23,17 +23,8 @@ from ..models.network import CoordinateNet
 from ..models.quantiser import on_grid
 from ..problem import FitProblem
 from .batch import Batcher
+from .config import QatConfig, check_bits
 from .objectives import Objective, register_objective
-
-MAX_QAT_BITS = 16
-
-
-def check_bits(bits: object) -> int:
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not (
-            1 <= int(bits) <= MAX_QAT_BITS):
-        raise OptionError(f"quantisation-aware training needs bits in 1..{MAX_QAT_BITS}, got {bits!r}.")
-    return int(bits)
-
 
 def parse_tensor_bits(text: str) -> tuple[int, ...]:
     """'8,8,6,…' (one per tensor, the file's order: per layer each expert's weight, then the
@@ -109,7 +100,7 @@ class QuantisationAware(Objective):
 
     graphable = False  # the grid is computed from the weights on the host at every step
 
-    def __init__(self, problem: FitProblem, batcher: Batcher, bits: int = 8,
+    def __init__(self, problem: FitProblem, batcher: Batcher, bits: int = QatConfig.bits,
                  tensor_bits: str = "") -> None:
         super().__init__(problem, batcher)
         self.bits = check_bits(bits)

@@ -40,6 +40,11 @@ def with_warmup(phases: tuple[Phase, ...], config: TrainConfig) -> tuple[Phase, 
     return (coarse, replace(first, steps=config.iters - k, keep_optimizer=True)) + phases[1:]
 
 
+def work_table(phases: tuple[Phase, ...], iters: int) -> tuple[tuple[int, float], ...]:
+    """(steps, cost of a step against a full one) per phase: what an ETA weighs steps by."""
+    return tuple((p.length(iters), phase_cost(p.objective, p.kwargs())) for p in phases)
+
+
 class Trainer:
     """Fits a :class:`CoordinateNet` to a :class:`FitProblem` through ``phases`` (default: the
     paper's one phase of pixel MSE for ``config.iters`` steps)."""
@@ -60,8 +65,7 @@ class Trainer:
         phases = with_warmup(phases, config) if self.batcher.full is not None else phases
         self.phases = phases
         #: (steps, cost of a step against a full one) per phase: what :attr:`work` weighs.
-        self._phase_work = tuple((p.length(config.iters), phase_cost(p.objective, p.kwargs()))
-                                 for p in phases)
+        self._phase_work = work_table(phases, config.iters)
         self.total_steps = sum(n for n, _ in self._phase_work)
         self.steps_done = 0
         self.notes: tuple[str, ...] = ()
@@ -136,6 +140,11 @@ class Trainer:
             total += n * cost
             left = max(0, left - n)
         return done, total
+
+    @property
+    def step_cost(self) -> float:
+        """What a step of the phase now running costs against a full step."""
+        return self._phase_work[self._phase][1]
 
     @property
     def done(self) -> bool:

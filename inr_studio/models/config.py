@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import OptionError
 from ..segmentation import SegmentationConfig
 from ..tiling import LayerTiling, grid
+from .options import ModelOptions
 
 #: The paper's four tiling families; which models exist is :mod:`inr_studio.engine.registry`.
 MODEL_KINDS = ("siren", "ftc", "qt", "hs")
@@ -31,10 +32,10 @@ class ModelConfig:
 
     kind: str
     tilings: tuple[LayerTiling, ...]
-    width: int = 256
-    omega0: float = 30.0
+    width: int = ModelOptions.width
+    omega0: float = ModelOptions.omega0
     in_features: int = 2
-    out_features: int = 3
+    out_features: int = ModelOptions.out_features
     segmentation: SegmentationConfig | None = None
     activation: str = "sine"
     encoding: str = "none"
@@ -125,13 +126,7 @@ class ModelConfig:
             raise OptionError("Gaussian Fourier features need 1..4096 features and 0 < σ < 1e4.")
         if not 0 <= self.pe_seed < 2**63:
             raise OptionError(f"encoding seed must be in 0..2^63-1, got {self.pe_seed}.")
-        if not 1 <= self.width <= 4096:
-            raise OptionError(f"width must be 1..4096, got {self.width}.")
-        if not 1 <= self.depth <= 32:
-            raise OptionError(f"depth (hidden layers) must be 1..32, got {self.depth}.")
-        if not (1e-3 <= self.omega0 < 1e4):
-            # a vanishing ω0 overflows the SIREN init bound √(6/n)/ω0 (found by fuzzing .sinr)
-            raise OptionError(f"omega0 must be in [0.001, 10000), got {self.omega0}.")
+        check_shape(self.width, self.depth, self.omega0)
         if self.in_features != 2 or not 1 <= self.out_features <= 4:
             raise OptionError("models map 2-D coordinates to 1..4 channels.")
         if self.seg_layer is not None and self.segmentation is None:
@@ -142,6 +137,18 @@ _NEW_FIELDS = ("activation", "encoding", "pe_levels", "pe_features", "pe_sigma",
                "gradient_fit")
 _DEFAULTS = {"activation": "sine", "encoding": "none", "pe_levels": 0, "pe_features": 0,
              "pe_sigma": 0.0, "pe_seed": 0, "gradient_fit": False}
+
+
+def check_shape(width: int, depth: int, omega0: float) -> None:
+    """The one check of a network's width, depth (hidden layers) and ω0: for the options that
+    build one and for the configuration a file declares."""
+    if not 1 <= width <= 4096:
+        raise OptionError(f"width must be 1..4096, got {width}.", "width")
+    if not 1 <= depth <= 32:
+        raise OptionError(f"depth (hidden layers) must be 1..32, got {depth}.", "depth")
+    if not (1e-3 <= omega0 < 1e4):
+        # a vanishing ω0 overflows the SIREN init bound √(6/n)/ω0 (found by fuzzing .sinr)
+        raise OptionError(f"omega0 must be in [0.001, 10000), got {omega0}.", "omega0")
 
 
 def default_pe_levels(height: int, width: int) -> int:
@@ -162,15 +169,15 @@ def default_ftc_scales(layers: int) -> tuple[float, ...]:
 
 def make_model_config(
     kind: str,
-    width: int = 256,
-    depth: int = 3,
-    omega0: float = 30.0,
+    width: int = ModelOptions.width,
+    depth: int = ModelOptions.depth,
+    omega0: float = ModelOptions.omega0,
     scales: tuple[float, ...] | None = None,
     seg_layer: int | None = None,
-    seg_method: str = "multiotsu",
-    seg_classes: int = 4,
-    tile_scale: float = 1.0,
-    out_features: int = 3,
+    seg_method: str = ModelOptions.seg_method,
+    seg_classes: int = ModelOptions.seg_classes,
+    tile_scale: float = ModelOptions.tile_scale,
+    out_features: int = ModelOptions.out_features,
 ) -> ModelConfig:
     """The paper's four models (docs/models.md), with every knob the ablations need.
 
@@ -183,9 +190,8 @@ def make_model_config(
         raise OptionError(f"unknown model {kind!r}; use one of {', '.join(MODEL_KINDS)}.")
     if not (tile_scale > 0 and np.isfinite(tile_scale)):
         raise OptionError(f"tile scale must be positive, got {tile_scale}.")
+    check_shape(width, depth, omega0)
     layers = depth + 1
-    if depth < 1:
-        raise OptionError(f"depth (hidden layers) must be at least 1, got {depth}.")
     if kind == "siren":
         tilings = tuple(LayerTiling() for _ in range(layers))
         return _checked(ModelConfig(kind, tilings, width, omega0, out_features=out_features))

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+#: The finest quantiser (bits): a ``.sinr`` file's bound (its indices are 16-bit too) and
+#: quantisation-aware training's.
+MAX_BITS = 16
+
 
 def levels(bits: int) -> int:
     return (1 << bits) - 1

@@ -1,6 +1,6 @@
 """The models inr-studio knows: one entry each, so a new model is one entry here.
 
-An entry turns the knobs shared by a comparison (:class:`ModelOptions`) into a
+An entry turns the knobs shared by a comparison (:class:`~.options.ModelOptions`) into a
 :class:`~inr_studio.models.spec.ModelSpec`: the network configuration and the training
 schedule. Views take names and colours from here; the CLI takes its ``--model`` choices from
 here; the engine trains whatever specs it is given. Torch-free.
@@ -13,37 +13,8 @@ from dataclasses import dataclass, replace
 
 from ..errors import OptionError
 from .config import ModelConfig, default_pe_levels, make_model_config
+from .options import ModelOptions
 from .spec import ModelSpec, Phase
-
-
-@dataclass(frozen=True)
-class ModelOptions:
-    """The knobs every model of one comparison shares (the paper's setting by default).
-
-    ``image_size`` (H, W) is the working size: some defaults depend on it (LoE tile scales
-    are applied by the caller through ``tile_scale``; positional-encoding levels by the entry).
-    """
-
-    width: int = 256
-    depth: int = 3
-    omega0: float = 30.0
-    tile_scale: float = 1.0
-    seg_layer: int | None = None
-    seg_method: str = "multiotsu"
-    seg_classes: int = 4
-    out_features: int = 3
-    image_size: tuple[int, int] = (512, 768)
-    #: Positional encoding of ``pe-relu``/``pe-siren`` (docs/models.md): NeRF levels (None: from
-    #: ``image_size``, :func:`~inr_studio.models.config.default_pe_levels`), or Gaussian
-    #: Fourier features when ``pe_sigma`` is set (m = ``pe_features`` rows, drawn from ``pe_seed``).
-    pe_levels: int | None = None
-    pe_sigma: float | None = None
-    pe_features: int = 256
-    pe_seed: int = 0
-    #: EoREN (docs/models.md): weight α of the pixel term in stage 1 (0: gradients only), and the
-    #: steps of the optional colour phase after it (0: the closed-form constant only).
-    eoren_pixel_weight: float = 0.0
-    eoren_colour_steps: int = 0
 
 
 def _paper(kind: str) -> Callable[[ModelOptions], ModelConfig]:

@@ -16,12 +16,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..codec import ClassMapSource, CodecOptions, RoundTrip, roundtrip
+from ..models.quantiser import MAX_BITS
 from ..metrics import psnr
 from ..render import TrainedNetwork
 from . import bitalloc
 
+#: The default file's PSNR may be this much below the trained network's.
 TOLERANCE_DB = 0.1
-MAX_BITS = 16
 
 
 @dataclass(frozen=True)
@@ -83,16 +84,14 @@ def qat_smallest_within(network: TrainedNetwork, image: np.ndarray, problem, tra
     """:func:`smallest_within`, then quantisation-aware fine-tuning at the bits it chose
     (``qat_steps`` steps), then the search again on the fine-tuned network against the *trained*
     network's PSNR; the smaller of the two files. ``problem``/``train``: the model's own."""
+    from ..engine.config import QatConfig
     from ..engine.trainer import Trainer
-    from ..models.spec import Phase
-    from ..engine.config import QAT_LR_SCALE
 
     first = smallest_within(network, image, tolerance_db, class_map, should_stop=should_stop)
     if qat_steps <= 0 or should_stop():
         return first
     bits = first.options.tensor_bits or (first.options.bits,) * len(first.trip.report.tensors)
-    phase = Phase("qat", steps=qat_steps, lr_scale=QAT_LR_SCALE, options=(
-        ("bits", max(bits)), ("tensor_bits", ",".join(map(str, bits)))))
+    phase = QatConfig(steps=qat_steps, bits=max(bits)).phase(tensor_bits=",".join(map(str, bits)))
     state = {k: v.detach().clone() for k, v in network.model.state_dict().items()}
     t = Trainer(problem, replace(train, device="cpu"), (phase,), init=state)
     while not t.done and not should_stop():

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..codec import CodecOptions, class_map_source, roundtrip
 from ..codec.finetune import finetuned_codes
-from ..engine.config import QAT_LR_SCALE, QAT_STEPS, TrainConfig
+from ..engine.config import QatConfig, TrainConfig
 from ..engine.trainer import Trainer
 from ..models.spec import Phase
 from ..problem import FitProblem
@@ -38,7 +38,7 @@ FAMILIES = ("plain", "qat", "sinr", "sinr-ft", "alloc", "qat-alloc")
 class Rung:
     name: str
     family: str
-    bits: int = 8
+    bits: int  # 0: chosen per tensor (bit allocation)
     sparsity: int = 0
 
     @property
@@ -82,7 +82,8 @@ def rungs(width: int, families: tuple[str, ...] = FAMILIES) -> list[Rung]:
     return out
 
 
-def sinr_options(rung: Rung, k2: int = 4096, seed: int = 0) -> CodecOptions:
+def sinr_options(rung: Rung, k2: int = CodecOptions.k2, seed: int = CodecOptions.seed
+                 ) -> CodecOptions:
     return CodecOptions(sparsity=rung.sparsity, target_error=None, k2=k2, seed=seed, bits=rung.bits)
 
 
@@ -95,18 +96,19 @@ def finetune(problem: FitProblem, train: TrainConfig, state: dict, phase: Phase)
     return t
 
 
-def qat_phase(bits: int, steps: int = QAT_STEPS, lr_scale: float = QAT_LR_SCALE) -> Phase:
-    return Phase("qat", steps=steps, lr_scale=lr_scale, options=(("bits", bits),))
+def qat_phase(bits: int, steps: int = QatConfig.steps,
+              lr_scale: float = QatConfig.lr_scale) -> Phase:
+    return QatConfig(steps, lr_scale, bits).phase()
 
 
-def sinr_phase(rung: Rung, steps: int = QAT_STEPS, lr_scale: float = QAT_LR_SCALE,
-               k2: int = 4096, seed: int = 0) -> Phase:
-    return Phase("sinr-finetune", steps=steps, lr_scale=lr_scale, options=(
-        ("bits", rung.bits), ("sparsity", rung.sparsity), ("k2", k2), ("seed", seed)))
+def sinr_phase(rung: Rung, steps: int = QatConfig.steps, lr_scale: float = QatConfig.lr_scale,
+               k2: int = CodecOptions.k2, seed: int = CodecOptions.seed) -> Phase:
+    return QatConfig(steps, lr_scale, rung.bits).phase(
+        "sinr-finetune", sparsity=rung.sparsity, k2=k2, seed=seed)
 
 
-def measure(trainer: Trainer, ladder: list[Rung], qat_steps: int = QAT_STEPS,
-            lr_scale: float = QAT_LR_SCALE, k2: int = 4096,
+def measure(trainer: Trainer, ladder: list[Rung], qat_steps: int = QatConfig.steps,
+            lr_scale: float = QatConfig.lr_scale, k2: int = CodecOptions.k2,
             should_stop: Callable[[], bool] = lambda: False) -> Iterator[Point]:
     """Every rung's file of the network ``trainer`` holds (trained to its end)."""
     problem = trainer.problem
@@ -147,8 +149,8 @@ def measure(trainer: Trainer, ladder: list[Rung], qat_steps: int = QAT_STEPS,
             tensor_bits = step.tensor_bits
             options = CodecOptions(plain=True, bits=max(tensor_bits), tensor_bits=tensor_bits)
             if rung.family == "qat-alloc":  # then fine-tune for exactly those bits
-                phase = Phase("qat", steps=qat_steps, lr_scale=lr_scale, options=(
-                    ("bits", max(tensor_bits)), ("tensor_bits", ",".join(map(str, tensor_bits)))))
+                phase = QatConfig(qat_steps, lr_scale, max(tensor_bits)).phase(
+                    tensor_bits=",".join(map(str, tensor_bits)))
                 t = finetune(problem, train, state, phase)
                 the_net = TrainedNetwork(t.model, problem.height, problem.width, problem.class_map)
         rt = roundtrip(the_net, image, options, class_map=source, codes=codes)

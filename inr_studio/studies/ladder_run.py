@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..codec import finetune  # noqa: F401 - registers the "sinr-finetune" objective
-from ..engine.config import TrainConfig
+from ..engine.config import QatConfig, TrainConfig
 from ..engine.fit import fit
 from ..models import registry
 from ..models.registry import ModelOptions
@@ -28,12 +28,12 @@ def anchor_rows(name: str, pixels: np.ndarray) -> list[Row]:
 
 
 def measure_image(name: str, pixels: np.ndarray, models: list[tuple[str, int, int]],
-                  train: TrainConfig, qat_steps: int = ladder.QAT_STEPS,
+                  train: TrainConfig, qat_steps: int = QatConfig.steps,
                   targets: tuple[float, ...] = (),
                   families: tuple[str, ...] = ladder.FAMILIES,
                   log: Callable[[str], None] = lambda _m: None,
                   with_anchors: bool = True,
-                  qat_lr_scale: float = ladder.QAT_LR_SCALE) -> list[Row]:
+                  qat_lr_scale: float = QatConfig.lr_scale) -> list[Row]:
     """``models``: (registry key, depth, width) each; ``targets``: absolute PSNRs for extra
     bit-allocation rungs (``--target-psnr``); ``with_anchors``: JPEG/WebP/AVIF rows too."""
     rows = anchor_rows(name, pixels) if with_anchors else []
@@ -90,7 +90,7 @@ class RungDone:
 
 
 def window_ladder(pixels: np.ndarray, snapshots: list[Snapshot],
-                  qat_steps: int = ladder.QAT_STEPS,
+                  qat_steps: int = QatConfig.steps,
                   families: tuple[str, ...] = ladder.FAMILIES,
                   qualities: tuple[int, ...] = anchors.QUALITIES,
                   should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:

@@ -32,6 +32,10 @@ from .csv_rows import rows_from_csv, rows_to_csv
 
 PLAIN_BITS = (16, 12, 10, 8, 6, 5, 4)
 DEFAULT_MODELS = "siren:2x32,siren:3x64,siren:3x128,hs:3x256@100"
+#: ``rd`` fits many small networks, each briefly, on a quarter of the image: its own length and
+#: size. How they train (learning rate, warm-up, pixels per step) is the training preset's.
+RD_ITERS = 300
+RD_SCALE = 0.25
 
 
 @dataclass(frozen=True)

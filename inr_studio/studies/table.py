@@ -16,10 +16,11 @@ from ..metrics import mean_psnr
 from ..models import registry
 
 CSV_FIELDS = ("image", "model", "psnr", "ssim", "seconds", "iters", "params", "device",
-              "edge_psnr")
+              "edge_psnr", "preset")
 EDGE_FIELD = "edge_psnr"
-#: What a CSV must have to be read: CSVs written before edge_psnr was added read it as nan.
-REQUIRED_FIELDS = CSV_FIELDS[:-1]
+#: What a CSV must have to be read: CSVs written before edge_psnr and preset were added read
+#: them as nan and "".
+REQUIRED_FIELDS = CSV_FIELDS[:-2]
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class RunResult:
     params: int
     device: str
     edge_psnr: float = float("nan")  # PSNR of the Sobel magnitude (metrics.edge_psnr)
+    preset: str = ""  # the training preset (inr_studio.engine.presets) the run used
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,11 @@ def summarise(results: list[RunResult], models: list[str] | None = None) -> list
     return out
 
 
-def format_table(summary: list[ModelSummary], markdown: bool = True, settings: str = "") -> str:
+def format_table(summary: list[ModelSummary], markdown: bool = True, settings: str = "",
+                 protocol: str = "") -> str:
     """The table as markdown (for docs/results.md) or aligned plain text, with its footnote
-    (``settings``, if given, says how the runs were made: steps, lr, size...)."""
+    (``settings``, if given, says how the runs were made: steps, lr, size...) and, above it,
+    the training ``protocol`` (the preset the runs used)."""
     head = ["model", "average PSNR (dB)", "highest", "lowest", "mean SSIM", "s / run",
             "parameters", "images", "device", "edge PSNR"]
     body = [[registry.label(s.model), f"{s.mean_psnr:.2f}", f"{s.highest:.2f}",
@@ -83,15 +87,16 @@ def format_table(summary: list[ModelSummary], markdown: bool = True, settings: s
             "edge PSNR = mean PSNR of the Sobel gradient magnitude, the target's largest "
             "magnitude as the peak, border pixels left out; "
             "s / run = mean training seconds per image." + (f" {settings}" if settings else ""))
+    top = f"Training: {protocol}.\n\n" if protocol else ""
     if markdown:
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(row) + " |" for row in body]
-        return "\n".join(lines) + f"\n\n{note}\n"
+        return top + "\n".join(lines) + f"\n\n{note}\n"
     widths = [max(len(r[i]) for r in [head] + body) for i in range(len(head))]
     fmt = lambda row: "  ".join(c.rjust(w) if 0 < i < 7 or i == 9 else c.ljust(w)  # noqa: E731
                                 for i, (c, w) in enumerate(zip(row, widths))).rstrip()
     lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in body]
-    return "\n".join(lines) + f"\n{note}\n"
+    return top + "\n".join(lines) + f"\n{note}\n"
 
 
 def _fmt(value: float, digits: int) -> str:
@@ -104,7 +109,7 @@ def results_to_csv(results: list[RunResult]) -> str:
     writer.writerow(CSV_FIELDS)
     for r in results:
         writer.writerow([r.image, r.model, f"{r.psnr:.4f}", f"{r.ssim:.6f}", f"{r.seconds:.3f}",
-                         r.iters, r.params, r.device, f"{r.edge_psnr:.4f}"])
+                         r.iters, r.params, r.device, f"{r.edge_psnr:.4f}", r.preset])
     return buf.getvalue()
 
 
@@ -122,7 +127,8 @@ def read_results_csv(path: str | Path) -> list[RunResult]:
             return [RunResult(image=r["image"], model=r["model"], psnr=float(r["psnr"]),
                               ssim=float(r["ssim"]), seconds=float(r["seconds"]),
                               iters=int(r["iters"]), params=int(r["params"]), device=r["device"],
-                              edge_psnr=float(r.get(EDGE_FIELD) or "nan"))
+                              edge_psnr=float(r.get(EDGE_FIELD) or "nan"),
+                              preset=r.get("preset") or "")
                     for r in reader]
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise OptionError(f"{p.name}: malformed bench CSV ({exc}).") from exc

@@ -24,10 +24,12 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDou
 from ..errors import InrStudioError
 from ..metrics import psnr as psnr_of
 from ..models import registry
+from ..models.quantiser import MAX_BITS
 
-BITS = (8, 10, 12, 14, 16)
-TOLERANCE_DB = 0.1  # the default file's PSNR may be this much below the trained network's
-DEFAULT_QAT_STEPS = 0
+#: The bit depths the dialog offers, up to the finest quantiser; it opens on the codec options'
+#: default.
+BITS = tuple(range(8, MAX_BITS + 1, 2))
+DEFAULT_QAT_STEPS = 0  # the dialog's choice: no fine-tuning unless asked
 
 
 @dataclass(frozen=True)
@@ -90,8 +92,8 @@ def encode_target(target: ExportTarget, options) -> Estimate:
 
 def search_default(target: ExportTarget, qat_steps: int = 0,
                    should_stop=lambda: False) -> Estimate:
-    """The default file (:mod:`inr_studio.studies.export_default`): the smallest within
-    :data:`TOLERANCE_DB` of the trained network, after ``qat_steps`` of QAT if asked. Runs in a
+    """The default file (:mod:`inr_studio.studies.export_default`): the smallest within its
+    ``TOLERANCE_DB`` of the trained network, after ``qat_steps`` of QAT if asked. Runs in a
     worker thread; the network is the target's private copy."""
     from ..render import TrainedNetwork
     from ..studies.export_default import qat_smallest_within, smallest_within
@@ -99,9 +101,9 @@ def search_default(target: ExportTarget, qat_steps: int = 0,
     network = TrainedNetwork(target.model, target.height, target.width, target.class_map)
     if qat_steps > 0 and target.problem is not None:
         choice = qat_smallest_within(network, target.reference, target.problem, target.train,
-                                     qat_steps, TOLERANCE_DB, target.source, should_stop)
+                                     qat_steps, class_map=target.source, should_stop=should_stop)
     else:
-        choice = smallest_within(network, target.reference, TOLERANCE_DB, target.source,
+        choice = smallest_within(network, target.reference, class_map=target.source,
                                  should_stop=should_stop)
     rt = choice.trip
     return Estimate(rt.data, rt.bpp, rt.psnr, choice.psnr_trained, rt.report.sparse_tensors,
@@ -111,8 +113,13 @@ def search_default(target: ExportTarget, qat_steps: int = 0,
 class ExportDialog(QDialog):
     def __init__(self, targets: dict[str, ExportTarget], stem: str, kind: str | None = None,
                  parent: QWidget | None = None) -> None:
+        from ..codec import CodecOptions
+        from ..studies.export_default import TOLERANCE_DB
+
         super().__init__(parent)
         self.setWindowTitle("Save as .sinr")
+        self.tolerance_db = TOLERANCE_DB
+        self.codec_defaults = codec = CodecOptions()
         self.targets = targets
         self.stem = stem
         self.estimate: Estimate | None = None
@@ -140,7 +147,7 @@ class ExportDialog(QDialog):
         self.target_error.setRange(0.001, 1.0)
         self.target_error.setDecimals(3)
         self.target_error.setSingleStep(0.01)
-        self.target_error.setValue(0.01)  # the codec's default (docs/format.md)
+        self.target_error.setValue(codec.target_error)
         self.use_target.setChecked(True)
         self.sparsity = QSpinBox()
         self.sparsity.setRange(1, 65535)
@@ -149,7 +156,7 @@ class ExportDialog(QDialog):
         self.bits = QComboBox()
         for b in BITS:
             self.bits.addItem(f"{b} bits", b)
-        self.bits.setCurrentIndex(self.bits.findData(16))
+        self.bits.setCurrentIndex(self.bits.findData(codec.bits))
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.result = QLabel("Press “Compute size” to see the file size before saving.")
@@ -208,7 +215,7 @@ class ExportDialog(QDialog):
         if target is not None:
             k = target.model.config.width
             self.sparsity.setValue(max(1, k // 8))  # 2s < k with room to spare (docs/coding.md)
-            self.k2.setValue(4096)
+            self.k2.setValue(self.codec_defaults.k2)
         self._invalidate()
 
     def _invalidate(self, *_: object) -> None:
@@ -253,7 +260,7 @@ class ExportDialog(QDialog):
         self._cancel_search()
         self._stop_flag = stop = threading.Event()
         self._in_background(
-            f"Searching for the smallest file within {TOLERANCE_DB:g} dB (every candidate "
+            f"Searching for the smallest file within {self.tolerance_db:g} dB (every candidate "
             "encoded and decoded)…", search_default, self.targets[self.kind()],
             int(self.qat_steps.value()), stop.is_set)
 

@@ -255,7 +255,12 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
 
     def _panel_changed(self) -> None:
         old = self.session.settings
-        new = self.panel.settings(old)
+        try:
+            new = self.panel.settings(old)
+        except InrStudioError as exc:  # a value the core refuses: its sentence, the old values
+            self.show_error(str(exc))
+            self._show_settings()
+            return
         if new.depth != old.depth:
             new = replace(new, seg_layer=0 if old.seg_layer in (0, old.layers) else
                           min(old.seg_layer, new.layers))

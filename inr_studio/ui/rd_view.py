@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..engine.config import QAT_STEPS
+from ..engine.config import QatConfig
 from ..errors import InrStudioError
 
 FAMILY_COLOURS = {"plain": "#1f77b4", "qat": "#d62728", "sinr": "#2ca02c", "sinr-ft": "#9467bd",
@@ -54,7 +54,7 @@ class RdView(QWidget):
         self.stop_btn.setEnabled(False)
         self.qat_steps = QSpinBox()
         self.qat_steps.setRange(0, 5000)
-        self.qat_steps.setValue(QAT_STEPS)
+        self.qat_steps.setValue(QatConfig.steps)
         self.qat_steps.setToolTip("quantisation-aware fine-tuning steps for each QAT and SINR "
                                   "fine-tuned point")
         self.progress = QProgressBar()

@@ -10,12 +10,14 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from ..engine.config import CPU_LR, PAPER_ITERS, PAPER_LR, TrainConfig
+from ..engine.config import TrainConfig
+from ..engine.presets import CPU, Preset, for_device
 from ..errors import InrStudioError, OptionError
-from ..imaging import LoadedImage, resize_image
+from ..imaging import LoadedImage, resize_image, working_size  # noqa: F401 - re-exported
 from ..metrics import to_uint8
 from ..models import ModelConfig, ModelSpec, registry
-from ..models.registry import MAX_SIDE_BY_SIDE, PAPER_MODELS, ModelOptions
+from ..models.options import ModelOptions
+from ..models.registry import MAX_SIDE_BY_SIDE, PAPER_MODELS
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
 
@@ -27,29 +29,29 @@ from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_p
 MAX_OTSU_CLASSES = 4
 LONG_SIDES = (64, 96, 128, 192, 256, 384, 512, 768, 1024, 0)  # 0: the image's own size
 BATCHES = (0, 1024, 4096, 16384, 65536)  # 0: every pixel every step (the paper)
-#: The CPU default's coarse warm-up share (best of 0.1–0.35: docs/results.md, "How the CPU
-#: defaults were chosen").
-CPU_WARMUP = 0.25
 
 
 @dataclass(frozen=True)
 class RunSettings:
-    """Everything a run depends on. Defaults are the CPU ones (see :func:`defaults_for`)."""
+    """Everything a run depends on. Defaults are the ``cpu`` preset's (:mod:`inr_studio.engine
+    .presets`); :func:`defaults_for` gives a device's. A field named like one of
+    :class:`TrainConfig`'s is that field (``batch_pixels`` 0: the full batch), so a training
+    field the window shows is one field here, read and written by name."""
 
     device: str = "auto"
-    iters: int = 2000
-    lr: float = CPU_LR
-    width: int = 64
-    depth: int = 3
-    seed: int = 0
-    long_side: int = 256
+    iters: int = CPU.train.iters
+    lr: float = CPU.train.lr
+    width: int = CPU.width
+    depth: int = ModelOptions.depth
+    seed: int = CPU.train.seed
+    long_side: int = CPU.long_side
     batch_pixels: int = 0
     #: Share of the steps that first fit one random pixel of each 2×2 cell (the coarse
     #: warm-up, ~4× cheaper a step): measured to help most in a minute of CPU training.
-    warmup: float = CPU_WARMUP
-    scale_tiles: bool = True
-    seg_method: str = "multiotsu"
-    seg_classes: int = 4
+    warmup: float = CPU.train.warmup
+    scale_tiles: bool = CPU.scale_tiles
+    seg_method: str = ModelOptions.seg_method
+    seg_classes: int = ModelOptions.seg_classes
     seg_layer: int = 0  # 1-based; 0: the last layer (the paper's L4)
     models: tuple[str, ...] = PAPER_MODELS  # registry keys, in display order
 
@@ -60,9 +62,7 @@ class RunSettings:
             raise OptionError("each model can be chosen once.")
         for key in self.models:
             registry.entry(key)  # raises for a model this build lacks
-        if not 0.0 <= self.warmup < 1.0:
-            raise OptionError(f"the coarse warm-up must be a share of the steps in [0, 1), "
-                              f"got {self.warmup}.")
+        self.train_config()  # the training values, checked where they are defined
         if not 1 <= self.depth <= 8:
             raise OptionError(f"depth must be 1..8 hidden layers, got {self.depth}.")
         if self.long_side < 0:
@@ -118,28 +118,29 @@ class RunSettings:
         return registry.build_specs(self.models, self.model_options(height, width))
 
     def train_config(self, device: str | None = None) -> TrainConfig:
-        return TrainConfig(iters=self.iters, lr=self.lr, seed=self.seed,
-                           batch_pixels=self.batch_pixels or None, warmup=self.warmup,
-                           device=device or self.device)
+        """The run's :class:`TrainConfig`: every field these settings share with it, by name."""
+        shared = {f.name: getattr(self, f.name) for f in fields(TrainConfig)
+                  if f.name in _FIELDS and f.name != "device"}
+        shared["batch_pixels"] = self.batch_pixels or None
+        return TrainConfig(**shared, device=device or self.device)
+
+    @staticmethod
+    def from_preset(preset: Preset, **changes) -> "RunSettings":
+        """A preset's values: its training fields the window shows, width, working size and
+        tile scaling."""
+        shared = {f.name: getattr(preset.train, f.name) for f in fields(TrainConfig)
+                  if f.name in _FIELDS and f.name != "device"}
+        shared["batch_pixels"] = preset.train.batch_pixels or 0
+        return RunSettings(**{**shared, "width": preset.width, "long_side": preset.long_side,
+                              "scale_tiles": preset.scale_tiles, **changes})
+
+
+_FIELDS = {f.name for f in fields(RunSettings)}
 
 
 def defaults_for(device_type: str) -> RunSettings:
-    """CPU: a 256-px working size and width 64 show a recognisable image within seconds and
-    reach 32–37 dB on a Kodak image in a minute on two cores (docs/results.md, "The window's CPU
-    minute").
-    GPU: the paper's width 256 at up to 768 px."""
-    if device_type == "cpu":
-        return RunSettings()
-    return RunSettings(iters=PAPER_ITERS, lr=PAPER_LR, width=256, long_side=768, warmup=0.0)
-
-
-def working_size(height: int, width: int, long_side: int) -> tuple[int, int]:
-    """Size with the longer side ``long_side`` (never enlarged; 0 keeps the image's size)."""
-    longest = max(height, width)
-    if long_side <= 0 or long_side >= longest:
-        return height, width
-    s = long_side / longest
-    return max(1, round(height * s)), max(1, round(width * s))
+    """The settings of the device's preset (:func:`inr_studio.engine.presets.for_device`)."""
+    return RunSettings.from_preset(for_device(device_type))
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,17 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from ..engine.presets import CPU, GPU
 from .model_picker import ModelPicker
 from .run_states import IDLE, PAUSED, RUNNING, STOPPING
 from .session import BATCHES, LONG_SIDES, RunSettings
 
-CPU_HINT = ("On CPU the defaults are small on purpose (256 px, width 64, lr 1e-3, a quarter "
-            "of the steps on one pixel per 2×2 cell): an image within seconds. The paper's "
-            "setting (768×512, width 256, 5000 steps, lr 1e-4) needs a GPU.")
-GPU_HINT = ("GPU: the paper's setting is width 256, 5000 full-batch iterations at up to "
-            "768 px; lower the working size for a quicker look.")
+CPU_HINT = (f"On CPU the defaults are small on purpose ({CPU.long_side} px, width {CPU.width}, "
+            f"lr {CPU.train.lr:g}, {CPU.train.warmup:g} of the steps on one pixel per 2×2 cell): "
+            f"an image within seconds. The paper's setting ({GPU.long_side} px, width "
+            f"{GPU.width}, {GPU.train.iters} steps, lr {GPU.train.lr:g}) needs a GPU.")
+GPU_HINT = (f"GPU: the paper's setting is width {GPU.width}, {GPU.train.iters} full-batch "
+            f"iterations at up to {GPU.long_side} px; lower the working size for a quicker look.")
 
 
 class TrainPanel(QWidget):

@@ -7,20 +7,20 @@ imported when Start is pressed, after it has loaded in its thread)."""
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import replace
 
+from ..engine.presets import CPU
 from ..errors import InrStudioError
 from .run_states import IDLE, PAUSED, RUNNING
 from .session import LONG_SIDES, RunRecord, rework_needed
 
 
 def default_cpu_threads() -> int:
-    """Every core: OpenMP's short spin, then passive wait (``inr_studio.process.tune_process``),
-    gives the GUI thread its turn when it needs one, and on an idle 2-core machine two threads
-    train ~1.5× faster than one (docs/results.md, "How the CPU defaults were chosen"; the
-    window's stalls were measured with them)."""
-    return max(1, os.cpu_count() or 1)
+    """The CPU preset's threads, every core: OpenMP's short spin before it sleeps
+    (``inr_studio/process.py``) gives the GUI thread its turn when it needs one, and on an idle
+    2-core machine two threads train ~1.5× faster than one (docs/results.md; the window's
+    stalls were measured with them)."""
+    return CPU.cpu_threads() or 1
 
 
 def fitting_long_side(limit: int) -> int:

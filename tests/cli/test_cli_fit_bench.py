@@ -122,7 +122,7 @@ def test_fit_writes_its_outputs_and_they_agree(tmp_path, images, capsys) -> None
     for key in ("psnr", "ssim", "params", "seconds", "iters", "device", "model_config", "lr"):
         assert key in m, key
     assert m["iters"] == 30 and m["lr"] == 2e-3 and m["model"] == "hs"
-    assert m["warmup"] == 0.0  # the paper's schedule unless --warmup is given
+    assert m["warmup"] == 0.25 and m["preset"] == "cpu"  # the CPU preset's, unless --warmup
     assert m["model_config"]["tilings"][-1]["kind"] == "segment" and m["seconds"] > 0
     ref = load_image(images / "a.png").pixels
     rec = load_image(out / "reconstruction.png").pixels
@@ -138,7 +138,7 @@ def test_fit_writes_its_outputs_and_they_agree(tmp_path, images, capsys) -> None
 def test_fit_warns_about_aliasing_at_paper_scale(tmp_path, images, capsys) -> None:
     rc, _, err = cli(["fit", str(images / "a.png"), "--model", "ftc", "--iters", "2",
                       "--scale", "0.5", "--batch-pixels", "16", "--out", str(tmp_path / "o"),
-                      "--quiet", *FAST], capsys)
+                      "--tile-scale", "paper", "--quiet", *FAST], capsys)
     assert rc == 0
     warning = [line for line in err.splitlines() if "warning" in line]
     assert len(warning) == 1 and "--tile-scale auto" in warning[0] and "L1" in warning[0]
@@ -173,7 +173,8 @@ def test_bench_writes_the_csv_and_prints_the_table(tmp_path, images, capsys) -> 
     rc, again, _ = cli(["bench", "--from-csv", str(path), "--markdown"], capsys)
     assert rc == 0 and [line for line in again.splitlines() if line.startswith("| ")] == table
     rc, _, err = cli(["bench", "--images", str(images / "b.png"), str(images), "--limit", "1",
-                      "--models", "ftc", "--iters", "2", "--csv", str(path), *FAST], capsys)
+                      "--models", "ftc", "--iters", "2", "--csv", str(path), "--tile-scale",
+                      "paper", *FAST], capsys)
     assert rc == 0 and len(read_results_csv(path)) == 1
     assert "warning" in err and "--tile-scale auto" in err  # ftc at paper scale on 12×16
 
@@ -226,7 +227,7 @@ def test_help_lists_the_options(capsys) -> None:
 
 def test_bench_prints_each_aliasing_warning_once(tmp_path, images, capsys) -> None:
     rc, _, err = cli(["bench", "--images", str(images), "--models", "ftc,qt", "--iters", "1",
-                      "--csv", str(tmp_path / "b.csv"), *FAST], capsys)
+                      "--csv", str(tmp_path / "b.csv"), "--tile-scale", "paper", *FAST], capsys)
     assert rc == 0
     warnings = [line for line in err.splitlines() if "warning" in line]
     assert len(warnings) == 2  # ftc and qt alias differently; two images, still two lines

@@ -129,7 +129,7 @@ def test_fit_says_it_in_one_line_with_exit_code_2(tmp_path, small_image, capsys,
     monkeypatch.setattr(memory, "free_bytes", lambda device="cpu": 200 * 10**6)
     monkeypatch.setattr(Trainer, "__init__", lambda *a, **k: pytest.fail("trained anyway"))
     rc = main(["fit", str(path), "--scale", "0.5", "--device", "cpu", "--tile-scale", "auto",
-               "--out", str(tmp_path / "out.pt")])
+               "--preset", "paper", "--out", str(tmp_path / "out.pt")])  # width 256, full batch
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2 and len(err) == 1 and "0.2 GB free" in err[0], err
     # the way out, as given, passes the guard: --scale is relative to the source image

@@ -107,3 +107,25 @@ def test_the_warm_up_control_sets_the_runs_schedule(qtbot, tiny_png) -> None:
     finally:
         win.shutdown()
         win.close()
+
+
+def test_a_value_the_core_refuses_is_shown_and_the_settings_kept(qtbot, tiny_png,
+                                                                 monkeypatch) -> None:
+    from dataclasses import replace
+
+    from inr_studio.engine.config import TrainConfig
+    from inr_studio.errors import OptionError
+
+    win = make_window(qtbot, tiny_png)
+    try:
+        before = win.session.settings
+        monkeypatch.setattr(win.panel, "settings", lambda base: replace(base, warmup=1.5))
+        win.panel.iters.setValue(before.iters + 7)  # an edit: the panel's values are read
+        assert win.session.settings == before
+        with pytest.raises(OptionError) as core:
+            TrainConfig(warmup=1.5)
+        assert win.messages.level == "error" and win.messages.text() == str(core.value)
+        assert win.panel.iters.value() == before.iters  # the panel shows what is kept
+    finally:
+        win.shutdown()
+        win.close()

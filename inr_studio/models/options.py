@@ -1,0 +1,38 @@
+"""The knobs every model of one comparison shares, and their defaults: the one home of the
+network's width, depth and ω0 (the paper's 256, 3 and 30). Torch-free; it imports nothing of
+the package, so the configuration, the registry, the presets and the CLI all read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """The knobs every model of one comparison shares (the paper's setting by default).
+
+    ``image_size`` (H, W) is the working size: some defaults depend on it (LoE tile scales
+    are applied by the caller through ``tile_scale``; positional-encoding levels by the entry).
+    Read a default from the class (``ModelOptions.width``) rather than writing the number again.
+    """
+
+    width: int = 256
+    depth: int = 3
+    omega0: float = 30.0
+    tile_scale: float = 1.0
+    seg_layer: int | None = None
+    seg_method: str = "multiotsu"
+    seg_classes: int = 4
+    out_features: int = 3
+    image_size: tuple[int, int] = (512, 768)
+    #: Positional encoding of ``pe-relu``/``pe-siren``: NeRF levels (None: from
+    #: ``image_size``, :func:`~inr_studio.models.config.default_pe_levels`), or Gaussian
+    #: Fourier features when ``pe_sigma`` is set (m = ``pe_features`` rows, drawn from ``pe_seed``).
+    pe_levels: int | None = None
+    pe_sigma: float | None = None
+    pe_features: int = 256
+    pe_seed: int = 0
+    #: EoREN: weight α of the pixel term in stage 1 (0: gradients only), and the steps of the
+    #: optional colour phase after it (0: the closed-form constant only).
+    eoren_pixel_weight: float = 0.0
+    eoren_colour_steps: int = 0
