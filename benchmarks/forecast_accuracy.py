@@ -8,18 +8,13 @@ runs them), per model and in all; the ratio predicted / actual is printed.
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-from dataclasses import replace
-from pathlib import Path
+import _bench
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+_bench.tune()  # as the program does, before torch loads
 
-from inr_studio.process import tune_process  # noqa: E402
-
-tune_process()  # the program's process settings, before torch loads
+import argparse  # noqa: E402
+import sys  # noqa: E402
+from dataclasses import replace  # noqa: E402
 
 from inr_studio.engine.fit import fit_side_by_side  # noqa: E402
 from inr_studio.engine.forecast import forecast  # noqa: E402
@@ -29,19 +24,19 @@ from inr_studio.models import registry  # noqa: E402
 from inr_studio.models.options import ModelOptions  # noqa: E402
 from inr_studio.tiling import auto_tile_scale  # noqa: E402
 
-KODAK = Path(os.environ.get("INR_STUDIO_KODAK", ROOT.parent / "shared" / "data" / "kodak"))
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--image", default=str(KODAK / "kodim23.png"))
+    ap.add_argument("--image", default=None, help=_bench.IMAGE_HELP)
     ap.add_argument("--preset", default="cpu", choices=list(PRESETS))
     ap.add_argument("--iters", type=int, default=200)
     ap.add_argument("--models", default="siren,ftc,qt,hs")
+    ap.add_argument("--long-side", type=int, default=None,
+                    help="working size's longer side (default: the preset's)")
     args = ap.parse_args()
     p = PRESETS[args.preset]
-    image = load_image(args.image).pixels
-    h, w = working_size(*image.shape[:2], p.long_side)
+    image = load_image(_bench.image_or_default(args.image)).pixels
+    h, w = working_size(*image.shape[:2], args.long_side or p.long_side)
     pixels = resize_image(image, h, w)
     config = replace(p.train, iters=args.iters, device="cpu")
     scale = auto_tile_scale(h, w) if p.scale_tiles else 1.0
