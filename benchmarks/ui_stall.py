@@ -110,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     late_all = np.diff(t) - args.probe_ms
     idle = late_all[t[1:] <= marks["start_ms"]]
     late = late_all[t[:-1] >= marks["start_ms"]]
-    steady = late_all[t[:-1] >= (counts["first_preview_ms"] or 0)]
-    counts["first_preview_ms"] = (counts["first_preview_ms"] or 0) - marks["start_ms"]
+    first = counts["first_preview_ms"]
+    steady = late_all[t[:-1] >= first] if first is not None else late_all[:0]
+    counts["first_preview_ms"] = None if first is None else first - marks["start_ms"]
 
     figures = _bench.stall_figures
     h, w = window.session.working.shape[:2]
@@ -136,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     if stead:
         print(f"steady state: max stall {stead['max_ms']:.1f} ms, p99 {stead['p99_ms']:.1f} ms, "
               f"median {stead['p50_ms']:.2f} ms over {stead['ticks']} ticks")
-    print(f"first preview after {counts['first_preview_ms']:.0f} ms; {counts['progress']} "
+    first = counts["first_preview_ms"]
+    print(f"first preview {'never came' if first is None else f'after {first:.0f} ms'}; "
+          f"{counts['progress']} "
           f"progress signals, {counts['preview']} previews; steps {steps}; "
           f"stop returned in {done['stop_ms']:.0f} ms")
     if args.json:

@@ -296,12 +296,14 @@ def train_specs(pixels: np.ndarray, specs: tuple, config: TrainConfig, *, desc: 
     bar = progress_bar(total, desc, quiet) if own else bar
     start = bar.n
     last_step: dict[str, int] = {}
+    last_psnr: dict[str, float] = {}
 
     def on_progress(batch) -> None:
         for key, st in batch.stats.items():
             last_step[key] = st.step
-        psnr = "  ".join(f"{k} {st.psnr:.2f} dB" for k, st in batch.stats.items()
-                         if np.isfinite(st.psnr))
+            if np.isfinite(st.psnr):  # a batch with no new step of a model keeps its last PSNR
+                last_psnr[key] = st.psnr
+        psnr = "  ".join(f"{k} {p:.2f} dB" for k, p in last_psnr.items())
         bar.set_postfix_str(f"PSNR {psnr}" if psnr else "", refresh=False)
         bar.update(start + sum(last_step.values()) - bar.n)
 
