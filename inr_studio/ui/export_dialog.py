@@ -3,9 +3,9 @@ decoding, all shown before anything is written.
 
 Encoding runs in a background job (:mod:`inr_studio.ui.background`), on a private copy of the
 network: the default search and "Compute size" alike, so a large network (SINR on 3×256 takes
-~11 s) never freezes the window; a newer request or closing the dialog drops an older one. ``compute()`` is the same
-encode, synchronous, for scripts and tests. Errors (a bad option, a failed write) appear in the
-dialog; nothing is written unless encoding succeeded.
+~11 s) never freezes the window; a newer request or closing the dialog drops an older one.
+``compute()`` is the same encode, synchronous, for scripts and tests. Errors (a bad option, a
+failed write) appear in the dialog; nothing is written unless encoding succeeded.
 """
 
 from __future__ import annotations

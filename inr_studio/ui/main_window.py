@@ -250,6 +250,7 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
         self._update_device_label()
 
     def _rework(self, request: LoadRequest) -> None:
+        """What new settings made stale, made off the GUI thread."""
         self.loader.start(request)
         if request.working is not None:  # new maps only: the picture stays, the models change
             self._refresh_image_views()

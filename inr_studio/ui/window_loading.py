@@ -3,8 +3,8 @@
 ``open_image`` only starts a load in the :class:`ImageLoader`'s background lane and returns at
 once; the picture shows when its first stage arrives, the maps when the second does (each
 stage changes the session through :meth:`Session.apply`, as a script's loads do). A failure
-keeps the current image and run. A file given at launch that cannot be read shows its message in the message bar (which
-stays until dismissed) and the sample opens behind it (issue 10, item 6).
+keeps the current image and run. A file given at launch that cannot be read shows its message
+in the message bar (which stays until dismissed) and the sample opens behind it (issue 10, item 6).
 """
 
 from __future__ import annotations
