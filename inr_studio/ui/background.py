@@ -252,8 +252,8 @@ class Lane(QObject):
     def _on_finished(self) -> None:
         self._job_ended(self.sender())
 
-    def _job_ended(self, job: Job) -> None:
-        if job is self._current:
+    def _job_ended(self, job: Job | None) -> None:
+        if job is not None and job is self._current:
             self._current = None
             if self._ended is not None:
                 self._ended()
