@@ -41,15 +41,12 @@ class Recorder:
         self.ends += 1
 
 
-def gated(gate: threading.Event, values, worker_threads: set | None = None,
-          closed: list | None = None):
-    """A job's work: waits for ``gate``, then yields ``values`` (recording its thread and
-    whether the generator was closed)."""
+def gated(gate: threading.Event, values, closed: list | None = None):
+    """A job's work: waits for ``gate``, then yields ``values`` (recording whether the
+    generator was closed)."""
 
     def work(_cancelled):
         try:
-            if worker_threads is not None:
-                worker_threads.add(threading.get_ident())
             gate.wait(10)
             yield from values
         finally:
