@@ -1,11 +1,11 @@
 """The training engine (torch, the worker, the run controller) loads after the first paint.
 
-Importing torch, scipy and the optimiser's ``torch._dynamo`` takes seconds; doing it before the
-window shows would make the first frame wait seconds. The window paints first, shows
-"preparing the engine…" and disables only what needs torch (Start, Save .sinr) until
-:class:`EngineLoader` (a ``QThread`` subclass, so its signals reach GUI-thread slots queued,
-docs/qt.md point 2) has imported everything and warmed the optimiser up. Until then the window
-holds a :class:`PendingController`, which answers the controller's queries as an idle one would.
+Importing torch, scipy and the optimiser's ``torch._dynamo`` takes seconds; done before the
+window shows, the first frame waited 8 s. The window paints first, shows "preparing the
+engine…" and disables only what needs torch (Start, Save .sinr) until :class:`EngineLoader`'s
+background job (:mod:`inr_studio.ui.background`) has imported everything and warmed the
+optimiser up. Until then the window holds a :class:`PendingController`, which answers the
+controller's queries as an idle one would.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import ctypes
 import importlib
 import importlib.util
 import os
-import time
+from collections.abc import Iterator
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
+
+from .background import Job, Lane
 
 #: The window's pyqtgraph views: imported first (a quarter of a second), then built on the GUI
 #: thread (``viewsImportable``); importing pyqtgraph creates no QObject, so a thread may do it.
@@ -62,7 +64,29 @@ def preload_torch_libraries() -> int:
     return loaded
 
 
-class EngineLoader(QThread):
+#: What the engine's job yields once the view modules are imported (before torch).
+VIEWS_IMPORTED = "views imported"
+
+
+def load_engine() -> Iterator[object]:
+    """Import the views, then the engine; yields :data:`VIEWS_IMPORTED`, then the devices
+    available, best first."""
+    for name in VIEW_MODULES:
+        importlib.import_module(name)
+    yield VIEWS_IMPORTED
+    preload_torch_libraries()
+    for name in ENGINE_MODULES:
+        importlib.import_module(name)
+    for module, attr in ENGINE_NAMES:
+        getattr(importlib.import_module(module), attr)
+    from ..device import available_devices
+    from .worker import warm_up
+
+    warm_up()
+    yield available_devices()
+
+
+class EngineLoader(QObject):
     """Imports the engine off the GUI thread; ``ready(devices)`` or ``failed(message)``."""
 
     viewsImportable = Signal()  # the view modules are imported
@@ -71,32 +95,29 @@ class EngineLoader(QThread):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.seconds = 0.0
+        self.lane = Lane(self._on_item, self._on_error, None, self)
 
-    def run(self) -> None:  # noqa: D401 - QThread API
-        t0 = time.perf_counter()
-        try:
-            for name in VIEW_MODULES:
-                importlib.import_module(name)
+    @property
+    def running(self) -> bool:
+        return self.lane.busy
+
+    def start(self) -> None:
+        self.lane.start(Job(lambda _cancelled: load_engine()))
+
+    def wait(self) -> None:
+        self.lane.wait()
+
+    def _on_item(self, item: object) -> None:
+        if item == VIEWS_IMPORTED:
             self.viewsImportable.emit()
-            preload_torch_libraries()
-            for name in ENGINE_MODULES:
-                importlib.import_module(name)
-            for module, attr in ENGINE_NAMES:
-                getattr(importlib.import_module(module), attr)
-            from ..device import available_devices
-            from .worker import warm_up
+        else:
+            self.ready.emit(item)
 
-            warm_up()
-            devices = available_devices()
-        except Exception as exc:  # noqa: BLE001 - a broken install becomes a message, not a crash
-            self.seconds = time.perf_counter() - t0
-            self.failed.emit(f"The training engine could not be loaded ({type(exc).__name__}: "
-                             f"{exc}); images open, training is unavailable. Reinstall with the "
-                             "README's pip command.")
-            return
-        self.seconds = time.perf_counter() - t0
-        self.ready.emit(devices)
+    def _on_error(self, exc: Exception) -> None:
+        # a broken install becomes a message, not a crash
+        self.failed.emit(f"The training engine could not be loaded ({type(exc).__name__}: "
+                         f"{exc}); images open, training is unavailable. Reinstall with the "
+                         "README's pip command.")
 
 
 class PendingController(QObject):

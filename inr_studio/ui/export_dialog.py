@@ -1,17 +1,16 @@
 """Saving one model as a ``.sinr`` file: options, then the resulting size, bpp and the PSNR after
 decoding, all shown before anything is written.
 
-Encoding runs in a background worker (superqt), on a private copy of the network: the default
-search and "Compute size" alike, so a large network (SINR on 3×256 takes ~11 s) never freezes
-the window; a newer request or closing the dialog drops an older one. ``compute()`` is the same
-encode, synchronous, for scripts and tests. Errors (a bad option, a failed write) appear in the
-dialog; nothing is written unless encoding succeeded.
+Encoding runs in a background job (:mod:`inr_studio.ui.background`), on a private copy of the
+network: the default search and "Compute size" alike, so a large network (SINR on 3×256 takes
+~11 s) never freezes the window; a newer request or closing the dialog drops an older one.
+``compute()`` is the same encode, synchronous, for scripts and tests. Errors (a bad option, a
+failed write) appear in the dialog; nothing is written unless encoding succeeded.
 """
 
 from __future__ import annotations
 
 import copy
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDou
 from ..errors import InrStudioError
 from ..metrics import psnr as psnr_of
 from ..models import registry
-from ..models.quantiser import MAX_BITS
+from .background import Job, Lane
 
 #: The bit depths the dialog offers, up to the finest quantiser; it opens on the codec options'
 #: default.
@@ -137,10 +136,7 @@ class ExportDialog(QDialog):
         self.qat_steps.setValue(DEFAULT_QAT_STEPS)
         self.qat_steps.setToolTip("quantisation-aware fine-tuning at the chosen bits, then the "
                                   "search again (0: none)")
-        self._search = None  # the background search's worker
-        self._search_gen = 0
-        self._stop_flag = threading.Event()
-        self._running: set = set()
+        self.lane = Lane(self._search_done, self._search_failed, None, self)
         self.plain = QCheckBox("Plain: quantise the weights only (no sparse code, the baseline)")
         self.use_target = QCheckBox("Choose s per tensor for a relative error of at most")
         self.target_error = QDoubleSpinBox()
@@ -236,7 +232,7 @@ class ExportDialog(QDialog):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
-        if self.auto.isChecked() and self.estimate is None and self._search is None:
+        if self.auto.isChecked() and self.estimate is None and not self.searching:
             self.compute()  # the default opens on the smallest file, searched in the background
 
     def done(self, result: int) -> None:  # noqa: D102 - Qt API: closing stops the search
@@ -246,23 +242,20 @@ class ExportDialog(QDialog):
     # --- the background search (the default) ---
     @property
     def searching(self) -> bool:
-        return self._search is not None
+        return self.lane.busy
 
     def _cancel_search(self) -> None:
-        if self._search is not None:
-            self._stop_flag.set()  # the search ends at its next round trip
-            self._search = None
-        self._search_gen += 1
-        if hasattr(self, "compute_btn"):  # not yet while __init__ builds the widgets
+        if hasattr(self, "lane"):  # not yet while __init__ builds the widgets
+            self.lane.cancel()  # the search ends at its next round trip
+        if hasattr(self, "compute_btn"):
             self.compute_btn.setEnabled(True)
 
     def _start_search(self) -> None:
-        self._cancel_search()
-        self._stop_flag = stop = threading.Event()
+        target, steps = self.targets[self.kind()], int(self.qat_steps.value())
         self._in_background(
-            f"Searching for the smallest file within {self.tolerance_db:g} dB (every candidate "
-            "encoded and decoded)…", search_default, self.targets[self.kind()],
-            int(self.qat_steps.value()), stop.is_set)
+            f"Searching for the smallest file within {TOLERANCE_DB:g} dB (every candidate "
+            "encoded and decoded)…",
+            lambda cancelled: [search_default(target, steps, cancelled.is_set)])
 
     def compute_in_background(self) -> None:
         """"Compute size": the default search, or one encode with the chosen options, off the
@@ -276,37 +269,23 @@ class ExportDialog(QDialog):
         except (InrStudioError, ValueError) as exc:
             self.error.setText(f"Cannot encode: {exc}")
             return
+        target = self.targets[self.kind()]
+        self._in_background("Encoding and decoding with these options…",
+                            lambda _cancelled: [encode_target(target, options)])
+
+    def _in_background(self, text: str, work) -> None:
+        """Run ``work(cancelled) -> [Estimate]`` as a job; an older one is cancelled."""
         self._cancel_search()
-        self._in_background("Encoding and decoding with these options…", encode_target,
-                            self.targets[self.kind()], options)
-
-    def _in_background(self, text: str, func, *args) -> None:
-        """Run ``func(*args) -> Estimate`` in a worker (the caller cancelled any older one)."""
-        from superqt.utils import create_worker
-
-        gen = self._search_gen
-        worker = create_worker(func, *args, _start_thread=False)
-        self._running.add(worker)  # referenced until it ends, even once cancelled
-        worker.finished.connect(lambda w=worker: self._running.discard(w))
-        worker.returned.connect(lambda est, gen=gen: self._search_done(gen, est))
-        worker.errored.connect(lambda exc, gen=gen: self._search_failed(gen, exc))
-        self._search = worker
         self.compute_btn.setEnabled(False)
         self.result.setText(text)
-        worker.start()
+        self.lane.start(Job(work))
 
-    def _search_done(self, gen: int, estimate: "Estimate") -> None:
-        if gen != self._search_gen:
-            return
-        self._search = None
+    def _search_done(self, estimate: "Estimate") -> None:
         self.compute_btn.setEnabled(True)
         self.estimate = estimate
         self.result.setText(estimate.summary())
 
-    def _search_failed(self, gen: int, exc: Exception) -> None:
-        if gen != self._search_gen:
-            return
-        self._search = None
+    def _search_failed(self, exc: Exception) -> None:
         self.compute_btn.setEnabled(True)
         self.error.setText(f"Cannot encode: {exc}")
 

@@ -1,197 +1,81 @@
 """Opening an image off the GUI thread: decode, EXIF rotation, working copy, segmentation, maps.
 
 A 24-MP photo takes seconds to decode, resize and segment; on the GUI thread the window would
-stay black meanwhile. Each load runs in a :class:`LoadJob` (a ``QThread`` subclass: its signals
-reach GUI-thread slots queued, docs/qt.md point 2) in two stages: the image and its working copy
-first (``imageReady``, the user sees the picture), then the segmentation and
-expert maps (``mapsReady``). A generation counter orders the jobs: a newer drop (or a settings
-change) cancels the older job between stages and anything an older job still emits is dropped,
-so a slow load can never overwrite a newer image. Old threads stay referenced until they end
-(docs/qt.md, point 4).
+stay black meanwhile. Each load is the session's :func:`~inr_studio.ui.session.load_stages`
+run as a job of one background lane (:mod:`inr_studio.ui.background`): the image and its working
+copy arrive first (``imageReady``, the user sees the picture), then the segmentation and expert
+maps (``mapsReady``). A newer drop (or a settings change) cancels the older load between stages,
+and the lane drops anything the older one still sends, so a slow load can never overwrite a
+newer image.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
-from ..errors import InrStudioError
-from ..imaging import LoadedImage, load_image
-from .session import MapsData, RunSettings, compute_maps, make_working
-
-
-class Cancelled(Exception):
-    """A newer job superseded this one."""
-
-
-@dataclass(frozen=True)
-class ImageStage:
-    """First result of a job: the image (new, or the current one) and its working copy."""
-
-    generation: int
-    image: LoadedImage
-    working: np.ndarray
-    path: str | None  # the file opened; None when only the settings changed
-    tag: Any = None
-
-
-@dataclass(frozen=True)
-class MapsStage:
-    generation: int
-    maps: MapsData
-    tag: Any = None
-
-
-@dataclass(frozen=True)
-class LoadFailure:
-    generation: int
-    path: str | None
-    message: str
-    tag: Any = None
-
-
-class LoadJob(QThread):
-    """One load. ``path`` set: read it; else rework ``image`` (and ``working`` when given)."""
-
-    imageReady = Signal(object)  # ImageStage
-    mapsReady = Signal(object)  # MapsStage
-    failed = Signal(object)  # LoadFailure
-    progressed = Signal(int, str)  # generation, what it is doing
-
-    def __init__(self, generation: int, settings: RunSettings, path: str | None = None,
-                 image: LoadedImage | None = None, working: np.ndarray | None = None,
-                 tag: Any = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.generation = generation
-        self.settings = settings
-        self.path = path
-        self.image = image
-        self.working = working
-        self.tag = tag
-        self.cancel = threading.Event()
-
-    def _check(self) -> None:
-        if self.cancel.is_set():
-            raise Cancelled
-
-    def run(self) -> None:  # noqa: D401 - QThread API
-        gen = self.generation
-        try:
-            image, working = self.image, self.working
-            if self.path is not None:
-                self.progressed.emit(gen, f"Reading {Path(self.path).name}…")
-                image = load_image(self.path)
-                working = None
-            assert image is not None
-            self._check()
-            if working is None:
-                self.progressed.emit(gen, "Resizing to the working size…")
-                working = make_working(image, self.settings)
-                self._check()
-                self.imageReady.emit(ImageStage(gen, image, working, self.path, self.tag))
-            self.progressed.emit(gen, "Segmenting, drawing the expert maps…")
-            maps = compute_maps(working, self.settings)
-            self._check()
-            self.mapsReady.emit(MapsStage(gen, maps, self.tag))
-        except Cancelled:
-            return
-        except InrStudioError as exc:
-            self.failed.emit(LoadFailure(gen, self.path, str(exc), self.tag))
-        except MemoryError:
-            name = Path(self.path).name if self.path else "the image"
-            self.failed.emit(LoadFailure(gen, self.path, f"{name} is too large to open in the "
-                                         "memory this machine has free.", self.tag))
-        except Exception as exc:  # noqa: BLE001 - a reader crash must not end the window
-            name = Path(self.path).name if self.path else "the image"
-            self.failed.emit(LoadFailure(gen, self.path, f"{name} could not be opened: "
-                                         f"{type(exc).__name__}: {exc}", self.tag))
+from .background import Job, Lane
+from .session import (ImageStage, LoadProgress, LoadRequest, MapsStage, RunSettings,
+                      load_failure, load_stages)
 
 
 class ImageLoader(QObject):
-    """Runs one :class:`LoadJob` at a time that counts; passes on only the newest job's results."""
+    """One load at a time that counts; passes on only the newest load's results."""
 
-    imageReady = Signal(object)  # ImageStage of the newest job
-    mapsReady = Signal(object)  # MapsStage of the newest job
-    failed = Signal(object)  # LoadFailure of the newest job
+    imageReady = Signal(object)  # ImageStage of the newest load
+    mapsReady = Signal(object)  # MapsStage of the newest load
+    failed = Signal(object)  # LoadFailure of the newest load
     busyChanged = Signal(bool, str)  # busy, what is being done
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, sync: bool | None = None) -> None:
         super().__init__(parent)
-        self.generation = 0
-        self.job: LoadJob | None = None
-        self._retired: list[LoadJob] = []
-        self._busy = False
+        self.lane = Lane(self._on_stage, self._on_error, self._on_ended, self, sync=sync)
+        self._request: LoadRequest | None = None
+
+    @property
+    def generation(self) -> int:
+        return self.lane.generations.current
 
     @property
     def busy(self) -> bool:
-        """True until the newest job's last signal has been handled here (its ``finished``
-        arrives after its results, queued in order)."""
-        return self._busy
+        """True until the newest load's end has been handled (after all its results)."""
+        return self.lane.busy
 
     def open(self, path: str, settings: RunSettings, tag: Any = None) -> int:
-        """Start reading ``path``; an older job is cancelled. Returns the new generation."""
-        return self._start(settings, path=path, tag=tag)
+        """Start reading ``path``; an older load is cancelled. Returns the new generation."""
+        return self.start(LoadRequest(settings, path=path, tag=tag))
 
-    def rework(self, image: LoadedImage, settings: RunSettings,
-               working: np.ndarray | None = None) -> int:
-        """New working copy (``working`` None) or new maps only, after a settings change."""
-        return self._start(settings, image=image, working=working)
-
-    def _start(self, settings: RunSettings, **kw: Any) -> int:
-        self.cancel()
-        self.generation += 1
-        job = LoadJob(self.generation, settings, **kw)
-        job.imageReady.connect(self._on_image)
-        job.mapsReady.connect(self._on_maps)
-        job.failed.connect(self._on_failed)
-        job.progressed.connect(self._on_progress)
-        job.finished.connect(self._on_finished)
-        self._retired = [j for j in self._retired if not j.isFinished()]
-        if self.job is not None:
-            self._retired.append(self.job)
-        self.job = job
-        self._busy = True
-        job.start()
+    def start(self, request: LoadRequest) -> int:
+        """Start ``request`` (a file, or a new working copy or maps); an older load is
+        cancelled."""
+        self.lane.cancel()
+        self._request = request
         self.busyChanged.emit(True, "")
-        return self.generation
+        return self.lane.start(Job(lambda _cancelled: load_stages(request)))
 
     def cancel(self) -> None:
-        if self.job is not None:
-            self.job.cancel.set()
+        self.lane.cancel()
 
     def shutdown(self) -> None:
-        """Cancel and wait for every job (window closing)."""
-        self.cancel()
-        for job in self._retired + ([self.job] if self.job else []):
-            job.cancel.set()
-            job.wait()
+        """Cancel and wait for every load (window closing)."""
+        self.lane.shutdown()
 
     def threads_alive(self) -> int:
-        return sum(1 for j in self._retired + ([self.job] if self.job else []) if j.isRunning())
+        return self.lane.threads_alive()
 
-    # --- job signals, queued onto this GUI-thread object ---
-    def _on_image(self, stage: ImageStage) -> None:
-        if stage.generation == self.generation:
+    # --- the newest load's results (the lane dropped the others) ---
+    def _on_stage(self, stage: LoadProgress | ImageStage | MapsStage) -> None:
+        if isinstance(stage, LoadProgress):
+            self.busyChanged.emit(True, stage.text)
+        elif isinstance(stage, ImageStage):
             self.imageReady.emit(stage)
-
-    def _on_maps(self, stage: MapsStage) -> None:
-        if stage.generation == self.generation:
+        elif isinstance(stage, MapsStage):
             self.mapsReady.emit(stage)
 
-    def _on_failed(self, failure: LoadFailure) -> None:
-        if failure.generation == self.generation:
-            self.failed.emit(failure)
+    def _on_error(self, exc: Exception) -> None:
+        assert self._request is not None
+        self.failed.emit(load_failure(self._request, exc))
 
-    def _on_progress(self, generation: int, text: str) -> None:
-        if generation == self.generation:
-            self.busyChanged.emit(True, text)
-
-    def _on_finished(self) -> None:
-        if self.sender() is self.job:
-            self._busy = False
-            self.busyChanged.emit(False, "")
+    def _on_ended(self) -> None:
+        self.busyChanged.emit(False, "")

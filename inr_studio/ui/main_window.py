@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QGridLayout, QMainWindow, QPushButton,
                                QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ..errors import InrStudioError
+from .background import wait_all
 from .engine_loader import EngineLoader, PendingController
 from .export_actions import ExportActions
 from .image_drop import DropFilter
@@ -23,7 +24,7 @@ from .image_loader import ImageLoader
 from .message_bar import Action, MessageBar
 from .rd_actions import RD_TAB, RdActions
 from .samples import samples
-from .session import RunSettings, Session, defaults_for, rework_needed
+from .session import LoadRequest, RunSettings, Session, defaults_for
 from .settings import SettingsStore
 from .stats_table import StatsTable
 from .status_line import short_status
@@ -242,16 +243,17 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
                                          s.layers)
 
     def _apply_settings(self, settings: RunSettings) -> None:
-        """New settings; a new working copy or new maps are made off the GUI thread."""
-        old, self.session.settings = self.session.settings, settings
-        need = rework_needed(old, settings) if self.session.image is not None else None
-        if need == "working" or (need == "maps" and self.session.working is None):
-            self.loader.rework(self.session.image, settings)
-        elif need == "maps":
-            self.loader.rework(self.session.image, settings, working=self.session.working)
-            self._refresh_image_views()
+        """New settings, through the session (as a script applies them); what they make stale
+        is made again in the loader's background lane."""
+        self.session.set_settings(settings, run=self._rework)
         self.store.set_run_settings(settings.to_dict())
         self._update_device_label()
+
+    def _rework(self, request: LoadRequest) -> None:
+        """What new settings made stale, made off the GUI thread."""
+        self.loader.start(request)
+        if request.working is not None:  # new maps only: the picture stays, the models change
+            self._refresh_image_views()
 
     def _panel_changed(self) -> None:
         old = self.session.settings
@@ -313,6 +315,7 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
         self.loader.shutdown()
         self.engine_loader.wait()
         self.controller.shutdown()
+        wait_all(60_000)  # and any job a closed dialog left to finish
         self.store.set_geometry(self.saveGeometry(), self.saveState())
         self.store.set_run_settings(self.session.settings.to_dict())
         self.store.sync()

@@ -3,8 +3,6 @@ the tab is built on first use, so pyqtgraph still loads in the background at sta
 
 from __future__ import annotations
 
-import sys
-
 RD_TAB = "Rate–distortion"
 
 
@@ -54,11 +52,9 @@ class RdActions:
 
     def stop_background_work(self) -> None:
         """At shutdown: stop the export dialog's search and the RD measurement, and wait for
-        their worker threads."""
+        the measurement's thread."""
         dialog = getattr(self, "_export_dialog", None)
         if dialog is not None:
             dialog.done(0)  # stops its background search
         if self.rd_view is not None:
             self.rd_view.wait()
-        if "superqt.utils" in sys.modules:  # imported only if a worker was ever started
-            sys.modules["superqt.utils"].WorkerBase.await_workers(60_000)

@@ -2,10 +2,10 @@
 (Pillow) and each trained model's files at the ladder of settings (plain, QAT, SINR, SINR
 fine-tuned, bit allocation); clicking a point saves that very file.
 
-The measuring is the core's :func:`inr_studio.studies.ladder_run.window_ladder` generator, run by
-superqt's generator worker in a thread: each yielded point is drawn at once, the progress bar
-counts them, *Stop* ends the generator at its next point. A generation counter drops points of a
-run that was replaced (a new image, a new computation) before they reach the plot.
+The measuring is the core's :func:`inr_studio.studies.ladder_run.window_ladder` generator, run as
+a background job (:mod:`inr_studio.ui.background`): each yielded point is drawn at once, the
+progress bar counts them, *Stop* ends the generator at its next point. The job's lane drops
+points of a run that was replaced (a new image, a new computation) before they reach the plot.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.config import QatConfig
 from ..errors import InrStudioError
+from .background import Job, Lane
 
 FAMILY_COLOURS = {"plain": "#1f77b4", "qat": "#d62728", "sinr": "#2ca02c", "sinr-ft": "#9467bd",
                   "alloc": "#ff7f0e", "qat-alloc": "#8c564b"}
@@ -73,8 +74,7 @@ class RdView(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.status)
         self.stop_btn.clicked.connect(self.stop)
-        self._worker = None
-        self._generation = 0
+        self.lane = Lane(self._on_message, self._on_error, self._on_finished, self)
         self._anchors: dict[str, list] = {}
         self._rungs: dict[tuple[str, str], list] = {}
         self._items: dict[tuple, pg.PlotDataItem] = {}
@@ -86,12 +86,10 @@ class RdView(QWidget):
     # --- running ---
     @property
     def running(self) -> bool:
-        return self._worker is not None
+        return self.lane.busy
 
     def start(self, pixels, trainers: dict, stem: str = "image") -> bool:
-        """Measure ``trainers`` (key → finished Trainer) on ``pixels`` in a worker thread."""
-        from superqt.utils import create_worker
-
+        """Measure ``trainers`` (key → finished Trainer) on ``pixels`` in a background job."""
         from ..studies.ladder_run import Snapshot, window_ladder
 
         if not trainers:
@@ -102,44 +100,29 @@ class RdView(QWidget):
         self.stem = stem
         snaps = [Snapshot.of(k, t) for k, t in trainers.items()]  # copied on the GUI thread
         self._models = [s.key for s in snaps]
-        self._generation += 1
-        gen = self._generation
         kw = {} if self.families is None else {"families": self.families}
-        worker = create_worker(window_ladder, pixels, snaps, int(self.qat_steps.value()),
-                               _start_thread=False, **kw)
-        worker.yielded.connect(lambda msg, gen=gen: self._on_message(gen, msg))
-        worker.errored.connect(lambda exc, gen=gen: self._on_error(gen, exc))
-        worker.finished.connect(lambda gen=gen: self._on_finished(gen))
-        self._worker = worker
+        steps = int(self.qat_steps.value())
         self.compute_btn.setEnabled(False)
         self.stop_btn.setEnabled(True)
         self.status.setText("Measuring… (each model point is a real file: encoded, decoded and "
                             "rendered)")
-        worker.start()
+        self.lane.start(Job(lambda _cancelled: window_ladder(pixels, snaps, steps, **kw)))
         return True
 
     def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.quit()  # the generator ends at its next point
-            self._generation += 1  # and anything still queued is dropped
-            self._worker = None
+        """End the measurement at its next point; nothing more of it is drawn."""
+        self.lane.cancel()
         self.compute_btn.setEnabled(True)
         self.stop_btn.setEnabled(False)
 
     def wait(self, timeout_ms: int = 60000) -> None:
         """For shutdown: stop, and let the thread end at its next point."""
-        from superqt.utils import WorkerBase
-
-        running = self._worker is not None
         self.stop()
-        if running:
-            WorkerBase.await_workers(timeout_ms)
+        self.lane.shutdown(timeout_ms)
 
-    def _on_message(self, gen: int, msg) -> None:
+    def _on_message(self, msg) -> None:
         from ..studies.ladder_run import AnchorDone, Planned, RungDone
 
-        if gen != self._generation:
-            return
         if isinstance(msg, Planned):
             self.progress.setRange(0, msg.total)
             self.progress.setValue(0)
@@ -152,16 +135,12 @@ class RdView(QWidget):
             self._rungs.setdefault((msg.key, msg.point.rung.family), []).append(msg.point)
             self._draw_rungs(msg.key, msg.point.rung.family)
 
-    def _on_error(self, gen: int, exc: Exception) -> None:
-        if gen == self._generation:
-            self.failed.emit(f"Rate–distortion measurement failed: {exc}")
+    def _on_error(self, exc: Exception) -> None:
+        self.failed.emit(f"Rate–distortion measurement failed: {exc}")
 
-    def _on_finished(self, gen: int) -> None:
+    def _on_finished(self) -> None:
         from ..studies.anchors import available
 
-        if gen != self._generation:
-            return
-        self._worker = None
         self.compute_btn.setEnabled(True)
         self.stop_btn.setEnabled(False)
         notes = " ".join(available()[1])  # e.g. AVIF missing from this Pillow build

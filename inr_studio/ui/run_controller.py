@@ -1,17 +1,18 @@
 """The life of a training run, on the GUI thread: start, pause, resume, stop, results.
 
-A generation counter guards against stale results: every run gets a new number, its worker
-stamps each signal with it, and anything from an older run is dropped here, so a stopped run
-can never draw into the next one. Previews are coalesced: if several arrive before the event
-loop gets to them, only the newest is passed on (docs/qt.md, point 5).
+Each run is a :class:`~inr_studio.ui.worker.TrainWorker` job of one background lane
+(:mod:`inr_studio.ui.background`), whose generation counter drops whatever an older run still
+sends, so a stopped run can never draw into the next one. Previews are coalesced: if several
+arrive before the event loop gets to them, only the newest is passed on (drawing each would
+fall behind the run).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..engine.messages import PreviewFrame, ProgressBatch
-from ..engine.side_by_side import RunRequest
+from ..engine.messages import PausedReached, PreviewFrame, ProgressBatch, RunEnded, RunFailed
+from .background import Lane
 from .worker import TrainWorker
 
 from .run_states import IDLE, PAUSED, RUNNING, STOPPING  # noqa: F401 - re-exported
@@ -24,12 +25,11 @@ class RunController(QObject):
     failed = Signal(str)
     finished = Signal(bool)  # the current run ended (True: stopped or failed before the end)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, sync: bool | None = None) -> None:
         super().__init__(parent)
-        self.generation = 0
+        self.runs = Lane(self._on_message, self._on_error, self._on_run_ended, self, sync=sync)
         self.state = IDLE
-        self.worker: TrainWorker | None = None
-        self._retired: list[TrainWorker] = []  # kept referenced until they have finished
+        self.worker: TrainWorker | None = None  # the newest run (its models outlive it)
         self._paused_confirmed = False
         self._frame: PreviewFrame | None = None
         self._frame_timer = QTimer(self)
@@ -37,28 +37,19 @@ class RunController(QObject):
         self._frame_timer.setInterval(0)
         self._frame_timer.timeout.connect(self._flush_frame)
 
+    @property
+    def generation(self) -> int:
+        return self.runs.generations.current
+
     # --- commands ---
     def start(self, make_request) -> int:
         """Stop any run, then start ``make_request(generation) -> RunRequest``."""
         self.stop(wait=True)
-        self.generation += 1
-        request: RunRequest = make_request(self.generation)
-        worker = TrainWorker(request)
-        worker.progressed.connect(self._on_progress)
-        worker.previewed.connect(self._on_preview)
-        worker.pausedReached.connect(self._on_paused)
-        worker.failed.connect(self._on_failed)
-        worker.ended.connect(self._on_ended)
-        worker.finished.connect(self._on_thread_finished)
-        self._retired = [w for w in self._retired if not w.isFinished()]
-        if self.worker is not None:
-            self._retired.append(self.worker)
-        self.worker = worker
+        self.worker = TrainWorker(make_request)
         self._paused_confirmed = False
         self._frame = None
-        worker.start()
-        self._set_state(RUNNING)
-        return self.generation
+        self._set_state(RUNNING)  # first: in sync mode the whole run happens in start()
+        return self.runs.start(self.worker)
 
     def pause(self) -> None:
         if self.worker is not None and self.state == RUNNING:
@@ -84,11 +75,9 @@ class RunController(QObject):
             self._finish(stopped=True)
 
     def shutdown(self) -> None:
-        """Stop and wait for every thread (window closing)."""
+        """Stop and wait for every run's thread (window closing)."""
         self.stop(wait=True)
-        for w in self._retired:
-            w.request_stop()
-            w.wait()
+        self.runs.shutdown()
 
     # --- queries ---
     def is_active(self) -> bool:
@@ -100,23 +89,33 @@ class RunController(QObject):
         if w is None:
             return {}
         if self.state == IDLE and not w.isFinished():
-            w.wait(5000)  # it has emitted its last signal; only the return is left
+            w.wait(5000)  # it has sent its last message; only the return is left
         if w.isFinished() or (self.state == PAUSED and self._paused_confirmed):
             return dict(w.trainers)
         return {}
 
     def threads_alive(self) -> int:
-        workers = self._retired + ([self.worker] if self.worker else [])
-        return sum(1 for w in workers if w.isRunning())
+        return self.runs.threads_alive()
 
-    # --- worker signals (queued onto this GUI-thread object) ---
-    def _on_progress(self, batch: ProgressBatch) -> None:
-        if batch.generation == self.generation:
-            self.progressed.emit(batch)
+    # --- the current run's messages (the lane dropped older runs' ones) ---
+    def _on_message(self, msg) -> None:
+        if isinstance(msg, ProgressBatch):
+            self.progressed.emit(msg)
+        elif isinstance(msg, PreviewFrame):
+            self._on_preview(msg)
+        elif isinstance(msg, PausedReached):
+            if self.state == PAUSED:
+                self._paused_confirmed = True
+        elif isinstance(msg, RunFailed):
+            self.failed.emit(msg.message)
+        elif isinstance(msg, RunEnded):
+            self._flush_frame()
+            self._finish(msg.stopped)
+
+    def _on_error(self, exc: Exception) -> None:
+        self.failed.emit(f"Training failed: {type(exc).__name__}: {exc}")
 
     def _on_preview(self, frame: PreviewFrame) -> None:
-        if frame.generation != self.generation:
-            return
         self._frame = frame
         if frame.final:
             self._flush_frame()
@@ -125,25 +124,12 @@ class RunController(QObject):
 
     def _flush_frame(self) -> None:
         frame, self._frame = self._frame, None
-        if frame is not None and frame.generation == self.generation:
+        if frame is not None:
             self.previewed.emit(frame)
 
-    def _on_paused(self, generation: int) -> None:
-        if generation == self.generation and self.state == PAUSED:
-            self._paused_confirmed = True
-
-    def _on_failed(self, generation: int, message: str) -> None:
-        if generation == self.generation:
-            self.failed.emit(message)
-
-    def _on_ended(self, generation: int, stopped: bool) -> None:
-        if generation == self.generation:
-            self._flush_frame()
-            self._finish(stopped)
-
-    def _on_thread_finished(self) -> None:
-        # A run that failed never emits ``ended``; its thread's end still returns us to idle.
-        if self.worker is not None and self.worker.isFinished() and self.state != IDLE:
+    def _on_run_ended(self) -> None:
+        # A run that failed never sends ``RunEnded``; its end still returns us to idle.
+        if self.state != IDLE:
             self._finish(stopped=True)
 
     def _finish(self, stopped: bool) -> None:

@@ -6,14 +6,17 @@ what they show. Frozen :class:`RunSettings` travel to the worker thread unchange
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..engine.config import TrainConfig
 from ..engine.presets import CPU, Preset, for_device
 from ..errors import InrStudioError, OptionError
-from ..imaging import LoadedImage, resize_image, working_size  # noqa: F401 - re-exported
+from ..imaging import LoadedImage, load_image, resize_image, working_size  # noqa: F401 - working_size re-exported
 from ..metrics import to_uint8
 from ..models import ModelConfig, ModelSpec, registry
 from ..models.options import ModelOptions
@@ -210,6 +213,76 @@ def tiling_label(tiling: LayerTiling, height: int, width: int) -> str:
     return f"grid A={tiling.scale:.3g}, {size[0]:.3g}×{size[1]:.3g} px cells"
 
 
+@dataclass(frozen=True)
+class LoadRequest:
+    """What to make: read ``path``; else rework ``image`` (its maps only, when ``working`` is
+    given). ``tag`` travels with the results (what the window does when they arrive)."""
+
+    settings: RunSettings
+    path: str | None = None
+    image: LoadedImage | None = None
+    working: np.ndarray | None = None
+    tag: Any = None
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    text: str  # what the load is doing now
+
+
+@dataclass(frozen=True)
+class ImageStage:
+    """First result of a load: the image (new, or the current one) and its working copy."""
+
+    image: LoadedImage
+    working: np.ndarray
+    path: str | None  # the file opened; None when only the settings changed
+    tag: Any = None
+
+
+@dataclass(frozen=True)
+class MapsStage:
+    maps: MapsData
+    tag: Any = None
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    path: str | None
+    message: str
+    tag: Any = None
+
+
+def load_stages(request: LoadRequest) -> Iterator[LoadProgress | ImageStage | MapsStage]:
+    """A load in stages: the image and its working copy first (the user sees the picture), then
+    the segmentation and expert maps. The window runs it in a background job (which can end it
+    between stages); :meth:`Session.set_settings` runs it at once."""
+    image, working = request.image, request.working
+    if request.path is not None:
+        yield LoadProgress(f"Reading {Path(request.path).name}…")
+        image, working = load_image(request.path), None
+    assert image is not None
+    if working is None:
+        yield LoadProgress("Resizing to the working size…")
+        working = make_working(image, request.settings)
+        yield ImageStage(image, working, request.path, request.tag)
+    yield LoadProgress("Segmenting, drawing the expert maps…")
+    yield MapsStage(compute_maps(working, request.settings), request.tag)
+
+
+def load_failure(request: LoadRequest, exc: Exception) -> LoadFailure:
+    """The message for a load that raised ``exc``: a user error says why, a reader's crash or
+    a lack of memory is named, and nothing else is lost."""
+    name = Path(request.path).name if request.path else "the image"
+    if isinstance(exc, InrStudioError):
+        message = str(exc)
+    elif isinstance(exc, MemoryError):
+        message = f"{name} is too large to open in the memory this machine has free."
+    else:
+        message = f"{name} could not be opened: {type(exc).__name__}: {exc}"
+    return LoadFailure(request.path, message, request.tag)
+
+
 @dataclass
 class RunRecord:
     """The curves and last figures of a run, for the plot, the table and the CSV/JSON export."""
@@ -245,36 +318,42 @@ class Session:
 
     @property
     def name(self) -> str:
-        from pathlib import Path
-
         return Path(self.image.source).name if self.image else ""
 
     def set_image(self, image: LoadedImage) -> None:
+        """Open an image already read; its working copy and maps are made at once."""
         self.image = image
         self.record = None
         self.trainers = {}
-        self.refresh_working()
+        self.make(LoadRequest(self.settings, image=image))
 
-    def set_settings(self, settings: RunSettings) -> bool:
-        """Apply new settings; return True if the working image or the maps changed."""
+    def set_settings(self, settings: RunSettings,
+                     run: Callable[[LoadRequest], object] | None = None) -> bool:
+        """Apply new settings; True if the working image or the maps must be made again.
+        ``run(request)`` makes them (the window's background lane, whose stages come back to
+        :meth:`apply`); without it they are made at once, through the same stages."""
         old, self.settings = self.settings, settings
-        if self.image is None:
+        need = rework_needed(old, settings) if self.image is not None else None
+        if need is None:
             return False
-        need = rework_needed(old, settings)
-        if need == "working":
-            self.refresh_working()
-        elif need == "maps":
-            self.maps = compute_maps(self.working, settings)
-        return need is not None
+        keep = self.working if need == "maps" else None
+        (run or self.make)(LoadRequest(settings, image=self.image, working=keep))
+        return True
 
-    def refresh_working(self) -> None:
-        """Synchronous; the window does the same off its thread (``ui/image_loader.py``)."""
-        assert self.image is not None
-        self.working = make_working(self.image, self.settings)
-        self.maps = compute_maps(self.working, self.settings)
+    def make(self, request: LoadRequest) -> None:
+        """Run a load at once on this thread (scripts, tests); errors are raised."""
+        for stage in load_stages(request):
+            self.apply(stage)
+
+    def apply(self, stage: LoadProgress | ImageStage | MapsStage) -> None:
+        """The one place a load's result changes the session (the window's loads included)."""
+        if isinstance(stage, ImageStage):
+            self.adopt_image(stage.image, stage.working)
+        elif isinstance(stage, MapsStage):
+            self.maps = stage.maps
 
     def adopt_image(self, image: LoadedImage, working: np.ndarray) -> None:
-        """A loaded image and its working copy (made off the GUI thread); maps follow."""
+        """A loaded image and its working copy; the maps follow."""
         if image is not self.image:
             self.record = None
             self.trainers = {}

@@ -89,9 +89,10 @@ class TrainingActions:
     def _start_with(self, **changes) -> None:
         new = replace(self.session.settings, **changes)
         self.panel.show_settings(new)
-        self._start_after_rework = rework_needed(self.session.settings, new) is not None
+        rework = rework_needed(self.session.settings, new) is not None
+        self._start_after_rework = rework
         self._apply_settings(new)
-        if not self._start_after_rework:
+        if not rework:
             self.start_training()
 
     def restart_training(self) -> None:

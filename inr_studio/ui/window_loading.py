@@ -1,9 +1,10 @@
 """Opening images in the window (a mixin of :class:`MainWindow`), off the GUI thread.
 
-``open_image`` only starts an :class:`ImageLoader` job and returns at once; the picture shows
-when its first stage arrives, the maps when the second does. A failure keeps the current image
-and run. A file given at launch that cannot be read shows its message in the message bar (which
-stays until dismissed) and the sample opens behind it.
+``open_image`` only starts a load in the :class:`ImageLoader`'s background lane and returns at
+once; the picture shows when its first stage arrives, the maps when the second does (each
+stage changes the session through :meth:`Session.apply`, as a script's loads do). A failure
+keeps the current image and run. A file given at launch that cannot be read shows its message
+in the message bar (which stays until dismissed) and the sample opens behind it.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from ..imaging import SUPPORTED_SUFFIXES
-from .image_loader import ImageStage, LoadFailure, MapsStage
 from .samples import default_sample
+from .session import ImageStage, LoadFailure, MapsStage
 
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in SUPPORTED_SUFFIXES) + ");;All files (*)"
 
@@ -77,14 +78,14 @@ class LoadingActions:
     def _on_image_ready(self, stage: ImageStage) -> None:
         self.forget_rd()
         if stage.path is None:  # a new working size for the same image
-            self.session.adopt_image(stage.image, stage.working)
+            self.session.apply(stage)
             self._refresh_image_views()
             if self._start_after_rework:
                 self._start_after_rework = False
                 self.start_training()
             return
-        self.controller.stop(wait=True)
-        self.session.adopt_image(stage.image, stage.working)
+        self.controller.stop(wait=True)  # before the session forgets the run's models
+        self.session.apply(stage)
         if stage.tag != FALLBACK:  # keep a launch error visible above the sample
             self.messages.clear()
         for note in stage.image.notes:
@@ -98,7 +99,7 @@ class LoadingActions:
         self._refresh_image_views(staged=True)
 
     def _on_maps_ready(self, stage: MapsStage) -> None:
-        self.session.maps = stage.maps
+        self.session.apply(stage)
         if self.maps_view is not None:
             self.maps_view.show_maps(stage.maps)
 

@@ -68,7 +68,7 @@ class StartupActions:
 
     def start_engine(self) -> None:
         """Load torch and the worker in a thread (call once the window has painted)."""
-        if not self.engine_ready and not self.engine_loader.isRunning():
+        if not self.engine_ready and not self.engine_loader.running:
             self.engine_loader.start()
 
     def _on_engine_ready(self, devices: list[str]) -> None:

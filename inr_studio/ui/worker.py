@@ -1,41 +1,41 @@
-"""The window's training thread: a thin adapter that iterates the core's side-by-side engine
-(:mod:`inr_studio.engine.side_by_side`) and emits each message as a Qt signal.
+"""The window's training job: the core's side-by-side engine
+(:mod:`inr_studio.engine.side_by_side`) run as a background job, its immutable messages
+delivered to the :class:`~inr_studio.ui.run_controller.RunController` on the GUI thread.
 
 Everything about training (round robin, statistics, ETA, preview budget, out-of-memory
-messages) lives in the engine, which the command line and the tests run without Qt. Thread rules
-(docs/qt.md): this is a ``QThread`` subclass, so its signals belong to an object of the
-GUI thread and reach GUI slots queued; pause/stop go through the engine's ``RunControl``
-(``threading.Event``); every message is immutable.
+messages) lives in the engine, which the command line and the tests run without Qt. Pause and
+stop go through the engine's ``RunControl`` (``threading.Event`` objects: the job's thread runs
+no event loop, so a queued call would never reach it).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Signal
+import threading
+from collections.abc import Callable, Iterator
 
 from ..engine.control import RunControl
-from ..engine.messages import (PausedReached, PreviewFrame, ProgressBatch, RunEnded, RunFailed,
-                               RunStarted)
+from ..engine.messages import Message
 from ..engine.side_by_side import RunRequest, SideBySide
+from .background import Job
 
 
-class TrainWorker(QThread):
-    progressed = Signal(object)  # ProgressBatch
-    previewed = Signal(object)  # PreviewFrame
-    pausedReached = Signal(int)  # generation: the worker is now idle, models safe to read
-    failed = Signal(int, str)  # generation, message for the user
-    ended = Signal(int, bool)  # generation, stopped early
+class TrainWorker(Job):
+    """One run. ``make_request(generation)`` builds its request when it starts."""
 
-    def __init__(self, request: RunRequest, parent=None) -> None:
-        super().__init__(parent)
-        self.request = request
+    def __init__(self, make_request: Callable[[int], RunRequest]) -> None:
+        super().__init__()
         self.control = RunControl()
-        self.engine = SideBySide(request, self.control)
-        self.device_name = ""
+        self._make_request = make_request
+        self.engine: SideBySide | None = None
 
     @property
     def trainers(self) -> dict:
-        """key -> Trainer; read it only after the thread finished (or while paused-confirmed)."""
-        return self.engine.trainers
+        """key -> Trainer; read it only after the run ended (or while paused-confirmed)."""
+        return self.engine.trainers if self.engine is not None else {}
+
+    def work(self, cancelled: threading.Event) -> Iterator[Message]:
+        self.engine = SideBySide(self._make_request(self.generation), self.control)
+        return self.engine.run()
 
     # --- called from the GUI thread ---
     def pause(self) -> None:
@@ -45,27 +45,12 @@ class TrainWorker(QThread):
         self.control.resume()
 
     def request_stop(self) -> None:
+        """End the run after its current step; its last messages still arrive."""
         self.control.stop()
 
-    # --- the worker thread ---
-    def run(self) -> None:  # noqa: D401 - QThread API
-        gen = self.request.generation
-        try:
-            for msg in self.engine.run():
-                if isinstance(msg, ProgressBatch):
-                    self.progressed.emit(msg)
-                elif isinstance(msg, PreviewFrame):
-                    self.previewed.emit(msg)
-                elif isinstance(msg, PausedReached):
-                    self.pausedReached.emit(gen)
-                elif isinstance(msg, RunStarted):
-                    self.device_name = msg.device
-                elif isinstance(msg, RunEnded):
-                    self.ended.emit(gen, msg.stopped)
-                elif isinstance(msg, RunFailed):
-                    self.failed.emit(gen, msg.message)
-        except Exception as exc:  # noqa: BLE001 - a bug still becomes a message; the window lives
-            self.failed.emit(gen, f"Training failed: {type(exc).__name__}: {exc}")
+    def cancel(self) -> None:
+        self.control.stop()
+        super().cancel()
 
 
 def warm_up() -> None:

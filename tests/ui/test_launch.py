@@ -105,14 +105,17 @@ def test_newer_drop_supersedes_slower_load(window, tmp_path: Path, small_image) 
 
 
 def test_stale_job_results_are_dropped(window) -> None:
-    from inr_studio.ui.image_loader import ImageStage, LoadFailure
+    from inr_studio.errors import InrStudioError
+    from inr_studio.ui.session import ImageStage
 
     seen: list = []
     window.loader.imageReady.connect(seen.append)
     window.loader.failed.connect(seen.append)
     stale = window.loader.generation - 1
-    window.loader._on_image(ImageStage(stale, window.session.image, window.session.working, "x"))
-    window.loader._on_failed(LoadFailure(stale, "x", "old"))
+    # as if queued by a load that has since been replaced
+    window.loader.lane._on_produced(
+        stale, ImageStage(window.session.image, window.session.working, "x"))
+    window.loader.lane._on_raised(stale, InrStudioError("old"))
     assert seen == []
 
 

@@ -91,3 +91,34 @@ def test_session_builds_specs_and_maps_for_the_chosen_models(small_image, extra_
     assert session.set_settings(RunSettings(models=PAPER_MODELS))  # maps follow the choice
     assert list(session.maps.layers) == ["ftc", "qt", "hs"]
     assert session.maps.picture.dtype == np.uint8 and session.maps.picture.shape == (48, 64, 3)
+
+
+def test_set_settings_hands_its_work_to_a_runner_or_does_it_at_once(small_image) -> None:
+    """The window gives ``set_settings`` its background lane (``run=``); a script lets it make
+    the working copy and maps at once. Both go through the same load stages."""
+    from dataclasses import replace
+
+    from inr_studio.imaging import LoadedImage
+    from inr_studio.ui.session import Session, load_stages
+
+    image = LoadedImage(small_image, 8, "x.png")
+    now, later = Session(), Session()
+    now.set_image(image)
+    later.set_image(image)
+    for change in ({"long_side": 32}, {"depth": 2}):  # a new working copy, then new maps only
+        new = replace(now.settings, **change)
+        requests: list = []
+        maps_before = later.maps
+        assert later.set_settings(new, run=requests.append)
+        assert later.settings == new and later.maps is maps_before  # nothing made yet
+        assert now.set_settings(new)
+        (request,) = requests
+        assert request.image is image and request.settings == new
+        assert (request.working is None) == ("long_side" in change)
+        for stage in load_stages(request):
+            later.apply(stage)
+        assert np.array_equal(later.working, now.working)
+        assert later.working.shape[:2] == (24, 32)
+        assert np.array_equal(later.maps.segmentation.class_map, now.maps.segmentation.class_map)
+        assert [len(v) for v in later.maps.layers.values()] == [new.layers] * 3
+    assert later.set_settings(replace(later.settings, seed=5), run=requests.append) is False

@@ -95,7 +95,7 @@ def test_stale_results_never_reach_a_new_run(window, qtbot) -> None:
     ctl.progressed.connect(seen.append)
     stale = ProgressBatch(ctl.generation - 1, {"siren": (np.array([1]), np.array([99.0]))},
                           {"siren": ModelStats("siren", 1, 2, 99.0, 1, 1, 1, 10)})
-    ctl._on_progress(stale)  # as if queued by a worker that has since been replaced
+    ctl.runs._on_produced(stale.generation, stale)  # as if queued by a replaced run
     assert seen == [] and len(window.plot.series("siren")[0]) == 0
 
 
