@@ -19,6 +19,16 @@ def available_devices() -> list[str]:
     return out
 
 
+def initialise(devices: list[str]) -> None:
+    """Start CUDA now, if present: its first use takes seconds (the driver, the context, the
+    device's properties), which the window's loading thread pays instead of its first Start
+    (the memory guard's ``mem_get_info``, the device label's ``get_device_name``)."""
+    if "cuda" in devices:
+        torch.cuda.init()
+        for index in range(torch.cuda.device_count()):
+            torch.cuda.get_device_name(index)
+
+
 def pick_device(requested: str = "auto") -> torch.device:
     """The device named (``cpu``, ``cuda``, ``cuda:1``, ``mps``) or the best one here (``auto``);
     a name that is malformed, unknown or not present here is an :class:`OptionError` now,

@@ -84,11 +84,12 @@ class EngineLoader(QThread):
                 importlib.import_module(name)
             for module, attr in ENGINE_NAMES:
                 getattr(importlib.import_module(module), attr)
-            from ..device import available_devices
+            from ..device import available_devices, initialise
             from .worker import warm_up
 
             warm_up()
             devices = available_devices()
+            initialise(devices)  # CUDA's start (seconds) here, not at the first Start
         except Exception as exc:  # noqa: BLE001 - a broken install becomes a message, not a crash
             self.seconds = time.perf_counter() - t0
             self.failed.emit(f"The training engine could not be loaded ({type(exc).__name__}: "
@@ -132,6 +133,9 @@ class PendingController(QObject):
 
     def readable_trainers(self) -> dict:
         return {}
+
+    def release_finished(self) -> bool:
+        return False
 
     def threads_alive(self) -> int:
         return 0

@@ -51,7 +51,7 @@ class RunController(QObject):
         worker.ended.connect(self._on_ended)
         worker.finished.connect(self._on_thread_finished)
         self._retired = [w for w in self._retired if not w.isFinished()]
-        if self.worker is not None:
+        if self.worker is not None and not self.worker.isFinished():  # a finished one: let go
             self._retired.append(self.worker)
         self.worker = worker
         self._paused_confirmed = False
@@ -89,6 +89,15 @@ class RunController(QObject):
         for w in self._retired:
             w.request_stop()
             w.wait()
+
+    def release_finished(self) -> bool:
+        """Let go of finished runs (their networks, and on a GPU their memory), before a
+        memory check; True if one was held."""
+        finished = [w for w in self._retired + [self.worker] if w is not None and w.isFinished()]
+        self._retired = [w for w in self._retired if not w.isFinished()]
+        if self.worker is not None and self.worker.isFinished():
+            self.worker = None
+        return bool(finished)
 
     # --- queries ---
     def is_active(self) -> bool:
