@@ -48,3 +48,23 @@ def small_image() -> np.ndarray:
     from inr_studio.imaging import resize_image
 
     return resize_image(data.astronaut().astype(np.float32) / 255.0, 48, 64)
+
+
+def _devices_here() -> list[str]:
+    """Every device this machine can train on: the CPU always, CUDA and MPS where present."""
+    import torch
+
+    out = ["cpu"]
+    if torch.cuda.is_available():
+        out.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        out.append("mps")
+    return out
+
+
+@pytest.fixture(params=_devices_here())
+def device(request) -> str:
+    """A device name ("cpu", "cuda", "mps"): a test that takes it runs once per device present,
+    so the same suite checks a GPU the moment it runs on one."""
+    return request.param

@@ -150,6 +150,7 @@ def run_bench(args: argparse.Namespace) -> int:
                     image=path.name, model=spec.key, psnr=r.psnr, ssim=r.ssim, seconds=r.seconds,
                     iters=r.steps, params=spec.config.parameter_count(), device=device,
                     edge_psnr=edges, preset=preset))
+            del run  # this image's networks: freed before the next image's memory check
             atomic_write_bytes(csv_path, results_to_csv(results).encode("utf-8"))
     except KeyboardInterrupt:
         bar.close()

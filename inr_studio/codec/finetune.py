@@ -87,19 +87,23 @@ class SinrFinetune(QuantisationAware):
                 self._sparse_layers[li] = slots
                 self._codes.update({s: codes[s] for s in slots})
                 parametrize.register_parametrization(
-                    layer, "weight", self._parametrisation(slots, codes), unsafe=True)
+                    layer, "weight", self._parametrisation(slots, codes, layer.weight.device),
+                    unsafe=True)
             else:
                 parametrize.register_parametrization(
                     layer, "weight", FakeQuant((self.bits,) * layer.weight.shape[0]), unsafe=True)
             parametrize.register_parametrization(layer, "bias", FakeQuant((self.bits,)), unsafe=True)
 
-    def _parametrisation(self, slots: list[TensorSlot], codes: dict) -> SparseWeight:
+    def _parametrisation(self, slots: list[TensorSlot], codes: dict,
+                         device: torch.device) -> SparseWeight:
+        """On the weight's device: the coefficients become the layer's trained tensor there."""
         layout, m, _ = sparse_cut(slots[0].shape, self.problem.config.width)
         a = dictionary(m, self.options.k2, self.options.seed)
         atoms = np.stack([a.T[codes[s].support] for s in slots])  # E × n_vec × s × m
         coef = torch.from_numpy(np.stack([codes[s].coef for s in slots]).astype(np.float32))
-        p = SparseWeight(torch.from_numpy(atoms.astype(np.float32)), layout, slots[0].shape,
-                         self.bits)
+        coef = coef.to(device)
+        p = SparseWeight(torch.from_numpy(atoms.astype(np.float32)).to(device), layout,
+                         slots[0].shape, self.bits)
         p.right_inverse = lambda _w: coef  # the original tensor becomes the coefficients
         return p
 
@@ -108,8 +112,8 @@ class SinrFinetune(QuantisationAware):
             with torch.no_grad():
                 for p, best in zip(self._latent(model), self._best_weights):
                     p.copy_(best)
-        coefs = {li: model.layers[li].parametrizations["weight"].original.detach().double().numpy()
-                 for li in self._sparse_layers}
+        coefs = {li: model.layers[li].parametrizations["weight"].original.detach().cpu()
+                 .double().numpy() for li in self._sparse_layers}
         unparametrize_(model)
         codes = {}
         with torch.no_grad():

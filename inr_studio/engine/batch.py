@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..device import host_to_device
 from ..models.routing import Routing
 from ..problem import FitProblem, layer_ids
 
@@ -60,7 +61,7 @@ class Batcher:
 
     def _gather(self, idx: np.ndarray) -> Batch:
         routing = Routing.build([ids[idx] for ids in self._ids], self._experts, self.device)
-        sel = torch.from_numpy(idx).to(self.device)
+        sel = host_to_device(torch.from_numpy(idx), self.device)
         return Batch(self.coords[sel], self.target[sel], self.target01[sel], routing, sel)
 
     def next(self) -> Batch:

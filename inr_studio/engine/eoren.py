@@ -77,7 +77,8 @@ def colour_constant(model: CoordinateNet, problem: FitProblem, device: torch.dev
             part = coords[start:start + chunk]
             routing = routing_for(problem.config, part, problem.class_map, device)
             f = model(torch.from_numpy(part.astype(np.float32)).to(device), routing)
-            total += (torch.from_numpy(target[start:start + chunk]) - f.double().cpu()).sum(0)
+            # to the host first: float64 is the host's sum (MPS has no float64)
+            total += (torch.from_numpy(target[start:start + chunk]) - f.cpu().double()).sum(0)
     return (total / len(coords)).float()
 
 
@@ -112,7 +113,9 @@ class GradientObjective(Objective):
         target = np.stack([gx, gy], axis=-1).reshape(h * w, -1, 2)  # N × C × 2
         device = batcher.device
         self.target = torch.from_numpy(target).to(device)
-        self.interior = torch.from_numpy(interior_mask(h, w).ravel()).to(device)
+        #: 1 inside, 0 on the border: a weight, not a boolean mask (indexing by a mask makes
+        #: the host wait for the device to count its rows, at every step)
+        self.interior = torch.from_numpy(interior_mask(h, w).ravel()).to(device, torch.float32)
         self.pixel_weight = float(pixel_weight) * (max(h, w) / 2.0) ** 2
         self._pending: torch.Tensor | None = None
 
@@ -128,7 +131,8 @@ class GradientObjective(Objective):
         else:
             target, inside = self.target[batch.index], self.interior[batch.index]
         sq = ((grad - target) ** 2).sum(dim=2)  # N × C: x and y terms summed
-        loss = sq[inside].mean() if bool(inside.any()) else sq.sum() * 0.0
+        # the mean over interior pixels and channels (0 for a batch of border pixels only)
+        loss = (sq * inside[:, None]).sum() / (inside.sum() * sq.shape[1]).clamp_min(1.0)
         offset = (batch.target - f.detach()).mean(dim=0)
         pred = f + offset
         if self.pixel_weight > 0:

@@ -41,8 +41,11 @@ class FastStepConfig:
 
 
 def resolve(config: FastStepConfig, device: torch.device | str, full_batch: bool,
-            strict: bool = False) -> tuple[FastStepConfig, tuple[str, ...]]:
-    """The options this device and batch mode can honour, and a note for each one dropped."""
+            strict: bool = False, not_graphable: str | None = None
+            ) -> tuple[FastStepConfig, tuple[str, ...]]:
+    """The options this device and batch mode can honour, and a note for each one dropped.
+    ``not_graphable``: why the objective's step may not be captured, None if it may (a
+    full batch that cannot be captured still keeps ``compile``: its shapes never change)."""
     dev = torch.device(device)
     notes: list[str] = []
     changes: dict[str, bool] = {}
@@ -61,6 +64,8 @@ def resolve(config: FastStepConfig, device: torch.device | str, full_batch: bool
             drop("cuda_graph", "random pixel batches change shape and routing every step")
         if config.compile:
             drop("compile", "random pixel batches would recompile at every step")
+    elif not_graphable and config.cuda_graph and "cuda_graph" not in changes:
+        drop("cuda_graph", not_graphable)
     if strict and notes:
         raise OptionError("fast path: " + "; ".join(notes) + ".")
     return replace(config, **changes), tuple(notes)
@@ -118,8 +123,10 @@ class FastStep:
         self.objective = objective
         self.batcher = batcher
         self.device = batcher.device
-        full_batch = objective.fixed_batch is not None and objective.graphable
-        self.config, self.notes = resolve(config, self.device, full_batch, strict)
+        full_batch = objective.fixed_batch is not None
+        why = None if objective.graphable else (
+            f"the {type(objective).__name__} objective's step cannot be captured in a graph")
+        self.config, self.notes = resolve(config, self.device, full_batch, strict, why)
         cfg = self.config
         if cfg.fused_adam:
             optimizer = _swap_adam(optimizer, self.device, fused=True, capturable=cfg.cuda_graph)
@@ -143,7 +150,9 @@ class FastStep:
         return loss.detach(), clipped_mse01(pred, batch.target01), pred.detach()
 
     def _capture(self) -> None:
-        """Warm up on a side stream, capture one step, then undo the warm-up's updates."""
+        """Warm up on a side stream, capture one step, then undo the warm-up's updates. Called
+        with the model's device current (a graph captures on the stream it is given, and the
+        class's default capture stream belongs to whichever device captured first)."""
         opt = self.optimizer
         params = [p for g in opt.param_groups for p in g["params"]]
         saved_params = [p.detach().clone() for p in params]
@@ -159,7 +168,7 @@ class FastStep:
         torch.cuda.current_stream(self.device).wait_stream(side)
         opt.zero_grad(set_to_none=True)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
+        with torch.cuda.graph(graph, stream=side):
             static = self._body(batch)
         with torch.no_grad():  # capture ran nothing; the warm-up steps did: restore
             for p, v in zip(params, saved_params):
@@ -177,12 +186,15 @@ class FastStep:
         """One Adam update; returns (loss, clipped-[0,1] MSE) of the forward it used, on device."""
         with _tf32(self.config.tf32):
             if self.config.cuda_graph:
-                if self._graph is None:
-                    self._capture()
-                assert self._graph is not None and self._static is not None
-                self._graph.replay()
-                self.last_pred = self._static[2]
-                return self._static[0].clone(), self._static[1].clone()
+                # the model's device current: a graph replays on the current device's stream
+                # (on cuda:1 without this, it would capture and replay nothing: no error)
+                with torch.cuda.device(self.device):
+                    if self._graph is None:
+                        self._capture()
+                    assert self._graph is not None and self._static is not None
+                    self._graph.replay()
+                    self.last_pred = self._static[2]
+                    return self._static[0].clone(), self._static[1].clone()
             batch = self.objective.batch()
             loss, mse01, pred = self._body(batch)
             self.last_pred = pred if batch.index is None else None

@@ -18,8 +18,13 @@ small runs; ``tests/engine/test_memory_guard.py`` holds it to ±25 %):
   then the reconstruction's metrics (SSIM in float64); the earlier models' pictures wait.
 
 Peak = the models' run-long memory + the largest of one step and one frame. CUDA: the same
-tensors on the device (host-side numpy work is left out), free memory from ``mem_get_info``
-(not measured: no GPU was lent). Limit: where one activation is under 32 MiB, glibc's heap keeps
+tensors on the device (host-side numpy work is left out); a CUDA graph (``--fast``) keeps its
+step's tensors in a private pool for the whole run, so each graphed model adds its step to the
+run-long memory (run + k × step, not run + the largest step); the guard asks for a margin on
+top (cuBLAS workspaces, the caching allocator's fragmentation). Free CUDA memory is the
+driver's (``mem_get_info``) plus the blocks PyTorch's allocator holds cached but unused
+(reserved − allocated: they are free to this process), read after collecting garbage and
+emptying the cache. Not measured on a GPU yet (``benchmarks/gpu_check.py`` does). Limit: where one activation is under 32 MiB, glibc's heap keeps
 freed tensors and a small run's RSS peak can reach ~3× the estimate (docs/results.md); such
 runs need hundreds of MB, not what the guard is for.
 """
@@ -43,6 +48,11 @@ FRAME_BYTES_PER_VALUE = 60.0
 RENDER_CHUNK = 1 << 17
 #: The guard's suggestions aim at this share of the free memory (the estimate is ±25 %).
 SUGGEST_SHARE = 0.7
+#: CUDA only, asked for on top of the estimate: cuBLAS/cuBLASLt workspaces (tens of MiB per
+#: stream), the CUDA graphs' capture stream, and the caching allocator's rounding and
+#: fragmentation (a share of the estimate).
+CUDA_MARGIN_BYTES = 256 << 20
+CUDA_FRAGMENTATION = 0.10
 
 
 class MemoryGuardError(InrStudioError):
@@ -69,6 +79,13 @@ class MemoryEstimate:
     @property
     def peak(self) -> int:
         return self.run + max(self.step, self.frame)
+
+    @property
+    def needed(self) -> int:
+        """What the guard asks to be free: the peak, and on CUDA a margin on top."""
+        if self.device != "cuda":
+            return self.peak
+        return int(self.peak * (1 + CUDA_FRAGMENTATION)) + CUDA_MARGIN_BYTES
 
 
 def _hidden_width(spec: ModelSpec) -> tuple[int, int]:
@@ -121,14 +138,33 @@ def frame_bytes(specs: tuple[ModelSpec, ...], pixels: int, channels: int, device
 
 def estimate(specs: tuple[ModelSpec, ...], height: int, width: int,
              batch_pixels: int | None = None, channels: int = 3,
-             device: str = "cpu") -> MemoryEstimate:
-    """The peak memory a side-by-side run of ``specs`` on an H×W working image adds."""
+             device: str = "cpu", cuda_graphs: bool = False) -> MemoryEstimate:
+    """The peak memory a side-by-side run of ``specs`` on an H×W working image adds.
+    ``cuda_graphs``: the run uses the fast step (``--fast``), which on CUDA captures every
+    full-batch model's step in a graph whose memory pool stays for the whole run."""
     pixels = height * width
     batch = pixels if batch_pixels is None else min(int(batch_pixels), pixels)
     dev = "cpu" if device == "cpu" else "cuda"
     run = sum(model_run_bytes(s, pixels, batch, channels, dev) for s in specs)
-    step = max(model_step_bytes(s, pixels, batch, channels) for s in specs)
-    return MemoryEstimate(int(run), int(step), frame_bytes(specs, pixels, channels, dev), dev)
+    steps = [model_step_bytes(s, pixels, batch, channels) for s in specs]
+    if dev == "cuda" and cuda_graphs and batch >= pixels:
+        run += sum(steps)  # each graph's private pool; the largest warm-up step comes on top
+    return MemoryEstimate(int(run), int(max(steps)), frame_bytes(specs, pixels, channels, dev),
+                          dev)
+
+
+def release_memory(device: str = "cpu") -> None:
+    """Before reading free memory: collect what finished runs left (their networks sit in
+    reference cycles until a collection) and, on CUDA, hand the allocator's cached blocks back
+    to the driver."""
+    import gc
+
+    gc.collect()
+    if device.startswith("cuda"):
+        import torch
+
+        if torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
 
 
 def free_bytes(device: str = "cpu") -> int | None:
@@ -136,7 +172,9 @@ def free_bytes(device: str = "cpu") -> int | None:
     if device.startswith("cuda"):
         import torch
 
-        return int(torch.cuda.mem_get_info(torch.device(device))[0])
+        dev = torch.device(device)
+        cached = torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev)
+        return int(torch.cuda.mem_get_info(dev)[0]) + max(0, int(cached))
     if device != "cpu":
         return None
     try:
@@ -154,14 +192,15 @@ def free_bytes(device: str = "cpu") -> int | None:
 
 
 def suggest_batch_pixels(specs: tuple[ModelSpec, ...], height: int, width: int, free: int,
-                         channels: int = 3, device: str = "cpu") -> int | None:
+                         channels: int = 3, device: str = "cpu",
+                         cuda_graphs: bool = False) -> int | None:
     """The largest power-of-two pixel batch (≥ 1024) whose run fits in ``SUGGEST_SHARE`` of
     ``free``; None if even 1024 pixels do not (the run-long memory alone is too big)."""
     budget = SUGGEST_SHARE * free
     best = None
     n = 1024
     while n < height * width:
-        if estimate(specs, height, width, n, channels, device).peak > budget:
+        if estimate(specs, height, width, n, channels, device, cuda_graphs).needed > budget:
             break
         best = n
         n *= 2
@@ -170,14 +209,14 @@ def suggest_batch_pixels(specs: tuple[ModelSpec, ...], height: int, width: int, 
 
 def suggest_scale(specs: tuple[ModelSpec, ...], height: int, width: int,
                   batch_pixels: int | None, free: int, channels: int = 3,
-                  device: str = "cpu") -> float | None:
+                  device: str = "cpu", cuda_graphs: bool = False) -> float | None:
     """The largest factor (< 1) on both sides at which the run fits; None if none does."""
     budget = SUGGEST_SHARE * free
     lo, hi = 0.0, 1.0
     for _ in range(30):
         mid = (lo + hi) / 2
         h, w = max(1, round(height * mid)), max(1, round(width * mid))
-        if estimate(specs, h, w, batch_pixels, channels, device).peak <= budget:
+        if estimate(specs, h, w, batch_pixels, channels, device, cuda_graphs).needed <= budget:
             lo = mid
         else:
             hi = mid
@@ -190,11 +229,11 @@ def gigabytes(n: int) -> str:
 
 def advice(specs: tuple[ModelSpec, ...], height: int, width: int, batch_pixels: int | None,
            free: int, channels: int = 3, device: str = "cpu",
-           scale: float = 1.0) -> tuple[str, int | None, float | None]:
+           scale: float = 1.0, cuda_graphs: bool = False) -> tuple[str, int | None, float | None]:
     """'use a working size of at most … or --batch-pixels N' and the two figures in it.
     ``scale`` is the current ``--scale`` (the suggested one is relative to the source)."""
-    s = suggest_scale(specs, height, width, batch_pixels, free, channels, device)
-    n = suggest_batch_pixels(specs, height, width, free, channels, device)
+    s = suggest_scale(specs, height, width, batch_pixels, free, channels, device, cuda_graphs)
+    n = suggest_batch_pixels(specs, height, width, free, channels, device, cuda_graphs)
     if s is not None:
         w, h = max(1, math.floor(width * s)), max(1, math.floor(height * s))
         size = f"a working size of at most {w}×{h} px (--scale {_round_down(scale * s)})"
@@ -220,7 +259,7 @@ def _round_down(x: float) -> str:
 
 def shortage(specs: tuple[ModelSpec, ...], height: int, width: int, batch_pixels: int | None,
              device: str, needed: int, free: int, channels: int = 3, scale: float = 1.0,
-             room: int | None = None) -> MemoryGuardError:
+             room: int | None = None, cuda_graphs: bool = False) -> MemoryGuardError:
     """The one-line error for a run needing ``needed`` bytes where ``free`` are free; the
     ways out are sized for ``room`` bytes (default: ``free``)."""
     dev = "cpu" if device == "cpu" else "cuda"
@@ -229,7 +268,7 @@ def shortage(specs: tuple[ModelSpec, ...], height: int, width: int, batch_pixels
         f"{batch_pixels}-pixel batches"
     names = ", ".join(s.label for s in specs)
     way, n, s = advice(specs, height, width, batch_pixels, free if room is None else room,
-                       channels, dev, scale)
+                       channels, dev, scale, cuda_graphs)
     return MemoryGuardError(
         f"{names} at {width}×{height} px ({batch}) need{'' if len(specs) > 1 else 's'} about "
         f"{gigabytes(needed)} of memory "
@@ -238,25 +277,35 @@ def shortage(specs: tuple[ModelSpec, ...], height: int, width: int, batch_pixels
 
 def check_memory(specs: tuple[ModelSpec, ...], height: int, width: int,
                  batch_pixels: int | None, device: str, channels: int = 3,
-                 scale: float = 1.0, free: int | None = None) -> MemoryEstimate:
+                 scale: float = 1.0, free: int | None = None,
+                 cuda_graphs: bool = False) -> MemoryEstimate:
     """Raise :class:`MemoryGuardError` (one line: the figure and the way out) if the run would
-    not fit in the device's free memory; return the estimate otherwise."""
-    est = estimate(specs, height, width, batch_pixels, channels, device)
-    free = free_bytes(device) if free is None else free
-    if free is None or est.peak <= free:
+    not fit in the device's free memory (read now, after :func:`release_memory`, unless
+    ``free`` is given); return the estimate otherwise."""
+    est = estimate(specs, height, width, batch_pixels, channels, device, cuda_graphs)
+    if free is None:
+        release_memory(device)
+        free = free_bytes(device)
+    if free is None or est.needed <= free:
         return est
-    raise shortage(specs, height, width, batch_pixels, device, est.peak, free, channels, scale)
+    raise shortage(specs, height, width, batch_pixels, device, est.needed, free, channels, scale,
+                   cuda_graphs=cuda_graphs)
 
 
 def out_of_memory_advice(specs: tuple[ModelSpec, ...], height: int, width: int,
-                         batch_pixels: int | None, device: str, channels: int = 3) -> str:
-    """After a device out-of-memory the guard did not foresee: the same figures and way out."""
-    est = estimate(specs, height, width, batch_pixels, channels, device)
+                         batch_pixels: int | None, device: str, channels: int = 3,
+                         cuda_graphs: bool = False) -> str:
+    """After a device out-of-memory the guard did not foresee: the same figures and way out.
+    The failed run's tensors must be dropped first (the caller's part); then its memory,
+    collected and emptied here, counts as free again, not as the "0 MB free" of the moment
+    it failed."""
+    est = estimate(specs, height, width, batch_pixels, channels, device, cuda_graphs)
+    release_memory(device)
     free = free_bytes(device)
     if free is None:
         return ("use a smaller working size (--scale), random pixel batches (--batch-pixels N) "
                 "or a narrower network")
     # It did not fit although the estimate says it would: size the ways out for at most
     # half the estimate, so the suggestion is a real step down.
-    return str(shortage(specs, height, width, batch_pixels, device, est.peak, free, channels,
-                        room=min(free, est.peak // 2)))
+    return str(shortage(specs, height, width, batch_pixels, device, est.needed, free, channels,
+                        room=min(free, est.needed // 2), cuda_graphs=cuda_graphs))

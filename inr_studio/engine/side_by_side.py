@@ -17,6 +17,7 @@ this in a worker thread; ``fit``/``bench`` and the tests iterate it directly.
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,11 +32,12 @@ from ..models.spec import ModelSpec
 from ..problem import FitProblem
 from .config import TrainConfig
 from .control import RunControl
-from .failures import failure_message
+from .failures import failure_message, is_out_of_memory
 from .memory import check_memory, out_of_memory_advice
 from .messages import (PSNR_CAP, Message, ModelStats, PausedReached, PreviewFrame,
                        ProgressBatch, RunEnded, RunFailed, RunStarted)
 from .pace import RecentPace
+from .step_clock import StepClock
 from .trainer import Trainer
 
 
@@ -78,6 +80,8 @@ class SideBySide:
         try:
             yield from self._run()
         except Exception as exc:  # noqa: BLE001 - translated below, or re-raised
+            if is_out_of_memory(exc):  # the frames' tensors too, before free memory is read
+                traceback.clear_frames(exc.__traceback__)
             message = failure_message(exc, self._memory_advice)
             if message is None:
                 raise
@@ -86,17 +90,22 @@ class SideBySide:
             torch.set_num_threads(old_threads)
 
     def _memory_advice(self) -> str:
+        """After an out-of-memory: the failed run's networks are dropped (nothing of a failed
+        run is read afterwards), so the advice and the next run see their memory as free."""
+        self.trainers.clear()
         req = self.request
         h, w = req.pixels.shape[:2]
         return out_of_memory_advice(req.specs, h, w, req.train.batch_pixels,
-                                    str(pick_device(req.train.device)), req.pixels.shape[2])
+                                    str(pick_device(req.train.device)), req.pixels.shape[2],
+                                    cuda_graphs=req.train.fast)
 
     # ------------------------------------------------------------------ the loop
     def _build(self) -> None:
         req = self.request
         device = pick_device(req.train.device)
         h, w = req.pixels.shape[:2]  # the memory guard: refuse now what would not fit
-        check_memory(req.specs, h, w, req.train.batch_pixels, str(device), req.pixels.shape[2])
+        check_memory(req.specs, h, w, req.train.batch_pixels, str(device), req.pixels.shape[2],
+                     cuda_graphs=req.train.fast)
         if req.cpu_threads and device.type == "cpu":
             # Before building anything: with more threads than free cores, OpenMP's spinning
             # threads slow small matrix products by orders of magnitude.
@@ -119,7 +128,8 @@ class SideBySide:
         yield RunStarted(gen, self.device_name,
                          {k: t.problem.config.parameter_count() for k, t in trainers.items()},
                          {k: t.total_steps for k, t in trainers.items()})
-        compute = self.compute_s = {k: 0.0 for k in trainers}
+        clock = StepClock(pick_device(req.train.device), trainers)
+        compute = self.compute_s = clock.seconds
         pending: dict[str, list[tuple[int, torch.Tensor]]] = {k: [] for k in trainers}
         t_start = time.perf_counter()
         paused = 0.0
@@ -132,27 +142,27 @@ class SideBySide:
 
         while any(not t.done for t in trainers.values()):
             if self.control.paused:
-                yield self._progress(pending, compute, elapsed())
+                yield self._progress(pending, clock.settle(), elapsed())
                 yield PausedReached(gen)
                 paused += self.control.wait_while_paused()
             if self.control.stop_requested:
                 stopped = True
                 break
             for key, trainer in trainers.items():
+                t0 = clock.start()  # CUDA: events around the turn, read at the next progress
                 for _ in range(req.steps_per_turn):
                     if trainer.done:
                         break
-                    t0 = time.perf_counter()
                     _, mse01 = trainer.step()
-                    compute[key] += time.perf_counter() - t0
                     # The step's forward ran before its update: that PSNR is the model's after
                     # steps_done - 1 updates.
                     pending[key].append((trainer.steps_done - 1, mse01))
+                clock.stop(key, t0)
                 if self.control.stop_requested:
                     break
             now = time.perf_counter()
             if now - last_emit >= req.progress_s:
-                yield self._progress(pending, compute, elapsed())
+                yield self._progress(pending, clock.settle(), elapsed())
                 last_emit = time.perf_counter()
             if req.previews and now >= next_preview and not self.control.stop_requested:
                 t0 = time.perf_counter()
@@ -161,7 +171,7 @@ class SideBySide:
                 next_preview = time.perf_counter() + max(req.preview_s, cost / req.preview_share)
         for trainer in trainers.values():
             trainer.settle()  # a stopped phase still gets its closed-form end (EoREN's colour)
-        yield self._progress(pending, compute, elapsed())
+        yield self._progress(pending, clock.settle(), elapsed())
         if not stopped:
             yield self._preview(final=True)
         yield RunEnded(gen, stopped, {k: t.steps_done for k, t in trainers.items()},

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..device import host_to_device
+
 
 class _PermuteRows(torch.autograd.Function):
     """``x[idx]`` for a permutation ``idx``; its gradient is the inverse gather, not a scatter-add."""
@@ -41,7 +43,9 @@ class Permutation:
     def from_numpy(idx: np.ndarray, device: torch.device | str) -> "Permutation":
         inv = np.empty_like(idx)
         inv[idx] = np.arange(len(idx), dtype=idx.dtype)
-        return Permutation(torch.from_numpy(idx).to(device), torch.from_numpy(inv).to(device))
+        # built at every step of a random-batch run: copies that do not wait for the device
+        return Permutation(host_to_device(torch.from_numpy(idx), device),
+                           host_to_device(torch.from_numpy(inv), device))
 
 
 @dataclass(frozen=True)

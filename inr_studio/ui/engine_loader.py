@@ -79,11 +79,13 @@ def load_engine() -> Iterator[object]:
         importlib.import_module(name)
     for module, attr in ENGINE_NAMES:
         getattr(importlib.import_module(module), attr)
-    from ..device import available_devices
+    from ..device import available_devices, initialise
     from .worker import warm_up
 
     warm_up()
-    yield available_devices()
+    devices = available_devices()
+    initialise(devices)  # CUDA's start (seconds) here, not on the GUI thread at the first Start
+    yield devices
 
 
 class EngineLoader(QObject):
@@ -153,6 +155,9 @@ class PendingController(QObject):
 
     def readable_trainers(self) -> dict:
         return {}
+
+    def release_finished(self) -> bool:
+        return False
 
     def threads_alive(self) -> int:
         return 0

@@ -79,6 +79,15 @@ class RunController(QObject):
         self.stop(wait=True)
         self.runs.shutdown()
 
+    def release_finished(self) -> bool:
+        """Let go of the last run if it has ended (its networks, and on a GPU their memory),
+        before a memory check; True if one was held. The lane's keeper already let go of its
+        thread; this drops the controller's own reference."""
+        if self.worker is not None and self.worker.isFinished() and not self.is_active():
+            self.worker = None
+            return True
+        return False
+
     # --- queries ---
     def is_active(self) -> bool:
         return self.worker is not None and not self.worker.isFinished() and self.state != IDLE

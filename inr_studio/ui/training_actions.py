@@ -46,7 +46,7 @@ class TrainingActions:
         if self.controller.is_active():
             return
         from ..device import describe, pick_device
-        from ..engine.memory import MemoryGuardError, check_memory
+        from ..engine.memory import MemoryGuardError
         from ..engine.side_by_side import RunRequest
 
         try:
@@ -54,7 +54,7 @@ class TrainingActions:
             train = s.settings.train_config()
             device = pick_device(train.device)
             h, w = s.working.shape[:2]
-            check_memory(specs, h, w, train.batch_pixels, str(device), s.working.shape[2])
+            self._check_memory(specs, train, str(device))
         except MemoryGuardError as exc:  # the guard's refusal: its ways out as buttons
             self.show_error(str(exc), self._ways_out(exc, max(s.working.shape[:2])))
             return
@@ -69,6 +69,21 @@ class TrainingActions:
         self.messages.clear()
         self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
                                                      cpu_threads=self.cpu_threads))
+
+    def _check_memory(self, specs, train, device: str) -> None:
+        """The memory guard. If it refuses while the last run's networks are still held (for
+        saving), they are let go, since Start replaces them, and it checks again."""
+        from ..engine.memory import MemoryGuardError, check_memory
+
+        h, w, c = self.session.working.shape
+        try:
+            check_memory(specs, h, w, train.batch_pixels, device, c, cuda_graphs=train.fast)
+        except MemoryGuardError:
+            held = bool(self.session.trainers)
+            self.session.trainers = {}
+            if not (self.controller.release_finished() or held):
+                raise
+            check_memory(specs, h, w, train.batch_pixels, device, c, cuda_graphs=train.fast)
 
     def _ways_out(self, exc, long_side: int) -> list:
         """The memory guard's suggestions (a :class:`MemoryGuardError`) as one-click buttons:

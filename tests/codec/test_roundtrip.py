@@ -211,3 +211,28 @@ def test_cli_encode_fits_an_image_first(tmp_path, small_image, capsys) -> None:
     assert (f.height, f.width) == (24, 32) and f.header["codec"]["value_bits"] == 12
     with pytest.raises(SinrFormatError):
         read_sinr(tmp_path / "missing.sinr")
+
+
+@pytest.mark.parametrize("options", [CodecOptions(plain=True),
+                                     CodecOptions(sparsity=20, target_error=None, k2=1024)],
+                         ids=["plain", "sinr"])
+def test_a_network_trained_on_each_device_codes_as_its_cpu_copy(small_image, device,
+                                                                options) -> None:
+    """A network trained on any device writes the bytes its CPU copy writes, and the file decodes
+    on the CPU to the PSNR the encoder promised."""
+    cfg = make_model_config("hs", width=20, depth=2, tile_scale=1 / 12)
+    problem = FitProblem.create(small_image, cfg)
+    trainer, _ = fit(problem, TrainConfig(iters=20, lr=1e-3, device=device))
+    h, w = problem.height, problem.width
+    data, report = encode_with_report(trainer.model, h, w, problem.class_map, options)
+    on_cpu = CoordinateNet(cfg)
+    on_cpu.load_state_dict({k: v.cpu() for k, v in trainer.model.state_dict().items()})
+    assert data == encode_model(on_cpu, h, w, problem.class_map, options)
+    decoded = decode_bytes(data)
+    assert next(decoded.model.parameters()).device.type == "cpu"
+    trained, coded = psnr(trainer.reconstruct(), problem.pixels), psnr(decoded.render(),
+                                                                         problem.pixels)
+    if options.plain:
+        assert abs(coded - trained) <= PLAIN16_PSNR_TOLERANCE
+    else:
+        assert report.sparse_tensors > 0 and np.isfinite(coded) and coded < trained + 0.5

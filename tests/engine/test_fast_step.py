@@ -152,3 +152,26 @@ def test_train_config_fast_flag_chooses_the_step(small_image) -> None:
     assert isinstance(fast._step, FastStep)
     a, b = plain.step(), fast.step()
     assert torch.allclose(a[0], b[0], rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("kind", ["siren", "hs"])
+def test_the_fast_step_on_each_device_matches_the_plain_step_there(image: np.ndarray, kind: str,
+                                                                  device: str) -> None:
+    """The fast step with every option it can honour on this device (on CUDA: fused Adam and a
+    CUDA graph; elsewhere the multi-tensor Adam) against the plain step on the same device."""
+    def trainer() -> Trainer:
+        cfg = make_model_config(kind, width=32, tile_scale=auto_tile_scale(24, 32))
+        return Trainer(FitProblem.create(image, cfg),
+                       TrainConfig(iters=10, lr=1e-3, seed=3, device=device))
+
+    plain, fast = trainer(), trainer()
+    step = fast.use_step(FastStepConfig(compile=False))
+    assert step.config.cuda_graph == (device == "cuda")
+    for _ in range(4):
+        loss_p, mse_p = plain.step()
+        loss_f, mse_f = fast.step()
+        torch.testing.assert_close(loss_f, loss_p, rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(mse_f, mse_p, rtol=1e-4, atol=1e-7)
+    for x, y in zip(plain.model.parameters(), fast.model.parameters()):
+        torch.testing.assert_close(x.detach(), y.detach(), rtol=1e-4, atol=1e-6)
+    assert fast.last_forward() is not None  # the preview's picture comes from the last forward

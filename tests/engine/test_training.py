@@ -43,9 +43,9 @@ def engine_for(problem: FitProblem, config: TrainConfig, control: RunControl | N
 
 
 @pytest.mark.parametrize("kind, batch", [("siren", None), ("hs", None), ("ftc", 128)])
-def test_training_raises_psnr(tiny, kind: str, batch: int | None) -> None:
+def test_training_raises_psnr(tiny, kind: str, batch: int | None, device: str) -> None:
     problem = problem_for(tiny, kind)
-    config = TrainConfig(iters=120, lr=2e-3, batch_pixels=batch, device="cpu")
+    config = TrainConfig(iters=120, lr=2e-3, batch_pixels=batch, device=device)
     _, before = Trainer(problem, config).full_psnr()
     engine = engine_for(problem, config)
     reports = list(engine.run())
