@@ -16,6 +16,9 @@ d. Table 1 with the chosen rate on as many Kodak images as the budget allows;
 e. the window on the device, offscreen: the models train ``--window-s`` seconds with previews;
    a screenshot and the GUI thread's stalls.
 
+Yardsticks: the CPU's fp32 results (a), the plain step and fp32 (b), the paper's Table 1 (c, d)
+and the idle window's own stalls (e).
+
 The same command line runs on a CPU at a tiny size (``--tiny``), so the only unknown on a GPU
 machine is the GPU:
 
@@ -25,20 +28,20 @@ machine is the GPU:
 
 from __future__ import annotations
 
-import argparse
-import csv
-import json
-import os
-import sys
-import time
-import traceback
-from pathlib import Path
+import _bench
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+_bench.tune()  # as the program does, before torch loads
 
-from inr_studio.process import tune_process  # noqa: E402
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = _bench.REPO
 
 PARTS = "abcde"
 PAPER_MODELS = ("siren", "ftc", "qt", "hs")
@@ -187,7 +190,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    tune_process()  # before torch loads, as the program does
     args = parse_args(argv)
     out = Path(args.out)
     if not args.resume and out.exists() and any(out.glob("*.csv")):
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
               "another --out.", file=sys.stderr)
         return 2
     check = Check(args)
-    import gpu_check_parts as parts
+    import _gpu_parts as parts
 
     env = parts.environment(args)
     check.summary["environment"] = env

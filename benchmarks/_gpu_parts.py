@@ -140,7 +140,7 @@ def part_a(check) -> str:
         row(check, table, {"check": "memory guard", "model": "+".join(args.model_keys),
                            "detail": "fast" if fast else "plain"},
             lambda: _memory_guard(check, dev, fast))
-    from gpu_check_runs import sinr_across_devices
+    from _gpu_runs import sinr_across_devices
 
     for key in ("hs", "ftc"):
         for coding in ("plain", "sinr"):
@@ -232,7 +232,7 @@ B_COLUMNS = ("model", "precision", "step", "size", "width", "timed_steps", "s_pe
 
 
 def part_b(check) -> str:
-    from gpu_check_runs import choose_precision, timed_run
+    from _gpu_runs import choose_precision, timed_run
 
     args, dev = check.args, device_of(check)
     table = check.table("b_speed.csv", B_COLUMNS, ("model", "precision", "step"))
@@ -254,18 +254,18 @@ def part_b(check) -> str:
 
 # --------------------------------------------------------------------------- c, d, e
 def part_c(check) -> str:
-    from gpu_check_runs import table1_runs
+    from _gpu_runs import table1_runs
 
     return table1_runs(check, "c")
 
 
 def part_d(check) -> str:
-    from gpu_check_runs import table1_runs
+    from _gpu_runs import table1_runs
 
     return table1_runs(check, "d")
 
 
 def part_e(check) -> str:
-    from gpu_check_window import run_window_child
+    from _gpu_window import run_window_child
 
     return run_window_child(check)

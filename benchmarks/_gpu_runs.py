@@ -8,7 +8,7 @@ import time
 import numpy as np
 import torch
 
-from gpu_check_parts import (PAPER_TABLE1, PRECISION_DB, PRECISIONS, SEC_PER_STEP, device_of,
+from _gpu_parts import (PAPER_TABLE1, PRECISION_DB, PRECISIONS, SEC_PER_STEP, device_of,
                              image, kodak_dir, precision, row, specs, sync)
 from inr_studio.engine.config import TrainConfig
 from inr_studio.engine.fit import fit_side_by_side

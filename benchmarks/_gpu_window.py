@@ -6,7 +6,7 @@ trains the models ``--seconds`` seconds with previews, grabs a screenshot while 
 prints one JSON line: each model's steps, the previews received and the GUI thread's stalls (a
 5 ms timer on the GUI thread; each tick's lateness is time a click or a repaint would wait).
 
-    python3 benchmarks/gpu_check_window.py --device cpu --seconds 4 --png /tmp/w.png
+    python3 benchmarks/_gpu_window.py --device cpu --seconds 4 --png /tmp/w.png
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PROBE_MS = 5
 
 def run_window_child(check) -> str:
     """Run this file as a child with the run's settings; its JSON goes to summary.json."""
-    from gpu_check_parts import kodak_dir
+    from _gpu_parts import kodak_dir
 
     args = check.args
     earlier = check.summary["parts"].get("e", {})
@@ -143,10 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("INR_STUDIO_SETTINGS_DIR", tempfile.mkdtemp(prefix="inr-gpu-"))
-    sys.path.insert(0, str(REPO))
-    from inr_studio.process import tune_process
+    import _bench
 
-    tune_process()
+    _bench.tune()  # as the program does, before torch loads
     if args.device == "auto":
         from inr_studio.device import pick_device
 
