@@ -12,9 +12,9 @@ def add_cluster_options(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("Ray cluster and resuming")
     g.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="run every (image, model) fit as a Ray task: 'auto' for the cluster "
-                        "this machine belongs to, HOST:PORT or ray://HOST:PORT for another, "
-                        "nothing to start a local one for the study (needs "
-                        f"{RAY_INSTALL})")
+                        "this machine is a node of (HOST:PORT names its head), ray://HEAD:10001 "
+                        "from outside it (Ray Client), nothing to start a local one for the "
+                        f"study (needs {RAY_INSTALL})")
     g.add_argument("--gpus-per-task", type=float, default=None, metavar="N",
                    help="GPUs a task asks for, fractions allowed (default: 1 where the cluster "
                         "has GPUs, else 0)")
