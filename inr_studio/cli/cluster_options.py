@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..studies.tasks import RAY_INSTALL, RayOptions
+from ..studies.tasks import RAY_INSTALL, RayOptions, import_ray
 
 
 def add_cluster_options(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +35,7 @@ def ray_options(args: argparse.Namespace) -> RayOptions | None:
 
             raise OptionError("--gpus-per-task applies to --ray; add --ray or drop it.")
         return None
+    import_ray()  # a missing Ray is said before anything else
     cpus = args.cpus_per_task
     return RayOptions(args.ray, args.gpus_per_task, 1.0 if cpus is None else cpus)
 
