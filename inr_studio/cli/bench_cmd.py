@@ -179,7 +179,8 @@ def run_bench(args: argparse.Namespace) -> int:
     results = rows.of_study()
     print(format_table(summarise(results, models), markdown=args.markdown,
                        settings=_settings(args, train_cfg), protocol=protocol), end="")
-    resumed = f"; {sum(map(len, kept.values()))} kept from the CSV" if args.resume else ""
+    resumed = (f"; {sum(len(kept[k]) for k in order if k in kept)} kept from the CSV"
+               if args.resume else "")
     failed_note = (f"; {len(failures)} failed (their rows say why; --resume fits them again)"
                    if failures else "")
     print(f"{len(results)} runs ({len(images)} images × {len(models)} models, {train_cfg.iters} "

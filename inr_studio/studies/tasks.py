@@ -132,9 +132,11 @@ def run_on_ray(ray, tasks: list[Task], options: RayOptions,
     shared: dict[int, object] = {}
 
     def stored(arg: object) -> object:
-        if isinstance(arg, bytes):
-            return shared.setdefault(id(arg), ray.put(arg))
-        return arg
+        if not isinstance(arg, bytes):
+            return arg
+        if id(arg) not in shared:
+            shared[id(arg)] = ray.put(arg)
+        return shared[id(arg)]
 
     # Arguments at the top level: Ray hands a task the objects of the references found there.
     pending = {remote.remote(t.fn, t.key, *(stored(a) for a in t.args)): t for t in tasks}
