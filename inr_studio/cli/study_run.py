@@ -48,9 +48,11 @@ def execute(ray: RayOptions | None, tasks: Callable[[], Iterable[Task]], rows: S
 
     if ray is None:
         run_here(tasks(), on_outcome)
-    else:
+        return failures
+    todo = list(tasks())
+    if todo:  # a resumed study with nothing left starts no cluster
         with cluster(ray) as ray_module:
-            run_on_ray(ray_module, list(tasks()), ray, on_outcome)
+            run_on_ray(ray_module, todo, ray, on_outcome)
     return failures
 
 
