@@ -72,7 +72,7 @@ def load_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
             f"{p.name} could not be read as an image ({_short(exc)}). "
             "Is it a complete PNG, JPEG, TIFF, WebP or BMP file?"
         ) from exc
-    pixels, depth, gray = _to_float_rgb(arr, p, notes)
+    pixels, depth, gray = _to_float_rgb(arr, p.name, notes)
     for note in notes:
         warnings.warn(note, stacklevel=2)
     return LoadedImage(pixels=pixels, bit_depth=depth, source=str(p), grayscale=gray, notes=tuple(notes))
@@ -94,7 +94,7 @@ def _check_size(width: int, height: int, max_pixels: int, name: str) -> None:
 
 
 def _read_with_pillow(p: Path, max_pixels: int, notes: list[str]) -> np.ndarray:
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     with warnings.catch_warnings():
         # Our own size check below is stricter; Pillow's bomb warning would only add noise.
@@ -105,17 +105,24 @@ def _read_with_pillow(p: Path, max_pixels: int, notes: list[str]) -> np.ndarray:
         if im.format == "PNG" and _png_bit_depth(p) == 16:
             return _read_png16(p, notes)
         im.load()  # decode now so a truncated file fails here, inside the try
-        im = ImageOps.exif_transpose(im)
-        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-            notes.append(f"{p.name}: alpha channel dropped (fitting RGB only).")
-            im = im.convert("RGBA").convert("RGB") if im.mode != "LA" else im.convert("L")
-        elif im.mode in ("I;16", "I;16B", "I;16L", "I"):
-            return np.asarray(im).astype(np.uint16)
-        elif im.mode == "CMYK" or im.mode == "P" or im.mode == "1" or im.mode == "YCbCr":
-            im = im.convert("RGB")
-        elif im.mode == "F":
-            return np.clip(np.asarray(im, dtype=np.float32), 0.0, 1.0)
-        return np.asarray(im)
+        return _pil_array(im, p.name, notes)
+
+
+def _pil_array(im, name: str, notes: list[str]) -> np.ndarray:
+    """A decoded PIL image as an array, turned upright, alpha dropped (with a note)."""
+    from PIL import ImageOps
+
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        notes.append(f"{name}: alpha channel dropped (fitting RGB only).")
+        im = im.convert("RGBA").convert("RGB") if im.mode != "LA" else im.convert("L")
+    elif im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        return np.asarray(im).astype(np.uint16)
+    elif im.mode == "CMYK" or im.mode == "P" or im.mode == "1" or im.mode == "YCbCr":
+        im = im.convert("RGB")
+    elif im.mode == "F":
+        return np.clip(np.asarray(im, dtype=np.float32), 0.0, 1.0)
+    return np.asarray(im)
 
 
 def _png_bit_depth(p: Path) -> int:
@@ -200,7 +207,7 @@ def _scaled(arr: np.ndarray, factor: float, low: float, high: float) -> np.ndarr
     return out
 
 
-def _to_float_rgb(arr: np.ndarray, p: Path, notes: list[str]) -> tuple[np.ndarray, int, bool]:
+def _to_float_rgb(arr: np.ndarray, name: str, notes: list[str]) -> tuple[np.ndarray, int, bool]:
     if arr.dtype == np.bool_:
         arr = arr.astype(np.uint8) * 255
     if arr.dtype == np.uint8:
@@ -210,7 +217,7 @@ def _to_float_rgb(arr: np.ndarray, p: Path, notes: list[str]) -> tuple[np.ndarra
     elif np.issubdtype(arr.dtype, np.floating):
         depth, scaled = 32, _scaled(arr, 1.0, 0.0, 1.0)
     else:
-        raise ImageLoadError(f"{p.name}: sample type {arr.dtype} is not supported.")
+        raise ImageLoadError(f"{name}: sample type {arr.dtype} is not supported.")
     gray = scaled.ndim == 2
     if gray:
         rgb = np.empty(scaled.shape + (3,), dtype=np.float32)
@@ -219,8 +226,39 @@ def _to_float_rgb(arr: np.ndarray, p: Path, notes: list[str]) -> tuple[np.ndarra
             rgb[i : i + step.step] = scaled[i : i + step.step, :, None]
         scaled = rgb
     if scaled.ndim != 3 or scaled.shape[-1] != 3:
-        raise ImageLoadError(f"{p.name}: {scaled.shape} is not an RGB or grayscale image.")
+        raise ImageLoadError(f"{name}: {scaled.shape} is not an RGB or grayscale image.")
     return scaled, depth, gray
+
+
+def image_from_memory(image: object, name: str = "the image",
+                      max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """A PIL image or a numpy array, read as :func:`load_image` reads a file: uint8 (/255),
+    uint16 (/65535) or float ([0, 1], clipped) samples; gray, gray + alpha, RGB or RGBA
+    (alpha dropped with a note, gray expanded to three channels)."""
+    notes: list[str] = []
+    if hasattr(image, "mode") and hasattr(image, "getbands"):  # a PIL image
+        _check_size(image.width, image.height, max_pixels, name)
+        arr = _pil_array(image, name, notes)
+    elif isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4)):
+            raise ImageLoadError(f"{name}: an array of shape {arr.shape} is not an image; give "
+                                 "H×W (gray), H×W×3 (RGB) or H×W×4 (RGBA).")
+        _check_size(arr.shape[1], arr.shape[0], max_pixels, name)
+        if arr.ndim == 3 and arr.shape[-1] in (2, 4):
+            notes.append(f"{name}: alpha channel dropped (fitting RGB only).")
+            arr = arr[..., :-1]
+        if arr.ndim == 3 and arr.shape[-1] == 1:
+            arr = arr[..., 0]
+        if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+            raise ImageLoadError(f"{name}: the array holds NaN or infinite values.")
+    else:
+        raise ImageLoadError(f"{name}: a {type(image).__name__} is not an image; give a file "
+                             "path, a PIL image or a numpy array.")
+    pixels, depth, gray = _to_float_rgb(arr, name, notes)
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    return LoadedImage(pixels, depth, name, grayscale=gray, notes=tuple(notes))
 
 
 def size_ok(height: int, width: int, max_pixels: int = MAX_PIXELS) -> bool:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
-from ..device import describe, pick_device
 from ..engine.config import TrainConfig
 from ..errors import ImageLoadError, InrStudioError, OptionError
 from ..imaging import SUPPORTED_SUFFIXES
-from ..metrics import edge_psnr
 from ..models import registry
 from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its callers)
     CSV_FIELDS,
@@ -27,9 +26,13 @@ from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its
     results_to_csv,
     summarise,
 )
+from ..studies.tasks import StudyRows, Task
 from ..tiling import aliasing_warning
+from .cluster_options import add_cluster_options, fit_threads, ray_options
+from .study_fits import bench_error, bench_fit
+from .study_run import execute, kept_rows, read_bytes
 from .common import (add_model_options, check_model_specific, check_segmentable, load_working,
-                     progress_bar, spec_from_args, train_config_from_args, train_specs,
+                     progress_bar, spec_from_args, train_config_from_args,
                      warn_if_aliasing, warn_line)
 from .train_options import (announce, check_image_options, preset_from_args,
                             tile_scale_from_args, warn_if_long, width_from_args)
@@ -50,6 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--markdown", action="store_true", help="print the table as markdown")
     p.add_argument("--from-csv", default=None, metavar="PATH",
                    help="print the table of a CSV written earlier, without training")
+    add_cluster_options(p)
     p.set_defaults(func=run_bench)
 
 
@@ -99,8 +103,9 @@ def run_bench(args: argparse.Namespace) -> int:
     for m in models:
         spec_from_args(args, 512, 768, kind=m)  # option errors before any training
     images = collect_images(args.images, args.limit)
+    ray = ray_options(args)
     sizes = []
-    for path in images:  # every image readable (and segmentable) before hours of training
+    for path in images if ray is None else []:  # every image readable before hours of training
         _, pixels = load_working(args, path, warn=False)
         h, w = pixels.shape[:2]
         sizes.append(h * w)
@@ -114,57 +119,74 @@ def run_bench(args: argparse.Namespace) -> int:
         raise OptionError(f"--csv {csv_path} is a folder; give a file name.")
     protocol = announce(args)
     preset = preset_from_args(args).name
-    h, w = pixels.shape[:2]  # the last image's: a full-batch step costs about its pixels
-    runs = sum(sizes) / (h * w) if train_cfg.batch_pixels is None else len(images)
-    warn_if_long(pixels, tuple(spec_from_args(args, h, w, kind=m) for m in models), train_cfg,
-                 args, runs)
+    kept = kept_rows(csv_path, args.resume, read_results_csv, lambda r: (r.image, r.model))
+    if any(r.preset not in ("", preset) for rs in kept.values() for r in rs):
+        raise OptionError(f"--resume: {csv_path}'s rows were made with another preset; give "
+                          f"its --preset, or another --csv.")
+    order = [(p.name, m) for p in images for m in models]
+    plan = [(p, m) for p in images for m in models if (p.name, m) not in kept]
+    if ray is None and plan:
+        h, w = pixels.shape[:2]  # the last image's: a full-batch step costs about its pixels
+        runs = sum(sizes) / (h * w) if train_cfg.batch_pixels is None else len(images)
+        runs *= len(plan) / len(order)
+        warn_if_long(pixels, tuple(spec_from_args(args, h, w, kind=m) for m in models),
+                     train_cfg, args, runs)
 
-    results: list[RunResult] = []
-    total = len(images) * sum(spec_from_args(args, 512, 768, kind=m).total_steps(train_cfg.iters)
-                              for m in models)
-    bar = progress_bar(total, "bench")
-    warned: set[str] = set()
-    device = describe(pick_device(train_cfg.device))
-    try:
+    rows = StudyRows(order, kept, lambda rs: atomic_write_bytes(
+        csv_path, results_to_csv(rs).encode("utf-8")))
+    steps = {m: spec_from_args(args, 512, 768, kind=m).total_steps(train_cfg.iters)
+             for m in models}
+    bar = progress_bar(sum(steps[m] for _, m in plan), "bench" if ray is None else "bench on Ray")
+    task_args = argparse.Namespace(**{**vars(args), "preset": preset})  # one preset everywhere
+    threads = fit_threads(args)
+
+    def tasks() -> Iterator[Task]:
+        if ray is not None:
+            blobs = {p: read_bytes(p) for p in dict.fromkeys(p for p, _ in plan)}
+            yield from (Task((p.name, m), bench_fit, (task_args, p.name, blobs[p], m, threads),
+                             steps[m]) for p, m in plan)
+            return
+        warned: set[str] = set()
         for i, path in enumerate(images, start=1):
+            todo = [m for p, m in plan if p == path]
+            if not todo:
+                continue
             _, pixels = load_working(args, path)
             h, w = pixels.shape[:2]
-            specs = tuple(spec_from_args(args, h, w, kind=m) for m in models)
-            for spec in specs:
-                if aliasing_warning(spec.config.tilings, h, w) not in warned | {None}:
+            for m in todo:
+                config = spec_from_args(args, h, w, kind=m).config
+                if aliasing_warning(config.tilings, h, w) not in warned | {None}:
                     bar.clear()  # the warning must not land inside the bar
-                warn_if_aliasing(spec.config, h, w, warned)
+                warn_if_aliasing(config, h, w, warned)
             bar.set_description(f"image {i}/{len(images)} {path.name}")
-            try:
-                run, fitted, interrupted = train_specs(
-                    pixels, specs, train_cfg, bar=bar,
-                    cpu_threads=preset_from_args(args).cpu_threads())
-            except InrStudioError as exc:  # e.g. Multi-Otsu on a flat image: say which
-                raise type(exc)(f"{path.name}: {exc}") from exc
-            if interrupted:
-                raise KeyboardInterrupt
-            for spec in specs:
-                r = fitted[spec.key]
-                edges = edge_psnr(run.trainers[spec.key].reconstruct(), pixels)
-                results.append(RunResult(
-                    image=path.name, model=spec.key, psnr=r.psnr, ssim=r.ssim, seconds=r.seconds,
-                    iters=r.steps, params=spec.config.parameter_count(), device=device,
-                    edge_psnr=edges, preset=preset))
-            del run  # this image's networks: freed before the next image's memory check
-            atomic_write_bytes(csv_path, results_to_csv(results).encode("utf-8"))
+            yield from (Task((path.name, m), bench_fit, (task_args, path.name, pixels, m, threads),
+                             steps[m], {"bar": bar}) for m in todo)
+
+    def failed(task: Task, error: str) -> list[RunResult]:
+        return [bench_error(*task.key, preset, error)]
+
+    try:
+        failures = execute(ray, tasks, rows, failed, bar)
     except KeyboardInterrupt:
         bar.close()
-        warn_line(f"interrupted; {len(results)} finished runs are in {csv_path}")
-        if results:
-            print(format_table(summarise(results, models), markdown=args.markdown,
+        done = [r for r in rows.of_study() if not r.error]
+        warn_line(f"interrupted; {len(done)} finished runs are in {csv_path}")
+        if done:
+            print(format_table(summarise(done, models), markdown=args.markdown,
                                settings=_settings(args, train_cfg), protocol=protocol), end="")
         return 130
     bar.close()
+    results = rows.of_study()
     print(format_table(summarise(results, models), markdown=args.markdown,
                        settings=_settings(args, train_cfg), protocol=protocol), end="")
+    resumed = (f"; {sum(len(kept[k]) for k in order if k in kept)} kept from the CSV"
+               if args.resume else "")
+    failed_note = (f"; {len(failures)} failed (their rows say why; --resume fits them again)"
+                   if failures else "")
     print(f"{len(results)} runs ({len(images)} images × {len(models)} models, {train_cfg.iters} "
-          f"steps, lr {train_cfg.lr:g}); per-run results in {csv_path}", file=sys.stderr)
-    return 0
+          f"steps, lr {train_cfg.lr:g}){resumed}{failed_note}; per-run results in {csv_path}",
+          file=sys.stderr)
+    return 1 if failures else 0
 
 
 def _settings(args: argparse.Namespace, cfg: TrainConfig) -> str:

@@ -22,7 +22,7 @@ from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
 from ..render import render
 from .compress_options import add_compress_options, improve, qat_from_args
-from .ladder_cmd import add_ladder_options, run_ladder
+from .ladder_cmd import add_ladder_options, check_ladder_only, run_ladder
 from .common import (
     add_model_options,
     load_scaled,
@@ -347,6 +347,7 @@ def _register_rd(subparsers) -> None:
 
 
 def run_rd(args: argparse.Namespace) -> int:
+    check_ladder_only(args)
     if args.ladder:
         return run_ladder(args)
     from ..atomic import atomic_write, atomic_write_bytes

@@ -33,6 +33,7 @@ class Row:
     psnr_float: float  # the trained network's own PSNR (NaN for anchors)
     tensor_bits: str  # "8 7 6 …" for bit allocation
     seconds: float  # training seconds of the network (fit only), or 0
+    error: str = ""  # why this network's fit failed (its one row, family "error"); no figures
 
 
 def to_csv(rows: list[Row]) -> bytes:

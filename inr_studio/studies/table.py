@@ -16,11 +16,11 @@ from ..metrics import mean_psnr
 from ..models import registry
 
 CSV_FIELDS = ("image", "model", "psnr", "ssim", "seconds", "iters", "params", "device",
-              "edge_psnr", "preset")
+              "edge_psnr", "preset", "error")
 EDGE_FIELD = "edge_psnr"
-#: What a CSV must have to be read: CSVs written before edge_psnr and preset were added read
-#: them as nan and "".
-REQUIRED_FIELDS = CSV_FIELDS[:-2]
+#: What a CSV must have to be read: CSVs written before edge_psnr, preset and error were added
+#: read them as nan and "".
+REQUIRED_FIELDS = CSV_FIELDS[:-3]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class RunResult:
     device: str
     edge_psnr: float = float("nan")  # PSNR of the Sobel magnitude (metrics.edge_psnr)
     preset: str = ""  # the training preset (inr_studio.engine.presets) the run used
+    error: str = ""  # why the run failed (a bad image, out of memory, a lost worker); no figures
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ class ModelSummary:
 
 
 def summarise(results: list[RunResult], models: list[str] | None = None) -> list[ModelSummary]:
-    """Per model, in ``models`` order (default: first appearance): the paper's Table 1 row."""
+    """Per model, in ``models`` order (default: first appearance): the paper's Table 1 row.
+    Failed runs (``error``) have no figures and are left out."""
+    results = [r for r in results if not r.error]
     order = models or list(dict.fromkeys(r.model for r in results))
     out = []
     for m in order:
@@ -109,7 +112,7 @@ def results_to_csv(results: list[RunResult]) -> str:
     writer.writerow(CSV_FIELDS)
     for r in results:
         writer.writerow([r.image, r.model, f"{r.psnr:.4f}", f"{r.ssim:.6f}", f"{r.seconds:.3f}",
-                         r.iters, r.params, r.device, f"{r.edge_psnr:.4f}", r.preset])
+                         r.iters, r.params, r.device, f"{r.edge_psnr:.4f}", r.preset, r.error])
     return buf.getvalue()
 
 
@@ -128,7 +131,7 @@ def read_results_csv(path: str | Path) -> list[RunResult]:
                               ssim=float(r["ssim"]), seconds=float(r["seconds"]),
                               iters=int(r["iters"]), params=int(r["params"]), device=r["device"],
                               edge_psnr=float(r.get(EDGE_FIELD) or "nan"),
-                              preset=r.get("preset") or "")
+                              preset=r.get("preset") or "", error=r.get("error") or "")
                     for r in reader]
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise OptionError(f"{p.name}: malformed bench CSV ({exc}).") from exc

@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("inr_studio.codec",),
     ("inr_studio.studies",),
     ("inr_studio.cli",),
+    ("inr_studio.api",),
     ("inr_studio.ui",),
     ("inr_studio.__main__",),
 )
