@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDou
 from ..errors import InrStudioError
 from ..metrics import psnr as psnr_of
 from ..models import registry
+from ..models.quantiser import MAX_BITS
 from .background import Job, Lane
 
 #: The bit depths the dialog offers, up to the finest quantiser; it opens on the codec options'
@@ -253,7 +254,7 @@ class ExportDialog(QDialog):
     def _start_search(self) -> None:
         target, steps = self.targets[self.kind()], int(self.qat_steps.value())
         self._in_background(
-            f"Searching for the smallest file within {TOLERANCE_DB:g} dB (every candidate "
+            f"Searching for the smallest file within {self.tolerance_db:g} dB (every candidate "
             "encoded and decoded)…",
             lambda cancelled: [search_default(target, steps, cancelled.is_set)])
 
