@@ -228,11 +228,13 @@ def load_average() -> str:
 
 
 def stall_figures(late_ms: np.ndarray) -> dict:
-    """Max, p99 and median lateness of a probe's ticks (ms), and their number."""
+    """Max, p99 and median lateness of a probe's ticks (ms), and their number (NaN and 0 where
+    the probe never ticked: a very short run on a busy machine)."""
     import numpy as np
 
     if late_ms.size == 0:
-        return {}
+        return {"max_ms": float("nan"), "p99_ms": float("nan"), "p50_ms": float("nan"),
+                "ticks": 0}
     return {"max_ms": float(late_ms.max()), "p99_ms": float(np.percentile(late_ms, 99)),
             "p50_ms": float(np.percentile(late_ms, 50)), "ticks": int(late_ms.size)}
 

@@ -39,7 +39,7 @@ def probe_while(app, busy, seconds: float = float("inf")) -> tuple[np.ndarray, f
 
 def line(late: np.ndarray) -> str:
     f = _bench.stall_figures(late)
-    if not f:
+    if not f["ticks"]:
         return "no probe ticks"
     return f"max stall {f['max_ms']:.1f} ms, p99 {f['p99_ms']:.1f} ms over {f['ticks']} ticks"
 

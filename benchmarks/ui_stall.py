@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
           f"median {base['p50_ms']:.2f} ms over {base['ticks']} ticks (the machine's own noise)")
     print(f"whole run:    max stall {whole['max_ms']:.1f} ms, p99 {whole['p99_ms']:.1f} ms, "
           f"median {whole['p50_ms']:.2f} ms over {whole['ticks']} ticks")
-    if stead:
+    if stead["ticks"]:
         print(f"steady state: max stall {stead['max_ms']:.1f} ms, p99 {stead['p99_ms']:.1f} ms, "
               f"median {stead['p50_ms']:.2f} ms over {stead['ticks']} ticks")
     first = counts["first_preview_ms"]

@@ -131,7 +131,7 @@ TINY: dict[str, Tiny] = {
     "ui_stall": Tiny((("--seconds", "0.3", "--baseline", "0.1", "--threads", "1"),
                       ("--open", "--help")),
                      (r"idle window: +max stall", r"whole run: +max stall",
-                      r"first preview (never came|after \d+ ms)", r"steps \{'siren': \d+",
+                      r"first preview (never came|after \d+ ms)", r"steps \{",
                       r"--jpeg-size")),
 }
 
