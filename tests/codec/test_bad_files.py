@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from inr_studio.codec import CodecOptions, decode_bytes, encode_model, read_sinr
-from inr_studio.codec import container as C
+from inr_studio.codec import container
 from inr_studio.codec.streams import inflate
 from inr_studio.errors import InrStudioError, SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
@@ -48,11 +48,11 @@ def reseal(body: bytes) -> bytes:
 
 def parts(data: bytes):
     """(header, class map raw, {stream: raw}) of a valid file."""
-    v, n = C.read_preamble(data)
-    h = C.read_header(data, v, n)
-    pos = C.PREAMBLE.size + n
+    v, n = container.read_preamble(data)
+    h = container.read_header(data, v, n)
+    pos = container.PREAMBLE.size + n
     raw = {}
-    for name in ("class_map",) + C.STREAMS:
+    for name in ("class_map",) + container.STREAMS:
         r, c = getattr(h.lengths, name)
         raw[name] = inflate(data[pos:pos + c], r, name)
         pos += c
@@ -64,16 +64,16 @@ def repack(h, raw: dict, coded: dict | None = None) -> bytes:
     coded = dict(coded or {})
     for k, v in raw.items():
         coded.setdefault(k, brotli.compress(v) if v else b"")
-    lengths = C.Lengths(h.lengths.class_map_method,
-                        *((len(raw[k]), len(coded[k])) for k in ("class_map",) + C.STREAMS))
+    lengths = container.Lengths(h.lengths.class_map_method,
+                        *((len(raw[k]), len(coded[k])) for k in ("class_map",) + container.STREAMS))
     h = dataclasses.replace(h, lengths=lengths)
-    return C.pack_file(h, coded["class_map"], {k: coded[k] for k in C.STREAMS})
+    return container.pack_file(h, coded["class_map"], {k: coded[k] for k in container.STREAMS})
 
 
 def group_offset(data: bytes, group: str) -> int:
-    h = C.read_header(data, *C.read_preamble(data))
-    pos = C.PREAMBLE.size
-    for name, blob in C.header_groups(h).items():
+    h = container.read_header(data, *container.read_preamble(data))
+    pos = container.PREAMBLE.size
+    for name, blob in container.header_groups(h).items():
         if name == group:
             return pos
         pos += len(blob)
@@ -214,7 +214,7 @@ def test_semantic_damage_with_a_valid_checksum(hs_file) -> None:
     expect_error(repack(no_map, {**raw, "class_map": b""}), "segmentation map")
     other = make_model_config("ftc", width=12, depth=2, tile_scale=0.1)
     expect_error(repack(dataclasses.replace(h, config=other), raw), "segmentation")
-    plain = dataclasses.replace(h, codec=dataclasses.replace(h.codec, mode=C.MODE_PLAIN))
+    plain = dataclasses.replace(h, codec=dataclasses.replace(h.codec, mode=container.MODE_PLAIN))
     expect_error(repack(plain, raw), "plain")
     value = dataclasses.replace(h, image=dataclasses.replace(h.image, value_lo=0.0))
     expect_error(repack(value, raw), "value range")
