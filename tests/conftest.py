@@ -59,3 +59,11 @@ def kodak_dir() -> Path:
 def small_image() -> np.ndarray:
     """A real photograph (scikit-image's astronaut), 48×64, float32 RGB in [0, 1]."""
     return astronaut(48, 64)
+
+
+@pytest.fixture(scope="session")
+def tiny_image(small_image: np.ndarray) -> np.ndarray:
+    """The same photograph at 16×24: a few milliseconds a training step."""
+    from inr_studio.imaging import resize_image
+
+    return resize_image(small_image, 16, 24)

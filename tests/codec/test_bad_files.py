@@ -2,15 +2,13 @@
 
 Most cases re-seal the file (a fresh checksum) so that the check under test, not the CRC, is
 what catches it. These are version 1 files (every reader keeps opening them); the version 2
-sections have their own cases in ``test_codec_v2.py``.
+sections have their own cases in ``test_entropy_sections.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import struct
-import tracemalloc
-import zlib
 
 import brotli
 import numpy as np
@@ -19,8 +17,10 @@ import pytest
 from inr_studio.codec import CodecOptions, decode_bytes, encode_model, read_sinr
 from inr_studio.codec import container
 from inr_studio.codec.streams import inflate
-from inr_studio.errors import InrStudioError, SinrFormatError
+from inr_studio.errors import SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
+
+from sinr_files import expect_error, reseal
 
 H, W = 12, 16
 V1 = {"version": 1, "entropy": False}
@@ -38,12 +38,6 @@ def hs_file() -> bytes:
 def plain_file() -> bytes:
     model = CoordinateNet(make_model_config("ftc", width=8, depth=1, tile_scale=0.1), seed=4)
     return encode_model(model, H, W, None, CodecOptions(plain=True, **V1))
-
-
-def reseal(body: bytes) -> bytes:
-    """Replace the checksum so the file passes the CRC again."""
-    body = body[:-4]
-    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
 
 
 def parts(data: bytes):
@@ -78,21 +72,6 @@ def group_offset(data: bytes, group: str) -> int:
             return pos
         pos += len(blob)
     raise KeyError(group)
-
-
-def expect_error(data: bytes, fragment: str = "", peak_mb: float = 16.0) -> str:
-    tracemalloc.start()
-    try:
-        with pytest.raises(SinrFormatError) as info:
-            decode_bytes(data)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    msg = str(info.value)
-    assert isinstance(info.value, InrStudioError)
-    assert msg and "\n" not in msg and fragment.lower() in msg.lower(), msg
-    assert peak < peak_mb * 2**20, f"decoding a bad file took {peak / 2**20:.1f} MB"
-    return msg
 
 
 def test_the_fixtures_are_valid(hs_file, plain_file) -> None:
@@ -174,11 +153,7 @@ def test_a_parameter_limit_guards_the_model() -> None:
     model = CoordinateNet(make_model_config("ftc", width=8, depth=2, tile_scale=0.1))
     h, raw = parts(encode_model(model, H, W, None, CodecOptions(plain=True, **V1)))
     big = make_model_config("ftc", width=4096, depth=2, tile_scale=0.1)  # 67 M parameters
-    tracemalloc.start()
-    with pytest.raises(SinrFormatError, match="parameters"):
-        decode_bytes(repack(dataclasses.replace(h, config=big), raw))
-    assert tracemalloc.get_traced_memory()[1] < 2**21
-    tracemalloc.stop()
+    expect_error(repack(dataclasses.replace(h, config=big), raw), "parameters", peak_mb=2)
 
 
 def test_brotli_bomb_stops_at_the_declared_size(plain_file) -> None:

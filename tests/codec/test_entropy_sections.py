@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -36,12 +35,8 @@ from inr_studio.thumbmap import (
 )
 from inr_studio.engine.config import TrainConfig
 from inr_studio.engine.fit import fit
-from test_bad_files import expect_error  # noqa: E402 - one bounded-refusal check
 
-
-def reseal(data: bytes) -> bytes:
-    body = data[:-4]
-    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+from sinr_files import expect_error, noisy_siren, reseal
 
 
 def smooth_map(h: int, w: int, classes: int, seed: int = 0) -> np.ndarray:
@@ -94,10 +89,7 @@ def test_a_file_takes_the_smaller_coding_per_section_and_decodes_the_same_networ
 
 @pytest.fixture(scope="module")
 def entropy_file() -> bytes:
-    model = CoordinateNet(make_model_config("siren", width=24, depth=2), 0)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn_like(p) * 0.05)
+    model = noisy_siren(24, 2, seed=0)
     data, report = encode_with_report(model, 16, 16, None, CodecOptions(plain=True, bits=12))
     assert report.codings["values"] == "entropy"
     return data
