@@ -42,6 +42,20 @@ def make_window(qtbot, open_path: str | Path | None = None, sample: bool = False
     return window
 
 
+#: The panel's fields that shape a run, set by :func:`fix_run` (with a full batch and LoE tiles
+#: scaled to the image), so what a run reaches does not follow the device's defaults.
+FIXED_RUN = {"width_": 16, "depth": 3, "lr": 3e-3, "warmup": 0, "seed": 0}
+
+
+def fix_run(panel, iters: int) -> None:
+    """Set every field of the training panel that shapes a run, and ``iters`` steps."""
+    for name, value in FIXED_RUN.items():
+        getattr(panel, name).setValue(value)
+    panel.batch.setCurrentIndex(panel.batch.findData(0))  # full batch
+    panel.scale_tiles.setChecked(True)
+    panel.iters.setValue(iters)
+
+
 def wait_idle(qtbot, window, timeout: int = 30_000) -> None:
     qtbot.waitUntil(lambda: window.controller.state == "idle", timeout=timeout)
 

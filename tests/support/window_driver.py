@@ -19,18 +19,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 
-#: The run the session starts, every field of the panel that shapes it set here, so the PSNR it
-#: reaches does not follow the device's defaults (the image, 48×64, is below every working size).
+from ui_helpers import fix_run  # this folder: the script's own
+
+#: Steps of the run the session starts, all of whose settings are fixed (``fix_run``): the PSNR
+#: it reaches does not follow the device's defaults (the image, 48×64, is below every working
+#: size).
 STEPS = 60
-SPINS = {"iters": STEPS, "width_": 16, "depth": 3, "lr": 3e-3, "warmup": 0, "seed": 0}
 TIMEOUT_S = 120.0
-
-
-def set_run(panel) -> None:
-    for name, value in SPINS.items():
-        getattr(panel, name).setValue(value)
-    panel.batch.setCurrentIndex(panel.batch.findData(0))  # full batch
-    panel.scale_tiles.setChecked(True)
 
 
 class _FirstPaint(QObject):
@@ -94,7 +89,7 @@ def drive(app, window, out: str, started: float | None = None) -> None:
                 report["image"] = s.name
                 report["message_at_start"] = window.messages.text()
                 report["message_level_at_start"] = window.messages.level
-                set_run(window.panel)
+                fix_run(window.panel, STEPS)
                 report["settings"] = window.session.settings.to_dict()
                 window.start_training()
                 state["phase"] = "train"

@@ -9,16 +9,20 @@ import threading
 
 import numpy as np
 
-from ui_helpers import drop_files, wait_idle
+from images import mean_colour_psnr
+from ui_helpers import drop_files, fix_run, wait_idle
 
 KINDS = ("siren", "ftc", "qt", "hs")
+#: The curve's last PSNR after 60 steps of fix_run's settings on the 32×32 astronaut (whose mean
+#: colour scores 11.5 dB): 1.1–1.5 dB under the figures measured (22.48, 28.87, 30.69, 30.07).
+FLOORS = {"siren": 21.0, "ftc": 27.5, "qt": 29.5, "hs": 29.0}
 
 
 def test_live_training_streams_psnr_and_panels(window, qtbot) -> None:
     batches, frames = [], []
     window.controller.progressed.connect(batches.append)
     window.controller.previewed.connect(frames.append)
-    window.panel.iters.setValue(60)
+    fix_run(window.panel, 60)
     window.panel.start_btn.click()
     assert window.controller.state == "running" and not window.panel.start_btn.isEnabled()
     qtbot.waitUntil(lambda: len(frames) >= 1, timeout=20_000)
@@ -29,10 +33,11 @@ def test_live_training_streams_psnr_and_panels(window, qtbot) -> None:
     for kind in KINDS:
         steps, psnr = window.plot.series(kind)
         assert list(steps) == list(range(60))  # every step's PSNR, in order, nothing lost
-        assert np.all(np.isfinite(psnr)) and psnr[-1] > psnr[0] + 3  # it learns
+        assert np.all(np.isfinite(psnr)) and psnr[-1] >= FLOORS[kind]  # it learns
         assert window.plot.curves[kind].getData()[0] is not None
         assert abs(float(window.table.text_at(kind, "PSNR (dB)")) - frames[-1].psnr[kind]) < 0.01
         assert window.table.text_at(kind, "ETA") == "done"
+    assert min(FLOORS.values()) >= mean_colour_psnr(window.session.working) + 5
     assert 1 <= len(batches) <= 60  # throttled: not one signal per step
     assert window.session.record.final["hs"]["step"] == 60
     assert window.panel.start_btn.isEnabled()
