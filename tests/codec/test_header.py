@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from paths import REPO, DATA
 import dataclasses
 import os
 import struct
@@ -19,6 +18,8 @@ from inr_studio.codec import header
 from inr_studio.codec.layout import tensor_slots
 from inr_studio.errors import OptionError, SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
+
+from paths import DATA, REPO
 
 V1 = {"version": 1, "entropy": False}
 

@@ -1,4 +1,4 @@
-"""Pixel-centre coordinates (SPEC §1): the formula, not linspace; end pixels half a pixel in."""
+"""Pixel-centre coordinates: the formula, not linspace; end pixels half a pixel in."""
 
 from __future__ import annotations
 

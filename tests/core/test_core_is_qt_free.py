@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from paths import REPO
 import json
 import subprocess
 import sys
-from pathlib import Path
+
+from paths import REPO
 
 
 SCRIPT = r"""

@@ -1,4 +1,4 @@
-"""LoE tilings (SPEC §2): the paper's own cell check at 768×512, aliasing, auto tile scale."""
+"""LoE tilings: the paper's own cell check at 768×512, aliasing, auto tile scale."""
 
 from __future__ import annotations
 

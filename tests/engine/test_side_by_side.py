@@ -20,17 +20,15 @@ from inr_studio.engine.side_by_side import RunRequest, SideBySide
 from inr_studio.engine.trainer import Trainer
 from inr_studio.errors import InrStudioError
 from inr_studio.models import registry
-from inr_studio.models.registry import ModelOptions
 from inr_studio.models.spec import Phase
-from inr_studio.tiling import auto_tile_scale
+
+from specs import specs_for
 
 CPU = TrainConfig(iters=12, lr=2e-3, device="cpu")
 
 
-def specs(keys, pixels: np.ndarray, width: int = 16):
-    h, w = pixels.shape[:2]
-    return registry.build_specs(keys, ModelOptions(width=width, depth=2, image_size=(h, w),
-                                                   tile_scale=auto_tile_scale(h, w)))
+def specs(keys, pixels: np.ndarray):
+    return specs_for(keys, *pixels.shape[:2])
 
 
 def test_four_models_side_by_side_in_lock_step(tiny_image) -> None:

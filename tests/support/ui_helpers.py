@@ -64,7 +64,7 @@ def drop_urls(widget, urls: list, pos=(20, 20)) -> tuple[bool, bool]:
     """A real drag-enter then drop of ``urls`` (QUrl list) on ``widget``, via sendEvent.
 
     Returns (drag accepted, drop accepted). The QMimeData stays referenced until both events
-    are handled (a temporary one crashes, QT_NOTES §4); QDropEvent takes a QPointF and
+    are handled (Qt keeps a pointer to it: a temporary one crashes); QDropEvent takes a QPointF and
     QDragEnterEvent a QPoint before Qt 6.12, a QPointF from 6.12 on.
     """
     from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt

@@ -1,5 +1,5 @@
 """Every awkward file a user may give the window, dropped and given at launch: a readable message
-or a sensible image, and the window alive (issue 10). Files are generated here, never committed.
+or a sensible image, and the window alive. Files are generated here, never committed.
 """
 
 from __future__ import annotations

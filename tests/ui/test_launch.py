@@ -3,15 +3,14 @@ off the GUI thread (newest wins), launch errors in the message bar, the status b
 
 from __future__ import annotations
 
-from paths import PACKAGE, REPO
 import os
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+from paths import PACKAGE, REPO
 from ui_helpers import write_png
-
 
 BEFORE_PAINT = r"""
 import os, sys

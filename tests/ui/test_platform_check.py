@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from paths import REPO
 import os
 import shutil
 import subprocess
@@ -13,6 +12,8 @@ import pytest
 
 from inr_studio.ui.platform_check import (APT_LINE, XCB_LIBRARIES, check_platform,
                                           missing_libraries, platform_is_xcb)
+
+from paths import REPO
 
 FAKE = ("libinr-studio-missing-xcb.so.7", "libinr-studio-missing7")
 

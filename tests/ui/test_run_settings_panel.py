@@ -1,6 +1,5 @@
-"""Run settings through the window's panel (issue 10): the memory guard's refusal with its ways
-out as buttons, one click applying the way out and training (item 5); the CPU warm-up and
-threads (item 8)."""
+"""Run settings through the window's panel: the memory guard's refusal with its ways out as
+buttons, one click applying the way out and training; the CPU warm-up and threads."""
 
 from __future__ import annotations
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from paths import REPO
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from paths import REPO
 from ui_helpers import drop_files, write_png
 
 

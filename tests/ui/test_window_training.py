@@ -1,5 +1,5 @@
 """Training in the window: live PSNR and panels, pause/resume/stop, many start/stop cycles,
-stale results, failures as messages, and the PySide6 signal-emit regression (QT_NOTES §1)."""
+stale results, failures as messages, and the PySide6 6.12.0 signal-emit regression."""
 
 from __future__ import annotations
 
