@@ -29,7 +29,7 @@ def problem(image: np.ndarray, key: str = "ftc", h: int = 21, w: int = 30) -> Fi
     return FitProblem.create(resize_image(image, h, w), spec.config)
 
 
-def test_the_floors_below_mean_a_picture(small_image) -> None:
+def test_the_warm_up_floors_mean_a_picture(small_image) -> None:
     mean_db = mean_colour_psnr(problem(small_image).pixels)
     assert mean_db == pytest.approx(11.68, abs=0.01)
     assert min(min(WARM_FLOORS.values()), ONE_ADAM_FLOOR) >= mean_db + 5
