@@ -1,4 +1,6 @@
-"""Shared test set-up. Qt runs offscreen, set before Qt is imported (docs/qt.md, point 6)."""
+"""Shared test set-up: Qt runs offscreen (set before anything imports Qt: the platform is chosen
+once, when the application starts), the process is tuned as the program tunes it, and the
+fixtures every folder uses."""
 
 from __future__ import annotations
 
@@ -16,7 +18,20 @@ tune_process()
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from images import astronaut  # noqa: E402
 from paths import KODAK_DIR  # noqa: E402
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that drive a window need pytest-qt (the test extra): without it they skip; every
+    other test runs, those that import Qt without a window included."""
+    try:
+        import pytestqt  # noqa: F401
+    except ImportError:
+        skip = pytest.mark.skip(reason="pytest-qt is not installed (pip install -e '.[test]')")
+        for item in items:
+            if "qtbot" in getattr(item, "fixturenames", ()):
+                item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -43,11 +58,15 @@ def kodak_dir() -> Path:
 @pytest.fixture(scope="session")
 def small_image() -> np.ndarray:
     """A real photograph (scikit-image's astronaut), 48×64, float32 RGB in [0, 1]."""
-    from skimage import data
+    return astronaut(48, 64)
 
+
+@pytest.fixture(scope="session")
+def tiny_image(small_image: np.ndarray) -> np.ndarray:
+    """The same photograph at 16×24: a few milliseconds a training step."""
     from inr_studio.imaging import resize_image
 
-    return resize_image(data.astronaut().astype(np.float32) / 255.0, 48, 64)
+    return resize_image(small_image, 16, 24)
 
 
 def _devices_here() -> list[str]:

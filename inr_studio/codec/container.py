@@ -26,7 +26,7 @@ from ..models import registry  # labels only: the network is built from the fiel
 from ..models.config import ModelConfig
 from ..segmentation import SegmentationConfig
 from ..tiling import LayerTiling
-from . import header as F
+from . import header
 from .header import (
     CHECKSUM,
     CODING_BROTLI,
@@ -43,7 +43,7 @@ from .layout import LAYOUT_NAMES, ROLE_BIAS, TensorEntry, TensorSlot, cut_shape,
 MAGIC = b"\x89SINR\r\n\x1a"
 #: The version the encoder writes; readers open every version up to it.
 VERSION = V2
-MODE_PLAIN, MODE_SINR = F.MODE_PLAIN, F.MODE_SINR
+MODE_PLAIN, MODE_SINR = header.MODE_PLAIN, header.MODE_SINR
 
 
 def _inverse(d: dict) -> dict:
@@ -115,43 +115,43 @@ class Header:
 def _model_values(config: ModelConfig, version: int) -> dict:
     seg = config.segmentation
     if version == V1:
-        if config.kind not in F.V1_MODEL_CODES or config.activation != "sine" or \
+        if config.kind not in header.V1_MODEL_CODES or config.activation != "sine" or \
                 config.encoding != "none" or config.gradient_fit:
             raise OptionError(f"model {config.kind!r} needs .sinr version 2.")
-        kind = F.V1_MODEL_CODES[config.kind]
+        kind = header.V1_MODEL_CODES[config.kind]
     else:
         kind = config.kind
     return dict(kind=kind, width=config.width, hidden=config.depth, omega0=config.omega0,
                 in_features=config.in_features, out_features=config.out_features,
-                seg_method=F.SEG_CODES[None if seg is None else seg.method],
+                seg_method=header.SEG_CODES[None if seg is None else seg.method],
                 seg_classes=0 if seg is None else seg.classes,
-                activation=F.ACTIVATION_CODES[config.activation],
-                encoding=F.ENCODING_CODES[config.encoding], pe_levels=config.pe_levels,
+                activation=header.ACTIVATION_CODES[config.activation],
+                encoding=header.ENCODING_CODES[config.encoding], pe_levels=config.pe_levels,
                 pe_features=config.pe_features, pe_sigma=config.pe_sigma, pe_seed=config.pe_seed,
                 gradient_fit=int(config.gradient_fit))
 
 
 def write_model(config: ModelConfig, version: int = VERSION, check: bool = True) -> bytes:
-    out = [F.MODEL.pack(_model_values(config, version), version, check)]
+    out = [header.MODEL.pack(_model_values(config, version), version, check)]
     for t in config.tilings:
-        out.append(F.TILING.pack(dict(kind=F.TILING_CODES[t.kind], classes=t.classes,
+        out.append(header.TILING.pack(dict(kind=header.TILING_CODES[t.kind], classes=t.classes,
                                       scale=t.scale, shift=t.shift), version, check))
     return b"".join(out)
 
 
 def read_model(r: Reader, version: int) -> ModelConfig:
-    m = F.MODEL.read(r, version)
-    tkinds = _inverse(F.TILING_CODES)
+    m = header.MODEL.read(r, version)
+    tkinds = _inverse(header.TILING_CODES)
     tilings = []
     for i in range(m["hidden"] + 1):
-        t = F.TILING.read(r, version, f"L{i + 1} tiling")
+        t = header.TILING.read(r, version, f"L{i + 1} tiling")
         tilings.append(LayerTiling(tkinds[t["kind"]], scale=t["scale"], shift=t["shift"],
                                    classes=t["classes"]))
-    kind = _inverse(F.V1_MODEL_CODES)[m["kind"]] if version == V1 else m["kind"]
-    seg_method = _inverse(F.SEG_CODES)[m["seg_method"]]
+    kind = _inverse(header.V1_MODEL_CODES)[m["kind"]] if version == V1 else m["kind"]
+    seg_method = _inverse(header.SEG_CODES)[m["seg_method"]]
     extra = {} if version == V1 else dict(
-        activation=_inverse(F.ACTIVATION_CODES)[m["activation"]],
-        encoding=_inverse(F.ENCODING_CODES)[m["encoding"]], pe_levels=m["pe_levels"],
+        activation=_inverse(header.ACTIVATION_CODES)[m["activation"]],
+        encoding=_inverse(header.ENCODING_CODES)[m["encoding"]], pe_levels=m["pe_levels"],
         pe_features=m["pe_features"], pe_sigma=float(m["pe_sigma"]), pe_seed=m["pe_seed"],
         gradient_fit=bool(m["gradient_fit"]))
     try:
@@ -169,19 +169,19 @@ def read_model(r: Reader, version: int) -> ModelConfig:
 
 # -- codec and tensor table ---------------------------------------------------------------------
 def write_codec(c: CodecInfo, version: int = VERSION, check: bool = True) -> bytes:
-    return F.CODEC.pack(c.__dict__, version, check)
+    return header.CODEC.pack(c.__dict__, version, check)
 
 
 def read_codec(r: Reader, version: int) -> CodecInfo:
-    d = F.CODEC.read(r, version)
+    d = header.CODEC.read(r, version)
     d.setdefault("value_bits", 0)
     d.setdefault("bias_bits", 0)
     return CodecInfo(**d)
 
 
 def write_tensors(entries, version: int = VERSION, check: bool = True) -> bytes:
-    out = [F.TENSOR_COUNT.pack({"count": len(entries)}, version, check)]
-    out += [F.TENSOR.pack(e.__dict__, version, check) for e in entries]
+    out = [header.TENSOR_COUNT.pack({"count": len(entries)}, version, check)]
+    out += [header.TENSOR.pack(e.__dict__, version, check) for e in entries]
     return b"".join(out)
 
 
@@ -189,14 +189,14 @@ def read_tensors(r: Reader, slots: list[TensorSlot], codec: CodecInfo,
                  version: int) -> tuple[TensorEntry, ...]:
     """The table; each row's vector length and count follow from its layout and the shape of
     the tensor the model configuration puts at that position."""
-    count = F.TENSOR_COUNT.read(r, version)["count"]
+    count = header.TENSOR_COUNT.read(r, version)["count"]
     if count != len(slots):
         raise SinrFormatError(f"the tensor table lists {count} tensors; this model has {len(slots)}.")
-    if count * F.TENSOR.size(version) > r.remaining:
+    if count * header.TENSOR.size(version) > r.remaining:
         raise SinrFormatError("the tensor table runs past the header: the file is damaged.")
     out = []
     for i, slot in enumerate(slots):
-        d = F.TENSOR.read(r, version, f"tensor {i} ({slot.name()})")
+        d = header.TENSOR.read(r, version, f"tensor {i} ({slot.name()})")
         if version == V1:
             d["bits"] = codec.bias_bits if d["role"] == ROLE_BIAS else codec.value_bits
         vec_len, n_vec = cut_shape(d["layout"], slot.shape)
@@ -211,11 +211,11 @@ def write_lengths(n: Lengths, version: int = VERSION, check: bool = True) -> byt
     for s in SECTIONS:
         d[f"{s}_raw"], d[f"{s}_coded"] = getattr(n, s)
         d[f"{s}_coding"] = n.coding(s)
-    return (F.LENGTHS_V1 if version == V1 else F.SECTIONS_V2).pack(d, version, check)
+    return (header.LENGTHS_V1 if version == V1 else header.SECTIONS_V2).pack(d, version, check)
 
 
 def read_lengths(r: Reader, version: int) -> Lengths:
-    d = (F.LENGTHS_V1 if version == V1 else F.SECTIONS_V2).read(r, version)
+    d = (header.LENGTHS_V1 if version == V1 else header.SECTIONS_V2).read(r, version)
     codings = None if version == V1 else tuple(d[f"{s}_coding"] for s in SECTIONS)
     return Lengths(d["class_map_method"], *((d[f"{s}_raw"], d[f"{s}_coded"]) for s in SECTIONS),
                    codings=codings)
@@ -224,14 +224,15 @@ def read_lengths(r: Reader, version: int) -> Lengths:
 def write_thumbnail(t: Thumbnail | None, version: int = VERSION, check: bool = True) -> bytes:
     if t is None:
         return b""
-    out = [F.THUMBNAIL.pack({"thumb_height": t.height, "thumb_width": t.width}, version, check)]
-    out += [F.THRESHOLD.pack({"threshold": v}, version, check) for v in t.thresholds]
+    size = {"thumb_height": t.height, "thumb_width": t.width}
+    out = [header.THUMBNAIL.pack(size, version, check)]
+    out += [header.THRESHOLD.pack({"threshold": v}, version, check) for v in t.thresholds]
     return b"".join(out)
 
 
 def read_thumbnail(r: Reader, version: int, classes: int) -> Thumbnail:
-    d = F.THUMBNAIL.read(r, version)
-    thr = tuple(F.THRESHOLD.read(r, version)["threshold"] for _ in range(classes - 1))
+    d = header.THUMBNAIL.read(r, version)
+    thr = tuple(header.THRESHOLD.read(r, version)["threshold"] for _ in range(classes - 1))
     if any(b <= a for a, b in zip(thr, thr[1:])):
         raise SinrFormatError("the class map's thresholds are not increasing.")
     return Thumbnail(d["thumb_height"], d["thumb_width"], thr)
@@ -243,7 +244,7 @@ def header_groups(h: Header, check: bool = False) -> dict[str, bytes]:
     ``check``: refuse a field out of its declared bounds."""
     v = h.version
     groups = {
-        "image": F.IMAGE.pack(h.image.__dict__, v, check),
+        "image": header.IMAGE.pack(h.image.__dict__, v, check),
         "model": write_model(h.config, v, check),
         "codec": write_codec(h.codec, v, check),
         "tensor_table": write_tensors(h.tensors, v, check),
@@ -256,10 +257,10 @@ def header_groups(h: Header, check: bool = False) -> dict[str, bytes]:
 
 def pack_file(h: Header, class_map: bytes, streams: dict[str, bytes], check: bool = False) -> bytes:
     """The whole file; the encoder passes ``check`` (tests craft damaged headers without)."""
-    header = b"".join(header_groups(h, check).values())
-    if len(header) > 0xFFFF:
+    header_block = b"".join(header_groups(h, check).values())
+    if len(header_block) > 0xFFFF:
         raise OptionError("this model's header exceeds 64 KiB; it cannot be stored as .sinr.")
-    parts = [PREAMBLE.pack(MAGIC, h.version, len(header)), header, class_map]
+    parts = [PREAMBLE.pack(MAGIC, h.version, len(header_block)), header_block, class_map]
     parts += [streams[s] for s in STREAMS]
     body = b"".join(parts)
     return body + CHECKSUM.pack(zlib.crc32(body) & 0xFFFFFFFF)
@@ -288,13 +289,13 @@ def read_header(data: bytes, version: int, header_len: int) -> Header:
     if PREAMBLE.size + header_len + CHECKSUM.size > len(data):
         raise SinrFormatError(f"the file is truncated: its header alone needs {header_len} bytes.")
     r = Reader(memoryview(data)[PREAMBLE.size:PREAMBLE.size + header_len], "header")
-    image = ImageInfo(**F.IMAGE.read(r, version))
+    image = ImageInfo(**header.IMAGE.read(r, version))
     config = read_model(r, version)
     codec = read_codec(r, version)
     tensors = read_tensors(r, tensor_slots(config), codec, version)
     lengths = read_lengths(r, version)
     thumb = None
-    if lengths.class_map_method in F.THUMBNAIL_METHODS:
+    if lengths.class_map_method in header.THUMBNAIL_METHODS:
         if config.segmentation is None:
             raise SinrFormatError("a class-map thumbnail in a file whose model has no "
                                   "segmentation layer.")
@@ -345,10 +346,10 @@ def header_dict(h: Header) -> dict:
                      "layout": LAYOUT_NAMES[e.layout], "s": e.s, "bits": e.bits,
                      "vec_len": e.vec_len, "n_vec": e.n_vec, "lo": e.lo, "hi": e.hi}
                     for e in h.tensors],
-        "class_map": {"method": F.CLASS_MAP_METHODS[h.lengths.class_map_method],
-                      "coding": F.CODING_NAMES[h.lengths.coding("class_map")],
+        "class_map": {"method": header.CLASS_MAP_METHODS[h.lengths.class_map_method],
+                      "coding": header.CODING_NAMES[h.lengths.coding("class_map")],
                       "raw_bytes": h.lengths.class_map[0]},
-        "streams": {name: {"coding": F.CODING_NAMES[h.lengths.coding(name)],
+        "streams": {name: {"coding": header.CODING_NAMES[h.lengths.coding(name)],
                            "raw_bytes": getattr(h.lengths, name)[0],
                            "coded_bytes": getattr(h.lengths, name)[1]} for name in STREAMS},
     }

@@ -21,8 +21,9 @@ from ..imaging import MAX_PIXELS, size_ok
 from ..models.network import CoordinateNet
 from ..render import TrainedNetwork
 from . import classmap, entropy
-from . import container as C
-from .container import bpp, header_dict
+from .container import (CHECKSUM, MODE_SINR, PREAMBLE, SECTIONS, STREAMS, CodecInfo, Header,
+                        bpp, header_dict, header_groups, read_header, read_preamble,
+                        verify_checksum)
 from .dictionary import MAX_DICTIONARY_VALUES, fingerprint, reconstruct
 from .header import (
     CM_BYTES,
@@ -93,23 +94,23 @@ def decode_bytes(data: bytes) -> SinrFile:
 
 
 def _decode(data: bytes) -> SinrFile:
-    version, header_len = C.read_preamble(data)
-    h = C.read_header(data, version, header_len)
-    expected = C.PREAMBLE.size + header_len + h.lengths.coded_total() + C.CHECKSUM.size
+    version, header_len = read_preamble(data)
+    h = read_header(data, version, header_len)
+    expected = PREAMBLE.size + header_len + h.lengths.coded_total() + CHECKSUM.size
     if expected != len(data):
         if expected > len(data):
             raise SinrFormatError(f"the file is truncated (or its lengths are damaged): its header "
                                   f"declares {expected:,} bytes, it has {len(data):,}.")
         raise SinrFormatError(f"the file has {len(data) - expected:,} bytes after its declared end.")
-    C.verify_checksum(data)
+    verify_checksum(data)
     slots = _check_header(h)
-    pos = C.PREAMBLE.size + header_len
+    pos = PREAMBLE.size + header_len
     view = memoryview(data)
     coded = {}
-    for name in C.SECTIONS:
+    for name in SECTIONS:
         coded[name] = view[pos:pos + getattr(h.lengths, name)[1]]
         pos += len(coded[name])
-    ints = {name: _integers(h, name, coded[name]) for name in C.STREAMS}
+    ints = {name: _integers(h, name, coded[name]) for name in STREAMS}
     tensors = _rebuild(h, slots, ints)
     model = CoordinateNet(h.config, seed=0)  # seeded: leaves torch's global generator alone
     with torch.no_grad():
@@ -130,7 +131,7 @@ def _decode(data: bytes) -> SinrFile:
     return SinrFile(model, h.image.height, h.image.width, class_map, header_dict(h), sections)
 
 
-def _counts(h: C.Header, stream: str) -> list[tuple[int, int]]:
+def _counts(h: Header, stream: str) -> list[tuple[int, int]]:
     """(integers, bits) of each tensor's part of a stream, in table order."""
     if stream == "indices":
         return [(e.index_count, INDEX_BITS) for e in h.tensors if e.sparse]
@@ -138,7 +139,7 @@ def _counts(h: C.Header, stream: str) -> list[tuple[int, int]]:
     return [(e.value_count, e.bits) for e in h.tensors if e.role == role]
 
 
-def _integers(h: C.Header, stream: str, coded: memoryview) -> list[np.ndarray]:
+def _integers(h: Header, stream: str, coded: memoryview) -> list[np.ndarray]:
     counts = _counts(h, stream)
     coding = h.lengths.coding(stream)
     if coding == CODING_ENTROPY:
@@ -147,7 +148,7 @@ def _integers(h: C.Header, stream: str, coded: memoryview) -> list[np.ndarray]:
     return split_planes(raw, counts)
 
 
-def _check_header(h: C.Header) -> list[TensorSlot]:
+def _check_header(h: Header) -> list[TensorSlot]:
     """Every rule across fields of the header; returns the model's tensor slots."""
     img, cfg, codec = h.image, h.config, h.codec
     if not size_ok(img.height, img.width):
@@ -178,7 +179,7 @@ def _check_header(h: C.Header) -> list[TensorSlot]:
     return slots
 
 
-def _check_entry(slot: TensorSlot, e: TensorEntry, codec: C.CodecInfo) -> None:
+def _check_entry(slot: TensorSlot, e: TensorEntry, codec: CodecInfo) -> None:
     where = slot.name()
     if (e.layer, e.expert, e.role) != (slot.layer, slot.expert, slot.role):
         raise SinrFormatError(f"the tensor table is out of order at {where}.")
@@ -186,7 +187,7 @@ def _check_entry(slot: TensorSlot, e: TensorEntry, codec: C.CodecInfo) -> None:
         raise SinrFormatError(f"{where}: value range [{e.lo}, {e.hi}] is not a range.")
     if e.role == ROLE_BIAS and e.layout != LAYOUT_DENSE:
         raise SinrFormatError(f"{where}: unknown or impossible layout code {e.layout}.")
-    if e.layout != LAYOUT_DENSE and codec.mode != C.MODE_SINR:
+    if e.layout != LAYOUT_DENSE and codec.mode != MODE_SINR:
         raise SinrFormatError(f"{where}: a sparse tensor in a plain file.")
     if e.layout == LAYOUT_DENSE:
         if e.s != 0:
@@ -200,9 +201,9 @@ def _check_entry(slot: TensorSlot, e: TensorEntry, codec: C.CodecInfo) -> None:
                               f"{MAX_DICTIONARY_VALUES:,} values.")
 
 
-def _check_lengths(h: C.Header, slots: list[TensorSlot]) -> None:
+def _check_lengths(h: Header, slots: list[TensorSlot]) -> None:
     n = h.lengths
-    for name in C.STREAMS:
+    for name in STREAMS:
         size = planes_size(_counts(h, name))
         raw = getattr(n, name)[0]
         if raw != size:
@@ -235,7 +236,7 @@ def _check_lengths(h: C.Header, slots: list[TensorSlot]) -> None:
         raise SinrFormatError(f"class-map method {method} in a version 1 file.")
 
 
-def _rebuild(h: C.Header, slots: list[TensorSlot],
+def _rebuild(h: Header, slots: list[TensorSlot],
              ints: dict[str, list[np.ndarray]]) -> dict[TensorSlot, np.ndarray]:
     codec = h.codec
     parts = {k: iter(v) for k, v in ints.items()}
@@ -265,13 +266,13 @@ def _rebuild(h: C.Header, slots: list[TensorSlot],
     return out
 
 
-def _sections(h: C.Header, header_len: int) -> dict[str, int]:
+def _sections(h: Header, header_len: int) -> dict[str, int]:
     """Bytes per part of the file, in file order; they sum to the file size."""
-    groups = {k: len(v) for k, v in C.header_groups(h).items()}
+    groups = {k: len(v) for k, v in header_groups(h).items()}
     assert sum(groups.values()) == header_len
-    sec = {"preamble": C.PREAMBLE.size}
+    sec = {"preamble": PREAMBLE.size}
     sec.update({f"header.{k}": v for k, v in groups.items()})
-    for name in C.SECTIONS:
+    for name in SECTIONS:
         sec[name] = getattr(h.lengths, name)[1]
-    sec["checksum"] = C.CHECKSUM.size
+    sec["checksum"] = CHECKSUM.size
     return sec

@@ -17,7 +17,8 @@ from ..imaging import MAX_PIXELS, size_ok
 from ..models.network import CoordinateNet
 from ..thumbmap import ThumbnailMap
 from . import classmap, entropy
-from . import container as C
+from .container import (MODE_PLAIN, MODE_SINR, STREAMS, CodecInfo, Header, ImageInfo, Lengths,
+                        Thumbnail, pack_file)
 from .dictionary import MAX_DICTIONARY_VALUES, dictionary, fingerprint
 from .header import (
     CLASS_MAP_METHODS,
@@ -142,7 +143,7 @@ def encode_with_report(model: CoordinateNet, height: int, width: int,
     omp_seconds = time.perf_counter() - t1
 
     entries, reports = [], []
-    parts: dict[str, list[tuple[np.ndarray, int]]] = {k: [] for k in C.STREAMS}
+    parts: dict[str, list[tuple[np.ndarray, int]]] = {k: [] for k in STREAMS}
     for slot, arr in arrays.items():
         code, b = codes.get(slot), bits[slot]
         if code is None:
@@ -167,7 +168,7 @@ def encode_with_report(model: CoordinateNet, height: int, width: int,
                                     code.rel_error, b))
 
     raw, coded, codings = {}, {}, {}
-    for k in C.STREAMS:
+    for k in STREAMS:
         raw[k] = join_planes(parts[k])
         codings[k], coded[k] = pack_bytes(raw[k], stored=options.version != 1)
         if raw[k] and options.entropy:
@@ -177,21 +178,21 @@ def encode_with_report(model: CoordinateNet, height: int, width: int,
     cm_method, cm_raw, cm_coded, cm_coding = _class_map(config, dense_map, thumb, options)
     sinr = any(e.sparse for e in entries) or not options.plain
     v1 = options.version == 1
-    header = C.Header(
-        image=C.ImageInfo(height, width, config.out_features),
+    header = Header(
+        image=ImageInfo(height, width, config.out_features),
         config=config,
-        codec=C.CodecInfo(C.MODE_SINR if sinr else C.MODE_PLAIN, options.bits if v1 else 0,
-                          options.bits if v1 else 0, INDEX_BITS, FLAT_BELOW,
-                          options.k2 if sinr else 0, int(options.seed) if sinr else 0,
-                          fingerprint(options.seed) if sinr else 0),
+        codec=CodecInfo(MODE_SINR if sinr else MODE_PLAIN, options.bits if v1 else 0,
+                        options.bits if v1 else 0, INDEX_BITS, FLAT_BELOW,
+                        options.k2 if sinr else 0, int(options.seed) if sinr else 0,
+                        fingerprint(options.seed) if sinr else 0),
         tensors=tuple(entries),
-        lengths=C.Lengths(cm_method, (len(cm_raw), len(cm_coded)),
-                          *((len(raw[k]), len(coded[k])) for k in C.STREAMS),
-                          codings=None if v1 else (cm_coding,) + tuple(codings[k] for k in C.STREAMS)),
+        lengths=Lengths(cm_method, (len(cm_raw), len(cm_coded)),
+                        *((len(raw[k]), len(coded[k])) for k in STREAMS),
+                        codings=None if v1 else (cm_coding,) + tuple(codings[k] for k in STREAMS)),
         version=options.version,
-        thumbnail=None if thumb is None else C.Thumbnail(*thumb.thumbnail.shape, thumb.thresholds),
+        thumbnail=None if thumb is None else Thumbnail(*thumb.thumbnail.shape, thumb.thresholds),
     )
-    data = C.pack_file(header, cm_coded, coded, check=True)
+    data = pack_file(header, cm_coded, coded, check=True)
     names = {k: CODING_NAMES[c] for k, c in codings.items()}
     names["class_map"] = CLASS_MAP_METHODS[cm_method]
     return data, EncodeReport(tuple(reports), time.perf_counter() - t0, omp_seconds, names)

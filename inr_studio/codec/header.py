@@ -175,84 +175,81 @@ class Reader:
         return len(self.data) - self.pos
 
 
-def _u(name: str, fmt: str, lo: float | None = None, hi: float | None = None, **kw) -> Field:
-    return Field(name, fmt, lo, hi, **kw)
-
-
 # -- the declaration -----------------------------------------------------------------------------
 PREAMBLE = struct.Struct("<8sHH")  # magic, version, header length
 CHECKSUM = struct.Struct("<I")
 
 IMAGE = Group("image", (
-    _u("height", "I"), _u("width", "I"),  # 1 ≤ H·W ≤ MAX_PIXELS: the decoder (a product)
-    _u("channels", "B", 1, 4),
-    _u("value_lo", "f"), _u("value_hi", "f"),
+    Field("height", "I"), Field("width", "I"),  # 1 ≤ H·W ≤ MAX_PIXELS: the decoder (a product)
+    Field("channels", "B", 1, 4),
+    Field("value_lo", "f"), Field("value_hi", "f"),
 ))
 
 MODEL = Group("model", (
     Field("kind", "B", codes=tuple(V1_MODEL_CODES.values()), versions=(V1,)),
     Field("kind", "text", versions=(V2,)),
-    _u("width", "H", 1, 4096),
-    _u("hidden", "B", 1, 32),
-    _u("omega0", "d", 1e-3, 1e4 - 1e-9),
+    Field("width", "H", 1, 4096),
+    Field("hidden", "B", 1, 32),
+    Field("omega0", "d", 1e-3, 1e4 - 1e-9),
     Field("in_features", "B", codes=(2,)),
-    _u("out_features", "B", 1, 4),
+    Field("out_features", "B", 1, 4),
     Field("seg_method", "B", codes=tuple(SEG_CODES.values())),
-    _u("seg_classes", "B", 0, 16),
+    Field("seg_classes", "B", 0, 16),
     Field("activation", "B", codes=tuple(ACTIVATION_CODES.values()), versions=(V2,)),
     Field("encoding", "B", codes=tuple(ENCODING_CODES.values()), versions=(V2,)),
-    _u("pe_levels", "B", 0, 16, versions=(V2,), when=("encoding", (1,))),
-    _u("pe_features", "H", 0, 4096, versions=(V2,), when=("encoding", (2,))),
-    _u("pe_sigma", "d", 0.0, 1e4, versions=(V2,), when=("encoding", (2,))),
-    _u("pe_seed", "Q", 0, 2**63 - 1, versions=(V2,), when=("encoding", (2,))),
+    Field("pe_levels", "B", 0, 16, versions=(V2,), when=("encoding", (1,))),
+    Field("pe_features", "H", 0, 4096, versions=(V2,), when=("encoding", (2,))),
+    Field("pe_sigma", "d", 0.0, 1e4, versions=(V2,), when=("encoding", (2,))),
+    Field("pe_seed", "Q", 0, 2**63 - 1, versions=(V2,), when=("encoding", (2,))),
     Field("gradient_fit", "B", codes=(0, 1), versions=(V2,)),
 ))
 
 TILING = Group("tiling", (
     Field("kind", "B", codes=tuple(TILING_CODES.values())),
-    _u("classes", "B"),
-    _u("scale", "d", -MAX_GRID, MAX_GRID),
-    _u("shift", "d", -MAX_GRID, MAX_GRID),
+    Field("classes", "B"),
+    Field("scale", "d", -MAX_GRID, MAX_GRID),
+    Field("shift", "d", -MAX_GRID, MAX_GRID),
 ))
 
 CODEC = Group("codec", (
     Field("mode", "B", codes=(MODE_PLAIN, MODE_SINR)),
-    _u("value_bits", "B", 1, MAX_BITS, versions=(V1,)),  # version 2: per tensor
-    _u("bias_bits", "B", 1, MAX_BITS, versions=(V1,)),
+    Field("value_bits", "B", 1, MAX_BITS, versions=(V1,)),  # version 2: per tensor
+    Field("bias_bits", "B", 1, MAX_BITS, versions=(V1,)),
     Field("index_bits", "B", codes=(INDEX_BITS,)),
-    _u("flat_below", "H"),
-    _u("k2", "I", 0, MAX_K2),
-    _u("seed", "Q"),
-    _u("fingerprint", "I"),
+    Field("flat_below", "H"),
+    Field("k2", "I", 0, MAX_K2),
+    Field("seed", "Q"),
+    Field("fingerprint", "I"),
 ))
 
-TENSOR_COUNT = Group("tensor table", (_u("count", "H"),))
+TENSOR_COUNT = Group("tensor table", (Field("count", "H"),))
 
 TENSOR = Group("tensor", (
-    _u("layer", "B"), _u("expert", "B"),
+    Field("layer", "B"), Field("expert", "B"),
     Field("role", "B", codes=(0, 1)),
     Field("layout", "B", codes=(0, 1, 2, 3)),
-    _u("s", "H"),
-    _u("bits", "B", 1, MAX_BITS, versions=(V2,)),
-    _u("lo", "f"), _u("hi", "f"),  # finite, lo ≤ hi: the decoder (names the tensor)
+    Field("s", "H"),
+    Field("bits", "B", 1, MAX_BITS, versions=(V2,)),
+    Field("lo", "f"), Field("hi", "f"),  # finite, lo ≤ hi: the decoder (names the tensor)
 ))
 
 #: Version 1: the class-map method, then (raw, coded) of each section.
 LENGTHS_V1 = Group("lengths", (
     Field("class_map_method", "B", codes=(CM_NONE, CM_BYTES, CM_PACKED)),
-    *(f for s in SECTIONS for f in (_u(f"{s}_raw", "I"), _u(f"{s}_coded", "I"))),
+    *(f for s in SECTIONS for f in (Field(f"{s}_raw", "I"), Field(f"{s}_coded", "I"))),
 ))
 
 #: Version 2: the class-map method, then (coding, raw, coded) of each section.
 SECTIONS_V2 = Group("sections", (
     Field("class_map_method", "B", codes=tuple(CLASS_MAP_METHODS)),
     *(f for s in SECTIONS for f in (Field(f"{s}_coding", "B", codes=tuple(CODING_NAMES)),
-                                    _u(f"{s}_raw", "I"), _u(f"{s}_coded", "I"))),
+                                    Field(f"{s}_raw", "I"), Field(f"{s}_coded", "I"))),
 ))
 
 #: Version 2, class map by thumbnail only: its size; then ``classes − 1`` u8 thresholds.
-THUMBNAIL = Group("thumbnail", (_u("thumb_height", "H", 1, 4096), _u("thumb_width", "H", 1, 4096)))
-THRESHOLD = Group("threshold", (_u("threshold", "B"),))
+THUMBNAIL = Group("thumbnail", (Field("thumb_height", "H", 1, 4096),
+                                Field("thumb_width", "H", 1, 4096)))
+THRESHOLD = Group("threshold", (Field("threshold", "B"),))
 
 #: Version 2, an entropy-coded integer section opens with one model per tensor that has
 #: integers in it (table order): a quantised Gaussian or Laplace over 0..2^bits − 1.
@@ -260,6 +257,6 @@ ENTROPY_FAMILIES = {0: "gaussian", 1: "laplace"}
 MAX_LOC = float(1 << 17)
 ENTROPY_MODEL = Group("entropy model", (
     Field("family", "B", codes=tuple(ENTROPY_FAMILIES)),
-    _u("loc", "f", -MAX_LOC, MAX_LOC),
-    _u("scale", "f", 1.0 / 16, MAX_LOC),
+    Field("loc", "f", -MAX_LOC, MAX_LOC),
+    Field("scale", "f", 1.0 / 16, MAX_LOC),
 ))

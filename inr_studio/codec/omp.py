@@ -158,9 +158,3 @@ def fit_coefficients(dictionary: np.ndarray, vectors: np.ndarray, support: np.nd
         out[start:stop] = x.squeeze(2).numpy()
     return out
 
-
-def sparse_code(dictionary: np.ndarray, vectors: np.ndarray, s: int,
-                dtype: torch.dtype = torch.float32) -> tuple[np.ndarray, np.ndarray]:
-    """(support, coefficients), each n × s: the s-sparse OMP code of every row of ``vectors``."""
-    path = omp_path(dictionary, vectors, s, dtype=dtype)
-    return path.support, fit_coefficients(dictionary, vectors, path.support)

@@ -219,17 +219,3 @@ class SideBySide:
         return PreviewFrame(self.request.generation, steps, recon, error, psnr, ssim,
                             error_scale=shared_error_scale(*error.values()), final=final)
 
-
-def train(request: RunRequest, control: RunControl | None = None
-          ) -> tuple[SideBySide, list[Message]]:
-    """Run to the end, keeping only the last progress, the final frame and the end (tests,
-    studies). A :class:`RunFailed` becomes an :class:`InrStudioError`."""
-    run = SideBySide(request, control)
-    kept: list[Message] = []
-    for msg in run.run():
-        if isinstance(msg, RunFailed):
-            raise InrStudioError(msg.message)
-        if isinstance(msg, (PreviewFrame, RunEnded)) or (
-                isinstance(msg, ProgressBatch) and not kept):
-            kept.append(msg)
-    return run, kept

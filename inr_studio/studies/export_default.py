@@ -32,10 +32,6 @@ class ExportChoice:
     psnr_trained: float
     tried: int  # round trips measured
 
-    @property
-    def within(self) -> float:
-        return self.psnr_trained - self.trip.psnr
-
 
 def smallest_within(network: TrainedNetwork, image: np.ndarray, tolerance_db: float = TOLERANCE_DB,
                     class_map: ClassMapSource = None, base: CodecOptions | None = None,

@@ -8,9 +8,9 @@ the training engine in threads.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
+from collections.abc import Callable
 
 from .settings import APPLICATION, ORGANISATION
 
@@ -85,8 +85,13 @@ class _AfterFirstPaint:
             self.callback()
 
 
-def run_app(path: str | None = None) -> int:
-    """Run the event loop until the window closes; the exit status of the application."""
+def run_app(path: str | None = None,
+            on_shown: Callable[[object, object, float], None] | None = None) -> int:
+    """Run the event loop until the window closes; the exit status of the application.
+
+    ``on_shown(app, window, started)``, if given, is called once the window is shown, before
+    the event loop starts (``started``: ``time.perf_counter()`` before the window was made); the
+    test of the real window scripts its session through it."""
     from .platform_check import check_platform
 
     problem = check_platform()
@@ -95,10 +100,8 @@ def run_app(path: str | None = None) -> int:
         return 2
     t0 = time.perf_counter()
     app, window = create_window(path)
-    if os.environ.get("INR_STUDIO_DRIVE"):  # scripted session for the xcb test (ui/drive.py)
-        from .drive import drive
-
-        drive(app, window, os.environ["INR_STUDIO_DRIVE"], started=t0)
+    if on_shown is not None:
+        on_shown(app, window, t0)
     code = app.exec()
     window.shutdown()  # every thread stopped and waited for, settings saved
     return int(code)

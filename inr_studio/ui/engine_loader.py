@@ -20,6 +20,8 @@ from PySide6.QtCore import QObject, Signal
 
 from .background import Job, Lane
 
+from .run_states import IDLE
+
 #: The window's pyqtgraph views: imported first (a quarter of a second), then built on the GUI
 #: thread (``viewsImportable``); importing pyqtgraph creates no QObject, so a thread may do it.
 VIEW_MODULES = ("pyqtgraph", "inr_studio.ui.compare_view", "inr_studio.ui.maps_view",
@@ -36,8 +38,6 @@ ENGINE_NAMES = (("skimage.metrics", "structural_similarity"),
                 ("skimage.metrics", "peak_signal_noise_ratio"),
                 ("skimage.filters", "threshold_multiotsu"), ("skimage.color", "rgb2gray"),
                 ("skimage.transform", "resize"))
-
-IDLE = "idle"  # the value of run_controller.IDLE
 
 #: torch's own shared libraries, loaded before ``import torch``: ctypes releases the GIL while
 #: the dynamic loader runs their static initialisers, Python's extension import does not. It

@@ -80,12 +80,6 @@ class ModelPicker(QWidget):
             self._loading = False
         self._limit()
 
-    def set_checked(self, key: str, on: bool) -> None:
-        """Check or uncheck one model as a click would (tests; limits apply)."""
-        for it in self.items():
-            if it.data(KEY) == key and it.flags() & Qt.ItemFlag.ItemIsUserCheckable:
-                it.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
-
     def _item_changed(self, _item: QListWidgetItem) -> None:
         if self._loading:
             return

@@ -2,25 +2,25 @@
 
 Most cases re-seal the file (a fresh checksum) so that the check under test, not the CRC, is
 what catches it. These are version 1 files (every reader keeps opening them); the version 2
-sections have their own cases in ``test_codec_v2.py``.
+sections have their own cases in ``test_entropy_sections.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import struct
-import tracemalloc
-import zlib
 
 import brotli
 import numpy as np
 import pytest
 
 from inr_studio.codec import CodecOptions, decode_bytes, encode_model, read_sinr
-from inr_studio.codec import container as C
+from inr_studio.codec import container
 from inr_studio.codec.streams import inflate
-from inr_studio.errors import InrStudioError, SinrFormatError
+from inr_studio.errors import SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
+
+from sinr_files import expect_error, reseal
 
 H, W = 12, 16
 V1 = {"version": 1, "entropy": False}
@@ -40,19 +40,13 @@ def plain_file() -> bytes:
     return encode_model(model, H, W, None, CodecOptions(plain=True, **V1))
 
 
-def reseal(body: bytes) -> bytes:
-    """Replace the checksum so the file passes the CRC again."""
-    body = body[:-4]
-    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
-
-
 def parts(data: bytes):
     """(header, class map raw, {stream: raw}) of a valid file."""
-    v, n = C.read_preamble(data)
-    h = C.read_header(data, v, n)
-    pos = C.PREAMBLE.size + n
+    v, n = container.read_preamble(data)
+    h = container.read_header(data, v, n)
+    pos = container.PREAMBLE.size + n
     raw = {}
-    for name in ("class_map",) + C.STREAMS:
+    for name in ("class_map",) + container.STREAMS:
         r, c = getattr(h.lengths, name)
         raw[name] = inflate(data[pos:pos + c], r, name)
         pos += c
@@ -64,35 +58,20 @@ def repack(h, raw: dict, coded: dict | None = None) -> bytes:
     coded = dict(coded or {})
     for k, v in raw.items():
         coded.setdefault(k, brotli.compress(v) if v else b"")
-    lengths = C.Lengths(h.lengths.class_map_method,
-                        *((len(raw[k]), len(coded[k])) for k in ("class_map",) + C.STREAMS))
+    lengths = container.Lengths(h.lengths.class_map_method,
+                        *((len(raw[k]), len(coded[k])) for k in ("class_map",) + container.STREAMS))
     h = dataclasses.replace(h, lengths=lengths)
-    return C.pack_file(h, coded["class_map"], {k: coded[k] for k in C.STREAMS})
+    return container.pack_file(h, coded["class_map"], {k: coded[k] for k in container.STREAMS})
 
 
 def group_offset(data: bytes, group: str) -> int:
-    h = C.read_header(data, *C.read_preamble(data))
-    pos = C.PREAMBLE.size
-    for name, blob in C.header_groups(h).items():
+    h = container.read_header(data, *container.read_preamble(data))
+    pos = container.PREAMBLE.size
+    for name, blob in container.header_groups(h).items():
         if name == group:
             return pos
         pos += len(blob)
     raise KeyError(group)
-
-
-def expect_error(data: bytes, fragment: str = "", peak_mb: float = 16.0) -> str:
-    tracemalloc.start()
-    try:
-        with pytest.raises(SinrFormatError) as info:
-            decode_bytes(data)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    msg = str(info.value)
-    assert isinstance(info.value, InrStudioError)
-    assert msg and "\n" not in msg and fragment.lower() in msg.lower(), msg
-    assert peak < peak_mb * 2**20, f"decoding a bad file took {peak / 2**20:.1f} MB"
-    return msg
 
 
 def test_the_fixtures_are_valid(hs_file, plain_file) -> None:
@@ -174,11 +153,7 @@ def test_a_parameter_limit_guards_the_model() -> None:
     model = CoordinateNet(make_model_config("ftc", width=8, depth=2, tile_scale=0.1))
     h, raw = parts(encode_model(model, H, W, None, CodecOptions(plain=True, **V1)))
     big = make_model_config("ftc", width=4096, depth=2, tile_scale=0.1)  # 67 M parameters
-    tracemalloc.start()
-    with pytest.raises(SinrFormatError, match="parameters"):
-        decode_bytes(repack(dataclasses.replace(h, config=big), raw))
-    assert tracemalloc.get_traced_memory()[1] < 2**21
-    tracemalloc.stop()
+    expect_error(repack(dataclasses.replace(h, config=big), raw), "parameters", peak_mb=2)
 
 
 def test_brotli_bomb_stops_at_the_declared_size(plain_file) -> None:
@@ -214,7 +189,7 @@ def test_semantic_damage_with_a_valid_checksum(hs_file) -> None:
     expect_error(repack(no_map, {**raw, "class_map": b""}), "segmentation map")
     other = make_model_config("ftc", width=12, depth=2, tile_scale=0.1)
     expect_error(repack(dataclasses.replace(h, config=other), raw), "segmentation")
-    plain = dataclasses.replace(h, codec=dataclasses.replace(h.codec, mode=C.MODE_PLAIN))
+    plain = dataclasses.replace(h, codec=dataclasses.replace(h.codec, mode=container.MODE_PLAIN))
     expect_error(repack(plain, raw), "plain")
     value = dataclasses.replace(h, image=dataclasses.replace(h.image, value_lo=0.0))
     expect_error(repack(value, raw), "value range")

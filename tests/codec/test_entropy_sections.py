@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -21,7 +20,7 @@ from inr_studio.codec import (
     entropy,
     roundtrip,
 )
-from inr_studio.codec import container as C
+from inr_studio.codec import container
 from inr_studio.codec.header import CM_CONTEXT
 from inr_studio.errors import OptionError, SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
@@ -36,12 +35,8 @@ from inr_studio.thumbmap import (
 )
 from inr_studio.engine.config import TrainConfig
 from inr_studio.engine.fit import fit
-from test_bad_files import expect_error  # noqa: E402 - one bounded-refusal check
 
-
-def reseal(data: bytes) -> bytes:
-    body = data[:-4]
-    return body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF)
+from sinr_files import expect_error, noisy_siren, reseal
 
 
 def smooth_map(h: int, w: int, classes: int, seed: int = 0) -> np.ndarray:
@@ -94,18 +89,27 @@ def test_a_file_takes_the_smaller_coding_per_section_and_decodes_the_same_networ
 
 @pytest.fixture(scope="module")
 def entropy_file() -> bytes:
-    model = CoordinateNet(make_model_config("siren", width=24, depth=2), 0)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn_like(p) * 0.05)
+    model = noisy_siren(24, 2, seed=0)
     data, report = encode_with_report(model, 16, 16, None, CodecOptions(plain=True, bits=12))
     assert report.codings["values"] == "entropy"
     return data
 
 
-def _values_span(data: bytes) -> tuple[C.Header, int, int]:
-    h = C.read_header(data, *C.read_preamble(data))
-    start = C.PREAMBLE.size + sum(len(g) for g in C.header_groups(h).values()) + h.lengths.class_map[1]
+def _header_end(h: container.Header) -> int:
+    """Where the header of ``h`` ends in its file (the class map starts)."""
+    return container.PREAMBLE.size + sum(len(g) for g in container.header_groups(h).values())
+
+
+def _with_header(h: container.Header, rest: bytes) -> bytes:
+    """A file of header ``h`` and the sections ``rest``, its checksum made to fit."""
+    header = b"".join(container.header_groups(h).values())
+    return reseal(container.PREAMBLE.pack(container.MAGIC, h.version, len(header)) + header + rest
+                  + b"\0" * 4)
+
+
+def _values_span(data: bytes) -> tuple[container.Header, int, int]:
+    h = container.read_header(data, *container.read_preamble(data))
+    start = _header_end(h) + h.lengths.class_map[1]
     return h, start, start + h.lengths.values[1]
 
 
@@ -114,11 +118,7 @@ def _with_values(data: bytes, new: bytes) -> bytes:
     h, a, b = _values_span(data)
     h2 = dataclasses.replace(h, lengths=dataclasses.replace(h.lengths, values=(h.lengths.values[0],
                                                                                len(new))))
-    header = b"".join(C.header_groups(h2).values())
-    old_end = C.PREAMBLE.size + len(b"".join(C.header_groups(h).values()))
-    body = C.PREAMBLE.pack(C.MAGIC, h.version, len(header)) + header + data[old_end:a] + new \
-        + data[b:-4]
-    return reseal(body + b"\0" * 4)
+    return _with_header(h2, data[_header_end(h):a] + new + data[b:-4])
 
 
 def test_damaged_entropy_sections_are_refused(entropy_file) -> None:
@@ -155,8 +155,8 @@ def test_damaged_entropy_sections_are_refused(entropy_file) -> None:
 
 
 def test_absurd_version_2_lengths_are_refused_before_allocating(entropy_file) -> None:
-    h = C.read_header(entropy_file, *C.read_preamble(entropy_file))
-    off = C.PREAMBLE.size + sum(len(v) for k, v in C.header_groups(h).items()
+    h = container.read_header(entropy_file, *container.read_preamble(entropy_file))
+    off = container.PREAMBLE.size + sum(len(v) for k, v in container.header_groups(h).items()
                                 if k in ("image", "model", "codec", "tensor_table"))
     for field in range(4):
         for part in (1, 5):  # raw, coded of each (coding u8, raw u32, coded u32)
@@ -192,9 +192,9 @@ def test_hs_files_with_a_context_coded_map(tmp_path) -> None:
     f = decode_bytes(data)
     assert report.codings["class_map"] == "context" and f.header["class_map"]["method"] == "context"
     np.testing.assert_array_equal(f.class_map, cmap)
-    h = C.read_header(data, *C.read_preamble(data))
+    h = container.read_header(data, *container.read_preamble(data))
     # damaged labels: refused, or a map that still holds valid classes
-    start = C.PREAMBLE.size + sum(len(g) for g in C.header_groups(h).values())
+    start = _header_end(h)
     for pos in range(start, start + h.lengths.class_map[1]):
         junk = bytearray(data)
         junk[pos] ^= 0x5A
@@ -208,10 +208,7 @@ def test_hs_files_with_a_context_coded_map(tmp_path) -> None:
     big = dataclasses.replace(h, image=dataclasses.replace(h.image, height=4000, width=4000),
                               lengths=dataclasses.replace(h.lengths, class_map=(16_000_000,
                                                                                 h.lengths.class_map[1])))
-    header = b"".join(C.header_groups(big).values())
-    rest = data[C.PREAMBLE.size + sum(len(g) for g in C.header_groups(h).values()):-4]
-    body = C.PREAMBLE.pack(C.MAGIC, 2, len(header)) + header + rest
-    expect_error(reseal(body + b"\0" * 4), "context", peak_mb=4)
+    expect_error(_with_header(big, data[_header_end(h):-4]), "context", peak_mb=4)
     with pytest.raises(OptionError, match="version 1"):
         CodecOptions(plain=True, class_map_coding="context", version=1)
 
@@ -279,9 +276,9 @@ def test_bad_thumbnail_headers_are_refused() -> None:
     model = CoordinateNet(make_model_config("hs", width=6, depth=1, seg_classes=3,
                                             tile_scale=0.1), 0)
     data = encode_model(model, 48, 64, seg.thumb, CodecOptions(plain=True, bits=8))
-    h = C.read_header(data, *C.read_preamble(data))
-    groups = C.header_groups(h)
-    off = C.PREAMBLE.size + sum(len(v) for k, v in groups.items() if k != "thumbnail")
+    h = container.read_header(data, *container.read_preamble(data))
+    groups = container.header_groups(h)
+    off = container.PREAMBLE.size + sum(len(v) for k, v in groups.items() if k != "thumbnail")
     swapped = bytearray(data)
     swapped[off + 4], swapped[off + 5] = swapped[off + 5], swapped[off + 4]  # thresholds
     expect_error(reseal(bytes(swapped)), "increasing")

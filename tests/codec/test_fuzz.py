@@ -6,9 +6,6 @@ exercised. ``benchmarks/fuzz_sinr.py`` runs the same property for as long as one
 
 from __future__ import annotations
 
-import struct
-import zlib
-
 import numpy as np
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +15,8 @@ from inr_studio.codec import CodecOptions, decode_bytes, encode_model, encode_wi
 from inr_studio.errors import SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
 from inr_studio.thumbmap import ThumbnailMap
+
+from sinr_files import noisy_siren, reseal
 
 EXAMPLES = 1500  # per test; two tests: 3,000 mutants
 
@@ -40,10 +39,7 @@ def _files() -> list[bytes]:
     for coding in ("thumbnail", "thumbnail-labels"):
         out.append(encode_model(hs, 8, 10, thumb, CodecOptions(plain=True, bits=7,
                                                                class_map_coding=coding)))
-    siren = CoordinateNet(make_model_config("siren", width=12, depth=1), 3)
-    with torch.no_grad():
-        for p in siren.parameters():
-            p.copy_(torch.randn_like(p) * 0.05)
+    siren = noisy_siren(12, 1, seed=3)
     data, report = encode_with_report(siren, 8, 10, None, CodecOptions(plain=True, bits=12))
     assert report.codings["values"] == "entropy"
     out.append(data)
@@ -61,7 +57,7 @@ mutation = st.one_of(
 )
 
 
-def mutate(data: bytes, ops, reseal: bool) -> bytes:
+def mutate(data: bytes, ops, sealed: bool) -> bytes:
     b = bytearray(data)
     for kind, pos, arg in ops:
         if not b:
@@ -77,9 +73,7 @@ def mutate(data: bytes, ops, reseal: bool) -> bytes:
             b[p:p] = arg
         else:
             del b[p:]
-    if reseal and len(b) >= 4:
-        b[-4:] = struct.pack("<I", zlib.crc32(bytes(b[:-4])) & 0xFFFFFFFF)
-    return bytes(b)
+    return reseal(bytes(b)) if sealed and len(b) >= 4 else bytes(b)
 
 
 def _check(data: bytes) -> None:
@@ -96,11 +90,11 @@ def _check(data: bytes) -> None:
           suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.integers(0, len(FILES) - 1), ops=st.lists(mutation, min_size=1, max_size=4))
 def test_raw_mutants_never_crash(which, ops) -> None:
-    _check(mutate(FILES[which], ops, reseal=False))
+    _check(mutate(FILES[which], ops, sealed=False))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(which=st.integers(0, len(FILES) - 1), ops=st.lists(mutation, min_size=1, max_size=4))
 def test_resealed_mutants_never_crash(which, ops) -> None:
-    _check(mutate(FILES[which], ops, reseal=True))
+    _check(mutate(FILES[which], ops, sealed=True))

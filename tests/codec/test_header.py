@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from paths import REPO, DATA
 import dataclasses
 import os
 import struct
 import subprocess
 import sys
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from inr_studio.codec import CodecOptions, decode_bytes, encode_model, encode_with_report
-from inr_studio.codec import container as C
-from inr_studio.codec import header as F
+from inr_studio.codec import container
+from inr_studio.codec import header
 from inr_studio.codec.layout import tensor_slots
 from inr_studio.errors import OptionError, SinrFormatError
 from inr_studio.models import CoordinateNet, make_model_config
+
+from paths import DATA, REPO
 
 V1 = {"version": 1, "entropy": False}
 
@@ -57,14 +57,15 @@ def test_every_field_of_the_file_is_declared_in_the_header_module() -> None:
     """The byte budget of ``info`` is the declared groups' sizes, nothing hand-counted."""
     config, seed, cmap, opts = FIXTURES["v1_hs_1x6_sinr.sinr"]
     data = (DATA / "v1_hs_1x6_sinr.sinr").read_bytes()
-    h = C.read_header(data, *C.read_preamble(data))
-    groups = C.header_groups(h)
-    assert len(groups["image"]) == F.IMAGE.size(1) == 17
-    assert len(groups["codec"]) == F.CODEC.size(1) == 22 and F.CODEC.size(2) == 20
-    assert len(groups["lengths"]) == F.LENGTHS_V1.size(1) == 33
+    h = container.read_header(data, *container.read_preamble(data))
+    groups = container.header_groups(h)
+    assert len(groups["image"]) == header.IMAGE.size(1) == 17
+    assert len(groups["codec"]) == header.CODEC.size(1) == 22 and header.CODEC.size(2) == 20
+    assert len(groups["lengths"]) == header.LENGTHS_V1.size(1) == 33
     n = len(tensor_slots(config))
-    assert len(groups["tensor_table"]) == 2 + n * F.TENSOR.size(1) and F.TENSOR.size(1) == 14
-    assert F.TENSOR.size(2) == 15 and F.SECTIONS_V2.size(2) == 1 + 4 * 9
+    assert header.TENSOR.size(1) == 14
+    assert len(groups["tensor_table"]) == 2 + n * header.TENSOR.size(1)
+    assert header.TENSOR.size(2) == 15 and header.SECTIONS_V2.size(2) == 1 + 4 * 9
 
 
 NEW_MODELS = [
@@ -126,9 +127,9 @@ def _tensors(model):
 def test_field_bounds_are_the_readers_and_the_writers() -> None:
     model = CoordinateNet(make_model_config("siren", width=8, depth=1), 0)
     data = bytearray(encode_model(model, 8, 8, None, CodecOptions(plain=True)))
-    version, n = C.read_preamble(bytes(data))
-    h = C.read_header(bytes(data), version, n)
-    off = C.PREAMBLE.size + len(C.header_groups(h)["image"])
+    version, n = container.read_preamble(bytes(data))
+    h = container.read_header(bytes(data), version, n)
+    off = container.PREAMBLE.size + len(container.header_groups(h)["image"])
     # model group, version 2: kind text (u8 length + "siren"), then width u16
     struct.pack_into("<H", data, off + 1 + 5, 5000)
     body = bytes(data[:-4])
@@ -137,7 +138,7 @@ def test_field_bounds_are_the_readers_and_the_writers() -> None:
         decode_bytes(sealed)
     bad = dataclasses.replace(h, tensors=(dataclasses.replace(h.tensors[0], bits=17),) + h.tensors[1:])
     with pytest.raises(OptionError, match="bits"):
-        C.header_groups(bad, check=True)
+        container.header_groups(bad, check=True)
 
 
 def test_info_into_a_closed_pipe_prints_no_traceback(tmp_path) -> None:

@@ -10,17 +10,12 @@ from inr_studio.codec import CodecOptions, decode_bytes, encode_model
 from inr_studio.engine.config import TrainConfig
 from inr_studio.engine.trainer import Trainer
 from inr_studio.errors import OptionError
-from inr_studio.imaging import resize_image
+from inr_studio.metrics import psnr
 from inr_studio.models.config import make_model_config
 from inr_studio.models.spec import Phase
 from inr_studio.problem import FitProblem
 
 CPU = TrainConfig(iters=30, lr=2e-3, device="cpu")
-
-
-@pytest.fixture(scope="module")
-def tiny(small_image) -> np.ndarray:
-    return resize_image(small_image, 16, 24)
 
 
 def trainer(pixels, phases, kind="siren", width=16) -> Trainer:
@@ -39,56 +34,82 @@ def file_network(t: Trainer, bits: int):
     return decode_bytes(data)
 
 
+def grid_codes(values: torch.Tensor, bits: int, lo: float, hi: float) -> np.ndarray | None:
+    """The integer codes q in 0..2^bits − 1 of ``values`` on the grid of [lo, hi] (a value is
+    lo + q·(hi − lo)/(2^bits − 1) computed in float64, held as float32: docs/format.md), or
+    None if any value is not exactly on that grid."""
+    v = values.detach().double().numpy().ravel()
+    top = 2 ** bits - 1
+    q = np.rint((v - lo) / (hi - lo) * top) if hi > lo else np.zeros_like(v)
+    on_grid = (lo + q * ((hi - lo) / top)).astype(np.float32)
+    if q.min() < 0 or q.max() > top or not np.array_equal(on_grid, v.astype(np.float32)):
+        return None
+    return q.astype(np.int64)
+
+
+def tensors(model) -> list[torch.Tensor]:
+    """Each expert's weight matrix and each bias: the tensors the file quantises, its order."""
+    return [t for layer in model.layers for t in (*layer.weight, layer.bias)]
+
+
 @pytest.mark.parametrize("kind", ["siren", "hs"])
-def test_qat_forward_is_the_quantised_networks_forward(tiny, kind) -> None:
+def test_qat_forward_is_the_quantised_networks_forward(tiny_image, kind) -> None:
     bits = 5
-    t = trainer(tiny, (Phase(steps=20), Phase("qat", steps=6, options=(("bits", bits),))), kind)
+    qat = Phase("qat", steps=6, options=(("bits", bits),))
+    t = trainer(tiny_image, (Phase(steps=20), qat), kind)
     for _ in range(20 + 3):  # stop inside the QAT phase: the parametrisation is live
         t.step()
     batch = t.batcher.next()
     with torch.no_grad():
         qat_pred = t.model(batch.coords, batch.routing).numpy()
-        float_weights = [p.detach().clone() for p in t.model.parameters()]
+        seen = tensors(t.model)  # what the forward reads: through the quantiser
+        latent = [w.detach() for p in t.model.parameters() for w in (p if p.dim() == 3 else (p,))]
     # The file of the same float weights at the same bits, decoded:
     decoded = file_network(t, bits)
     rendered = decoded.render()  # [0, 1], clipped
     expect = np.clip((qat_pred + 1) * 0.5, 0, 1).reshape(rendered.shape)
     np.testing.assert_allclose(rendered, expect, atol=2e-6)
-    # ...and the live weights are not on the grid themselves (the STE keeps the float ones).
-    assert any(torch.any(w != torch.round(w * 1e3) / 1e3) for w in float_weights)
+    # The forward reads each tensor on its own 5-bit grid, spanning its range; the weights
+    # trained underneath stay off it (the straight-through estimator keeps the float ones).
+    for w in seen:
+        codes = grid_codes(w, bits, float(w.min()), float(w.max()))
+        assert codes is not None and codes.min() == 0 and codes.max() == 2 ** bits - 1
+    assert len(latent) == len(seen)
+    assert all(grid_codes(w, bits, float(w.min()), float(w.max())) is None
+               for w in latent if w.numel() > 2)
 
 
-def test_finish_leaves_weights_exactly_on_the_files_grid(tiny) -> None:
+def test_finish_leaves_weights_exactly_on_the_files_grid(tiny_image) -> None:
     bits = 6
-    t = trainer(tiny, (Phase(steps=15), Phase("qat", steps=8, options=(("bits", bits),))), "hs")
+    t = trainer(tiny_image, (Phase(steps=15), Phase("qat", steps=8, options=(("bits", bits),))),
+                "hs")
     run(t)
     decoded = file_network(t, bits)
     for mine, theirs in zip(t.model.parameters(), decoded.model.parameters()):
         assert torch.equal(mine.detach(), theirs.detach())  # bit-exact: encoding is lossless
-    distinct = [len(torch.unique(layer.weight[0])) for layer in t.model.layers]
-    assert max(distinct) <= 2 ** bits
+    rows = decoded.header["tensors"]
+    assert len(rows) == len(tensors(t.model))
+    for w, row in zip(tensors(t.model), rows):  # on the file's grid: integer codes, bits deep
+        codes = grid_codes(w, row["bits"], row["lo"], row["hi"])
+        assert row["bits"] == bits and codes is not None, row
+        assert codes.min() == 0 and codes.max() == 2 ** bits - 1, row  # its own full range
 
 
-def test_qat_recovers_psnr_lost_to_quantisation(tiny) -> None:
+def test_qat_recovers_psnr_lost_to_quantisation(tiny_image) -> None:
     bits = 4
-    plain = trainer(tiny, (Phase(steps=60),))
+    plain = trainer(tiny_image, (Phase(steps=60),))
     run(plain)
-    before = _psnr(file_network(plain, bits).render(), tiny)
-    tuned = trainer(tiny, (Phase(steps=60), Phase("qat", steps=40, lr_scale=0.1,
+    before = psnr(file_network(plain, bits).render(), tiny_image)
+    tuned = trainer(tiny_image, (Phase(steps=60), Phase("qat", steps=40, lr_scale=0.1,
                                                    options=(("bits", bits),))))
     run(tuned)
-    after = _psnr(file_network(tuned, bits).render(), tiny)
+    after = psnr(file_network(tuned, bits).render(), tiny_image)
     assert after > before + 0.5, (before, after)
 
 
-def test_bad_bits_are_refused(tiny) -> None:
+def test_bad_bits_are_refused(tiny_image) -> None:
     with pytest.raises(OptionError, match="bits in 1..16"):
-        trainer(tiny, (Phase(steps=0), Phase("qat", steps=1, options=(("bits", 0),))))
+        trainer(tiny_image, (Phase(steps=0), Phase("qat", steps=1, options=(("bits", 0),))))
     with pytest.raises(OptionError, match="tensors"):
-        trainer(tiny, (Phase(steps=0), Phase("qat", steps=1, options=(("tensor_bits", "8,8"),))))
-
-
-def _psnr(a, b) -> float:
-    from inr_studio.metrics import psnr
-
-    return psnr(a, b)
+        trainer(tiny_image, (Phase(steps=0),
+                             Phase("qat", steps=1, options=(("tensor_bits", "8,8"),))))

@@ -1,5 +1,4 @@
-"""Pixel-centre coordinates (docs/models.md): the formula, not linspace; end pixels half a pixel
-in."""
+"""Pixel-centre coordinates: the formula, not linspace; end pixels half a pixel in."""
 
 from __future__ import annotations
 

@@ -3,11 +3,11 @@ Nor does it import Ray, an optional extra loaded only by ``--ray``."""
 
 from __future__ import annotations
 
-from paths import REPO
 import json
 import subprocess
 import sys
-from pathlib import Path
+
+from paths import REPO
 
 
 SCRIPT = r"""

@@ -9,8 +9,7 @@ from inr_studio.metrics import to_uint8
 
 
 def hand_sobel(channel: np.ndarray, i: int, j: int) -> tuple[float, float]:
-    """The Sobel edges of docs/models.md written out: correlation with Kx, Ky, borders by edge
-    replication."""
+    """The Sobel gradient written out: correlation with Kx, Ky, borders by edge replication."""
     h, w = channel.shape
 
     def at(r: int, c: int) -> float:

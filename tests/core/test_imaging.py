@@ -1,4 +1,4 @@
-"""Image loading: every format at full precision, or one clear ImageLoadError."""
+"""Image loading: every format at full precision, or one clear ImageLoadError; resizing."""
 
 from __future__ import annotations
 
@@ -174,3 +174,23 @@ def test_header_claiming_gigapixels_is_a_clear_error(tmp_path) -> None:
             warnings.simplefilter("error")
             with pytest.raises(ImageLoadError, match="limit"):
                 load_image(path)
+
+
+def test_block_reduce_keeps_area_means(small_image: np.ndarray, monkeypatch) -> None:
+    """The 24-MP speed-up: f×f block means before scikit-image's resize stay area-correct;
+    ordinary images never take it (the CPU-sized tables' filter is scikit-image's alone)."""
+    from skimage.transform import resize
+
+    from inr_studio import imaging
+    from inr_studio.imaging import block_reduce_mean, resize_image
+
+    big = np.repeat(np.repeat(small_image, 20, axis=0), 20, axis=1)  # 960×1280
+    blocks = block_reduce_mean(big, 48, 64)  # f = 10: each block inside one 20×20 pixel
+    assert np.allclose(blocks, np.repeat(np.repeat(small_image, 2, axis=0), 2, axis=1), atol=1e-6)
+    assert block_reduce_mean(big, 600, 800) is big  # less than 2× per side: left alone
+    plain = resize(big, (48, 64, 3), order=1, anti_aliasing=True, preserve_range=True)
+    assert np.allclose(resize_image(big, 48, 64), np.clip(plain, 0, 1), atol=1e-6)
+    monkeypatch.setattr(imaging, "BLOCK_MEAN_PIXELS", 1_000_000)  # as if 960×1280 were a photo
+    out = resize_image(big, 48, 64)
+    mse = float(np.mean((out - small_image) ** 2))
+    assert out.shape == (48, 64, 3) and 10 * np.log10(1 / mse) > 30

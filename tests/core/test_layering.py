@@ -4,10 +4,11 @@ no module is over the size limit and no block of more than 10 lines is repeated.
 
 from __future__ import annotations
 
-from paths import PACKAGE
 import ast
 from collections import defaultdict
 from pathlib import Path
+
+from paths import PACKAGE
 
 
 #: Lowest first; a module may import its own layer and the ones before it (docs/architecture.md).

@@ -1,5 +1,4 @@
-"""HS-LoE segmentation (docs/models.md): scikit-image's Multi-Otsu, equal bins, nearest-pixel
-lookup."""
+"""HS-LoE segmentation: scikit-image's Multi-Otsu, equal bins, nearest-pixel lookup."""
 
 from __future__ import annotations
 

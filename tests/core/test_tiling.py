@@ -1,5 +1,4 @@
-"""LoE tilings (docs/models.md): the paper's own cell check at 768×512, aliasing, auto tile
-scale."""
+"""LoE tilings: the paper's own cell check at 768×512, aliasing, auto tile scale."""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""The coarse warm-up (docs/models.md): the first share of the steps fits one random pixel of
-each 2×2 cell, then the same Adam goes on with the full batch; the schedule's length is
-unchanged."""
+"""The coarse warm-up: the first share of the steps fits one random pixel of each 2×2 cell,
+then the same Adam goes on with the full batch; the schedule's length is unchanged.
+
+PSNR floors are 1.2–1.5 dB under the figures measured when they were set (in the comments), on
+the 21×30 astronaut, whose mean colour scores 11.7 dB."""
 
 from __future__ import annotations
 
@@ -18,10 +20,19 @@ from inr_studio.models.registry import ModelOptions, build_specs
 from inr_studio.models.spec import Phase
 from inr_studio.problem import FitProblem
 
+from images import mean_colour_psnr
+
 
 def problem(image: np.ndarray, key: str = "ftc", h: int = 21, w: int = 30) -> FitProblem:
-    spec = build_specs((key,), ModelOptions(width=16, depth=2, image_size=(h, w)))[0]
+    spec = build_specs((key,), ModelOptions(width=16, depth=2, omega0=30.0, tile_scale=1.0,
+                                            image_size=(h, w)))[0]
     return FitProblem.create(resize_image(image, h, w), spec.config)
+
+
+def test_the_warm_up_floors_mean_a_picture(small_image) -> None:
+    mean_db = mean_colour_psnr(problem(small_image).pixels)
+    assert mean_db == pytest.approx(11.68, abs=0.01)
+    assert min(min(WARM_FLOORS.values()), ONE_ADAM_FLOOR) >= mean_db + 5
 
 
 def test_a_stratified_batch_holds_one_pixel_of_each_cell_and_changes(small_image) -> None:
@@ -63,12 +74,14 @@ def test_an_impossible_share_is_refused(bad) -> None:
         TrainConfig(warmup=bad)
 
 
+ONE_ADAM_FLOOR = 18.5  # measured 19.98 dB
+
+
 def test_the_run_trains_through_the_warm_up_on_one_adam(small_image) -> None:
     p = problem(small_image)
-    trainer = Trainer(p, TrainConfig(iters=40, lr=1e-3, device="cpu", warmup=0.5))
+    trainer = Trainer(p, TrainConfig(iters=40, lr=3e-3, seed=0, device="cpu", warmup=0.5))
     assert [ph.objective for ph in trainer.phases] == ["coarse", "pixels"]
     assert trainer.total_steps == 40
-    before = trainer.full_psnr()[1]
     for _ in range(20):
         trainer.step()
     adam = trainer.optimizer
@@ -78,7 +91,7 @@ def test_the_run_trains_through_the_warm_up_on_one_adam(small_image) -> None:
     assert adam.state[next(iter(trainer.model.parameters()))]["step"] == steps_so_far + 1
     while not trainer.done:
         trainer.step()
-    assert trainer.full_psnr()[1] > before + 2  # it learns
+    assert trainer.full_psnr()[1] >= ONE_ADAM_FLOOR  # it learns
 
 
 def test_random_pixel_batches_have_no_warm_up(small_image) -> None:
@@ -87,11 +100,15 @@ def test_random_pixel_batches_have_no_warm_up(small_image) -> None:
     assert [ph.objective for ph in trainer.phases] == ["pixels"]
 
 
+#: 40 steps at lr 3e-3, the first 30 % warming up.
+WARM_FLOORS = {"siren": 18.0, "ftc": 19.5, "qt": 19.0, "hs": 22.5}  # 19.19, 20.74, 20.39, 23.92
+
+
 def test_every_paper_model_fits_with_the_warm_up(small_image) -> None:
-    for key in ("siren", "ftc", "qt", "hs"):
+    for key, floor in WARM_FLOORS.items():
         p = problem(small_image, key)
-        _, res = fit(p, TrainConfig(iters=30, lr=1e-3, device="cpu", warmup=0.3))
-        assert res.steps == 30 and np.isfinite(res.psnr) and res.psnr > 12, (key, res.psnr)
+        _, res = fit(p, TrainConfig(iters=40, lr=3e-3, seed=0, device="cpu", warmup=0.3))
+        assert res.steps == 40 and res.psnr >= floor, (key, res.psnr)
 
 
 def test_the_cli_takes_and_checks_the_share() -> None:

@@ -1,4 +1,5 @@
-"""EoREN (docs/models.md): the gradient target, autograd gradients, the two stages on an image."""
+"""EoREN (gradient-domain fitting): the gradient target, autograd gradients, and the two stages
+on an image."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from inr_studio.models.network import CoordinateNet
 from inr_studio.models.registry import ModelOptions
 from inr_studio.problem import FitProblem, routing_for
 from inr_studio.render import render
+
+from images import mean_colour_psnr
 
 
 def test_gradient_target_equals_a_hand_computation_inside_and_on_the_border() -> None:
@@ -142,8 +145,6 @@ def test_eoren_stage1_loss_falls_and_stage2_gives_the_image(small_image) -> None
     spec = registry.entry("eoren").spec(ModelOptions(width=32, image_size=(24, 32)))
     assert spec.config.gradient_fit and [p.objective for p in spec.phases] == ["gradients"]
     problem = FitProblem.create(pixels, spec.config)
-    untrained = CoordinateNet(spec.config, seed=0)
-    psnr_untrained = psnr(render(untrained, 24, 32), pixels)
 
     from inr_studio.engine.trainer import Trainer
 
@@ -151,11 +152,10 @@ def test_eoren_stage1_loss_falls_and_stage2_gives_the_image(small_image) -> None
     losses = [float(trainer.step()[0]) for _ in range(200)]
     assert trainer.done
     assert np.mean(losses[-10:]) < 0.2 * np.mean(losses[:3]), (losses[:3], losses[-10:])
-    rec = trainer.reconstruct()
-    after = psnr(rec, pixels)
-    # Measured: 10.7 dB untrained → 18.4 dB (gradients only, 200 steps at 24×32: a real
-    # photo this small is hard for EoREN, see docs/results.md); a 6× smaller MSE at least.
-    assert after > psnr_untrained + 6, (psnr_untrained, after)
+    # Measured 18.36 dB (gradients only, 200 steps at 24×32: a real photo this small is hard
+    # for EoREN, see docs/results.md); the mean colour scores 11.6 dB, the untrained net 10.7.
+    after = psnr(trainer.reconstruct(), pixels)
+    assert after >= 17.0 >= mean_colour_psnr(pixels) + 5, (after, mean_colour_psnr(pixels))
     # Stage 2 folded the constant in: the network alone has no per-channel mean error left.
     v = 2 * pixels - 1
     f = 2 * render(trainer.model, 24, 32) - 1

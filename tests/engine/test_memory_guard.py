@@ -1,14 +1,12 @@
-"""The memory guard: its estimate against measured peaks, its one-line
-refusal with a way out that fits, and the places that call it (engine, CLI, out-of-memory)."""
+"""The memory guard: its estimate against measured peaks, its one-line refusal with a way out
+that fits, and the places that call it (engine, CLI, out-of-memory)."""
 
 from __future__ import annotations
 
-from paths import REPO, SUPPORT
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,18 +20,16 @@ from inr_studio.engine.messages import RunFailed, RunStarted
 from inr_studio.engine.side_by_side import RunRequest, SideBySide
 from inr_studio.engine.trainer import Trainer
 from inr_studio.imaging import resize_image
-from inr_studio.models import registry
-from inr_studio.models.registry import ModelOptions
-from inr_studio.tiling import auto_tile_scale
 
-ROOT = REPO
+from paths import REPO, SUPPORT
+from specs import specs_for
+
 PROBE = SUPPORT / "memory_probe.py"
 GB = 10**9
 
 
 def specs(keys, h: int, w: int, width: int = 256):
-    return registry.build_specs(keys, ModelOptions(width=width, depth=3, image_size=(h, w),
-                                                   tile_scale=auto_tile_scale(h, w)))
+    return specs_for(keys, h, w, width, depth=3)
 
 
 # --- the estimate against the measured peak -------------------------------------------------
@@ -49,10 +45,10 @@ CASES = [("siren", 256, 384, 128, 0), ("hs", 256, 384, 128, 0),
                     reason="peak RSS reset needs Linux /proc/self/clear_refs")
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c)))
 def test_estimate_is_within_25_percent_of_the_measured_peak(case) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(REPO))
     out = subprocess.run([sys.executable, str(PROBE), *map(str, case)], check=False,
                          env=env,
-                         capture_output=True, text=True, timeout=300, cwd=str(ROOT))
+                         capture_output=True, text=True, timeout=300, cwd=str(REPO))
     assert out.returncode == 0, out.stderr[-2000:]
     r = json.loads(out.stdout.strip().splitlines()[-1])
     assert r["peak"] > 100e6  # big enough that the interpreter's own noise does not matter

@@ -1,5 +1,5 @@
-"""Previews during a run show the picture the last full-batch step already drew (on a
-CPU a render costs a third of a step), so they must be exactly that network's picture."""
+"""Previews during a run show the picture the last full-batch step already drew (on a CPU a
+render costs a third of a step), so they must be exactly that network's picture."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ from inr_studio.engine.side_by_side import RunRequest, SideBySide
 from inr_studio.engine.trainer import Trainer
 from inr_studio.imaging import resize_image
 from inr_studio.metrics import psnr
-from inr_studio.models.registry import PAPER_MODELS, ModelOptions, build_specs
+from inr_studio.models.registry import PAPER_MODELS
 from inr_studio.problem import FitProblem
 from inr_studio.render import render
-from inr_studio.tiling import auto_tile_scale
+
+from specs import specs_for
 
 H, W = 21, 30
 
 
 def specs(keys):
-    return build_specs(keys, ModelOptions(width=16, depth=2, image_size=(H, W),
-                                          tile_scale=auto_tile_scale(H, W)))
+    return specs_for(keys, H, W)
 
 
 @pytest.fixture(scope="module")

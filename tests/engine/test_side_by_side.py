@@ -19,28 +19,20 @@ from inr_studio.engine.objectives import OBJECTIVES, Objective, register_objecti
 from inr_studio.engine.side_by_side import RunRequest, SideBySide
 from inr_studio.engine.trainer import Trainer
 from inr_studio.errors import InrStudioError
-from inr_studio.imaging import resize_image
 from inr_studio.models import registry
-from inr_studio.models.registry import ModelOptions
 from inr_studio.models.spec import Phase
-from inr_studio.tiling import auto_tile_scale
+
+from specs import specs_for
 
 CPU = TrainConfig(iters=12, lr=2e-3, device="cpu")
 
 
-@pytest.fixture(scope="module")
-def tiny(small_image) -> np.ndarray:
-    return resize_image(small_image, 16, 24)
+def specs(keys, pixels: np.ndarray):
+    return specs_for(keys, *pixels.shape[:2])
 
 
-def specs(keys, pixels: np.ndarray, width: int = 16):
-    h, w = pixels.shape[:2]
-    return registry.build_specs(keys, ModelOptions(width=width, depth=2, image_size=(h, w),
-                                                   tile_scale=auto_tile_scale(h, w)))
-
-
-def test_four_models_side_by_side_in_lock_step(tiny) -> None:
-    req = RunRequest(7, tiny, specs(registry.PAPER_MODELS, tiny), CPU, progress_s=0.0,
+def test_four_models_side_by_side_in_lock_step(tiny_image) -> None:
+    req = RunRequest(7, tiny_image, specs(registry.PAPER_MODELS, tiny_image), CPU, progress_s=0.0,
                      preview_s=0.0)
     msgs = list(SideBySide(req).run())
     assert all(m.generation == 7 for m in msgs)
@@ -57,35 +49,35 @@ def test_four_models_side_by_side_in_lock_step(tiny) -> None:
     # the first comes after step one and shows what that step's forward drew (0 updates)
     assert frames[0].steps == {k: 0 for k in registry.PAPER_MODELS}
     assert frames[-1].final and frames[-1].recon["hs"].dtype == np.uint8
-    assert frames[-1].recon["hs"].shape == tiny.shape
+    assert frames[-1].recon["hs"].shape == tiny_image.shape
     ended = msgs[-1]
     assert isinstance(ended, RunEnded) and not ended.stopped
     assert ended.steps == {k: 12 for k in registry.PAPER_MODELS}
     assert all(ended.compute_s[k] > 0 for k in registry.PAPER_MODELS)
 
 
-def test_steps_per_turn_trains_in_batches(tiny) -> None:
-    req = RunRequest(0, tiny, specs(("siren", "ftc"), tiny), CPU, progress_s=0.0,
+def test_steps_per_turn_trains_in_batches(tiny_image) -> None:
+    req = RunRequest(0, tiny_image, specs(("siren", "ftc"), tiny_image), CPU, progress_s=0.0,
                      previews=False, steps_per_turn=4)
     batches = [m for m in SideBySide(req).run() if isinstance(m, ProgressBatch)]
     first = next(b for b in batches if b.points)
     assert first.stats["siren"].step == 4 and first.stats["ftc"].step == 4
 
 
-def test_a_fifth_model_is_one_registry_entry(tiny) -> None:
+def test_a_fifth_model_is_one_registry_entry(tiny_image) -> None:
     entry = registry.ModelEntry("siren-wide", "SIREN wide", "#000000", "test entry", "test",
                                 lambda o: registry.REGISTRY["siren"].make_config(o))
     registry.register(entry)
     try:
         keys = (*registry.PAPER_MODELS, "siren-wide")
-        ended = list(SideBySide(RunRequest(0, tiny, specs(keys, tiny), CPU,
+        ended = list(SideBySide(RunRequest(0, tiny_image, specs(keys, tiny_image), CPU,
                                            previews=False)).run())[-1]
         assert set(ended.steps) == set(keys) and ended.steps["siren-wide"] == 12
     finally:
         del registry.REGISTRY["siren-wide"]
 
 
-def test_phases_have_their_own_objective_steps_and_closed_form_end(tiny) -> None:
+def test_phases_have_their_own_objective_steps_and_closed_form_end(tiny_image) -> None:
     finished = []
 
     @register_objective("test-l1")
@@ -102,11 +94,11 @@ def test_phases_have_their_own_objective_steps_and_closed_form_end(tiny) -> None
             finished.append(self.weight)
 
     try:
-        spec = specs(("siren",), tiny)[0]
+        spec = specs(("siren",), tiny_image)[0]
         phases = (Phase(), Phase("test-l1", steps=5, lr_scale=0.5, options=(("weight", 2.0),)),
                   Phase("test-l1", steps=0, options=(("weight", 3.0),)))
         trainer = Trainer(__import__("inr_studio.problem", fromlist=["FitProblem"])
-                          .FitProblem.create(tiny, spec.config), CPU, phases)
+                          .FitProblem.create(tiny_image, spec.config), CPU, phases)
         assert trainer.total_steps == 17 and trainer.phase.objective == "pixels"
         lrs = []
         while not trainer.done:
@@ -120,33 +112,33 @@ def test_phases_have_their_own_objective_steps_and_closed_form_end(tiny) -> None
         del OBJECTIVES["test-l1"]
 
 
-def test_out_of_memory_becomes_one_message_and_the_run_ends(tiny, monkeypatch) -> None:
+def test_out_of_memory_becomes_one_message_and_the_run_ends(tiny_image, monkeypatch) -> None:
     def boom(self):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 24.00 GiB")
 
     monkeypatch.setattr(Trainer, "step", boom)
-    msgs = list(SideBySide(RunRequest(3, tiny, specs(("ftc",), tiny), CPU)).run())
+    msgs = list(SideBySide(RunRequest(3, tiny_image, specs(("ftc",), tiny_image), CPU)).run())
     failed = msgs[-1]
     assert isinstance(failed, RunFailed) and failed.generation == 3
     assert "GPU ran out of memory" in failed.message and "--batch-pixels" in failed.message
 
 
-def test_cpu_allocation_failure_and_user_errors_become_messages_bugs_do_not(tiny,
+def test_cpu_allocation_failure_and_user_errors_become_messages_bugs_do_not(tiny_image,
                                                                             monkeypatch) -> None:
     for exc, words in ((RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried "
                                      "to allocate 26400000000 bytes"), "memory of this machine"),
                        (InrStudioError("the image is flat."), "the image is flat.")):
         monkeypatch.setattr(Trainer, "step", lambda self, e=exc: (_ for _ in ()).throw(e))
-        msgs = list(SideBySide(RunRequest(0, tiny, specs(("siren",), tiny), CPU)).run())
+        msgs = list(SideBySide(RunRequest(0, tiny_image, specs(("siren",), tiny_image), CPU)).run())
         assert isinstance(msgs[-1], RunFailed) and words in msgs[-1].message
     monkeypatch.setattr(Trainer, "step", lambda self: 1 / 0)
     with pytest.raises(ZeroDivisionError):  # a bug is not dressed up as a user message
-        list(SideBySide(RunRequest(0, tiny, specs(("siren",), tiny), CPU)).run())
+        list(SideBySide(RunRequest(0, tiny_image, specs(("siren",), tiny_image), CPU)).run())
 
 
-def test_pause_is_announced_and_stop_ends_with_stopped(tiny) -> None:
+def test_pause_is_announced_and_stop_ends_with_stopped(tiny_image) -> None:
     control = RunControl()
-    run = SideBySide(RunRequest(0, tiny, specs(("siren", "hs"), tiny),
+    run = SideBySide(RunRequest(0, tiny_image, specs(("siren", "hs"), tiny_image),
                                 TrainConfig(iters=10**6, device="cpu"), previews=False), control)
     seen = []
     for msg in run.run():
@@ -162,12 +154,12 @@ def test_pause_is_announced_and_stop_ends_with_stopped(tiny) -> None:
     assert not any(isinstance(m, PreviewFrame) and m.final for m in seen)
 
 
-def test_duplicate_or_no_models_are_refused(tiny) -> None:
+def test_duplicate_or_no_models_are_refused(tiny_image) -> None:
     with pytest.raises(InrStudioError):
-        RunRequest(0, tiny, (), CPU)
-    s = specs(("siren",), tiny)
+        RunRequest(0, tiny_image, (), CPU)
+    s = specs(("siren",), tiny_image)
     with pytest.raises(InrStudioError):
-        RunRequest(0, tiny, s + s, CPU)
+        RunRequest(0, tiny_image, s + s, CPU)
 
 
 def test_message_types_and_registry_import_without_torch() -> None:

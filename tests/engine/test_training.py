@@ -11,7 +11,6 @@ import pytest
 import torch
 
 from inr_studio.errors import OptionError
-from inr_studio.imaging import resize_image
 from inr_studio.metrics import to_unit
 from inr_studio.models import make_model_config
 from inr_studio.problem import FitProblem
@@ -20,14 +19,11 @@ from inr_studio.tiling import auto_tile_scale
 from inr_studio.engine.config import TrainConfig
 from inr_studio.engine.control import RunControl
 from inr_studio.engine.fit import fit, spec_of
-from inr_studio.engine.messages import PreviewFrame, ProgressBatch, RunEnded
+from inr_studio.engine.messages import PausedReached, PreviewFrame, ProgressBatch, RunEnded
 from inr_studio.engine.side_by_side import RunRequest, SideBySide
 from inr_studio.engine.trainer import Trainer
 
-
-@pytest.fixture(scope="module")
-def tiny(small_image) -> np.ndarray:
-    return resize_image(small_image, 16, 24)
+from images import mean_colour_psnr
 
 
 def problem_for(pixels: np.ndarray, kind: str, width: int = 32) -> FitProblem:
@@ -42,11 +38,20 @@ def engine_for(problem: FitProblem, config: TrainConfig, control: RunControl | N
                                  previews=previews, progress_s=0.0), control)
 
 
+#: PSNR after 120 steps at lr 2e-3 on the 16×24 astronaut (whose mean colour scores 12.0 dB):
+#: 1.1–1.6 dB under the figures measured when they were set (38.84, 55.59, 32.54 dB).
+FLOORS = {"siren": 37.5, "hs": 54.0, "ftc": 31.0}
+
+
+def test_the_floors_mean_a_picture(tiny_image) -> None:
+    assert mean_colour_psnr(tiny_image) == pytest.approx(12.02, abs=0.01)
+    assert min(FLOORS.values()) >= mean_colour_psnr(tiny_image) + 5
+
+
 @pytest.mark.parametrize("kind, batch", [("siren", None), ("hs", None), ("ftc", 128)])
-def test_training_raises_psnr(tiny, kind: str, batch: int | None, device: str) -> None:
-    problem = problem_for(tiny, kind)
-    config = TrainConfig(iters=120, lr=2e-3, batch_pixels=batch, device=device)
-    _, before = Trainer(problem, config).full_psnr()
+def test_training_raises_psnr(tiny_image, kind: str, batch: int | None, device: str) -> None:
+    problem = problem_for(tiny_image, kind)
+    config = TrainConfig(iters=120, lr=2e-3, batch_pixels=batch, seed=0, device=device)
     engine = engine_for(problem, config)
     reports = list(engine.run())
     trainer = engine.trainers[kind]
@@ -54,14 +59,14 @@ def test_training_raises_psnr(tiny, kind: str, batch: int | None, device: str) -
     assert isinstance(ended, RunEnded) and not ended.stopped
     assert ended.steps[kind] == 120 == trainer.steps_done
     assert isinstance(final, PreviewFrame) and final.final
-    assert final.psnr[kind] > before + 3.0, (before, final.psnr)
+    assert final.psnr[kind] >= FLOORS[kind], final.psnr
     assert sum(isinstance(r, PreviewFrame) for r in reports) == 1  # previews off: the final only
-    assert final.recon[kind].shape == tiny.shape
+    assert final.recon[kind].shape == tiny_image.shape
 
 
-def test_same_seed_gives_identical_weights_on_cpu(tiny) -> None:
+def test_same_seed_gives_identical_weights_on_cpu(tiny_image) -> None:
     def weights(seed: int, batch: int | None) -> dict[str, torch.Tensor]:
-        t = Trainer(problem_for(tiny, "hs", width=16),
+        t = Trainer(problem_for(tiny_image, "hs", width=16),
                     TrainConfig(iters=5, lr=1e-3, seed=seed, batch_pixels=batch, device="cpu"))
         for _ in range(5):
             t.step()
@@ -85,71 +90,85 @@ def _run_in_thread(engine: SideBySide) -> tuple[threading.Thread, list]:
     return th, out
 
 
-def _wait_for(cond, timeout: float = 20.0) -> None:
+def _wait_for(cond, timeout: float = 60.0) -> None:
+    """Poll ``cond`` (a guard against a hang, not a limit on speed)."""
     t0 = time.monotonic()
     while not cond():
         assert time.monotonic() - t0 < timeout, "timed out"
         time.sleep(0.01)
 
 
-def test_stop_from_another_thread_returns_promptly(tiny) -> None:
+def test_stop_from_another_thread_ends_the_run_after_the_step_under_way(tiny_image,
+                                                                      monkeypatch) -> None:
+    """Prompt by construction, counted rather than timed: once asked to stop, the run starts
+    no other step (one may already be past its check)."""
     control = RunControl()
-    engine = engine_for(problem_for(tiny, "ftc", width=16), TrainConfig(iters=10**7, device="cpu"),
-                        control)
+    engine = engine_for(problem_for(tiny_image, "ftc", width=16),
+                        TrainConfig(iters=10**7, device="cpu"), control)
+    begun_after_stop = []
+    real_step = Trainer.step
+
+    def step(self):
+        if control.stop_requested:
+            begun_after_stop.append(self.steps_done)
+        return real_step(self)
+
+    monkeypatch.setattr(Trainer, "step", step)
     th, out = _run_in_thread(engine)
     _wait_for(lambda: "ftc" in engine.trainers and engine.trainers["ftc"].steps_done >= 3)
-    t0 = time.monotonic()
     control.stop()
-    th.join(timeout=5.0)
-    assert not th.is_alive() and time.monotonic() - t0 < 5.0
+    th.join(timeout=60.0)
+    assert not th.is_alive() and len(begun_after_stop) <= 1, begun_after_stop
     final = out[-1]
     assert isinstance(final, RunEnded) and final.stopped
     assert final.steps["ftc"] == engine.trainers["ftc"].steps_done < 10**7
 
 
-def test_pause_holds_steps_and_paused_time_is_not_counted(tiny) -> None:
+def test_pause_holds_steps_and_paused_time_is_not_counted(tiny_image) -> None:
     control = RunControl()
-    engine = engine_for(problem_for(tiny, "siren", width=16),
+    engine = engine_for(problem_for(tiny_image, "siren", width=16),
                         TrainConfig(iters=10**7, device="cpu"), control)
     t_start = time.monotonic()
     th, out = _run_in_thread(engine)
     _wait_for(lambda: "siren" in engine.trainers and engine.trainers["siren"].steps_done >= 3)
     trainer = engine.trainers["siren"]
     control.pause()
-    time.sleep(0.1)  # let the step in flight finish
+    _wait_for(lambda: any(isinstance(m, PausedReached) for m in out))  # the step in flight ended
     held = trainer.steps_done
-    assert control.paused
-    time.sleep(1.0)
+    time.sleep(0.5)
     assert trainer.steps_done == held  # no progress while paused
     control.resume()
     _wait_for(lambda: trainer.steps_done > held)
     control.stop()
-    th.join(timeout=5.0)
+    th.join(timeout=60.0)
     wall = time.monotonic() - t_start
     assert not th.is_alive()
     assert out[-1].stopped
     final = [m for m in out if isinstance(m, ProgressBatch)][-1].stats["siren"]
-    assert final.elapsed_s <= wall - 0.9, (final.elapsed_s, wall)
+    # The run's clock leaves the half second paused out (a relation of two clocks, not a limit:
+    # a slow machine stretches both).
+    assert final.elapsed_s <= wall - 0.25, (final.elapsed_s, wall)
 
 
-def test_stop_while_paused_ends_the_run(tiny) -> None:
+def test_stop_while_paused_ends_the_run(tiny_image) -> None:
     control = RunControl()
-    engine = engine_for(problem_for(tiny, "siren", width=8),
+    engine = engine_for(problem_for(tiny_image, "siren", width=8),
                         TrainConfig(iters=10**7, device="cpu"), control)
     control.pause()
     th, out = _run_in_thread(engine)
-    _wait_for(lambda: "siren" in engine.trainers)
-    time.sleep(0.2)
+    _wait_for(lambda: any(isinstance(m, PausedReached) for m in out))  # paused before a step
     assert engine.trainers["siren"].steps_done == 0
     control.stop()
-    th.join(timeout=5.0)
+    th.join(timeout=60.0)
     assert not th.is_alive() and out[-1].stopped and out[-1].steps["siren"] == 0
 
 
 @pytest.mark.parametrize("kind", ["siren", "ftc", "hs"])
-def test_render_at_source_size_equals_the_training_forward_and_2x_works(tiny, kind: str) -> None:
-    trainer, _ = fit(problem_for(tiny, kind, width=16), TrainConfig(iters=3, lr=1e-3, device="cpu"))
-    h, w = tiny.shape[:2]
+def test_render_at_source_size_equals_the_training_forward_and_2x_works(tiny_image,
+                                                                        kind: str) -> None:
+    trainer, _ = fit(problem_for(tiny_image, kind, width=16),
+                     TrainConfig(iters=3, lr=1e-3, device="cpu"))
+    h, w = tiny_image.shape[:2]
     with torch.no_grad():
         full = trainer.batcher.full
         forward = trainer.model(full.coords, full.routing).numpy()

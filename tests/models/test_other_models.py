@@ -1,5 +1,6 @@
-"""The models beyond the paper's four (docs/models.md): positional encodings, the ReLU and
-parameter-matched networks, every model through the engine, the CLI options, edge PSNR."""
+"""The models beyond the paper's four: positional encodings, the ReLU and parameter-matched
+networks, their command-line options and files, and the edge PSNR. (How well every model
+learns: ``test_fidelity_floors.py``.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import torch
 
 from inr_studio.cli.main import main
 from inr_studio.engine.config import TrainConfig
-from inr_studio.engine.side_by_side import RunRequest, train
 from inr_studio.errors import OptionError
 from inr_studio.imaging import resize_image
 from inr_studio.metrics import edge_psnr, psnr
@@ -114,23 +114,6 @@ def test_siren_matched_has_lo_e_ftcs_parameter_count_within_2_percent(width, dep
     assert spec.label == f"SIREN (matched, w={w})" and spec.config.depth == depth
     assert n == sum(p.numel() for p in CoordinateNet(spec.config).parameters())
     assert matched_width(530179, 3) == 513
-
-
-def test_every_model_trains_side_by_side_through_the_engine(small_image) -> None:
-    pixels = resize_image(small_image, 12, 16)
-    keys = tuple(registry.REGISTRY)
-    assert set(NEW_MODELS) <= set(keys)
-    specs = registry.build_specs(keys, ModelOptions(width=16, tile_scale=1 / 48,
-                                                    image_size=(12, 16)))
-    run, kept = train(RunRequest(0, pixels, specs, TrainConfig(iters=60, lr=1e-3,
-                                                                device="cpu"), previews=False))
-    frame = next(m for m in kept if type(m).__name__ == "PreviewFrame")
-    assert set(frame.psnr) == set(keys)
-    for key, trainer in run.trainers.items():
-        assert trainer.done and trainer.steps_done == 60
-        untrained = psnr(render(CoordinateNet(trainer.problem.config, seed=0), 12, 16,
-                                trainer.problem.class_map), pixels)
-        assert frame.psnr[key] > untrained + 1, (key, untrained, frame.psnr[key])
 
 
 # ---------------------------------------------------------------- command line

@@ -1,5 +1,4 @@
-"""Models (docs/models.md): grouped experts equal a naive per-pixel computation; SIREN init;
-HS-LoE."""
+"""The paper's models: grouped experts equal a naive per-pixel computation; SIREN init; HS-LoE."""
 
 from __future__ import annotations
 

@@ -19,28 +19,20 @@ def _status(field: str) -> int:
 
 
 def main(keys: str, height: int, width: int, model_width: int, batch: int) -> None:
-    import numpy as np
-    from skimage import data
-
     from inr_studio.engine.config import TrainConfig
     from inr_studio.engine.fit import fit_side_by_side
     from inr_studio.engine.memory import estimate
-    from inr_studio.imaging import resize_image
     from inr_studio.models import registry
-    from inr_studio.models.registry import ModelOptions
-    from inr_studio.tiling import auto_tile_scale
 
-    def specs_for(h: int, w: int):
-        options = ModelOptions(width=model_width, depth=3, tile_scale=auto_tile_scale(h, w),
-                               image_size=(h, w))
-        return registry.build_specs(registry.parse_models(keys), options)
+    from images import astronaut
+    from specs import specs_for
 
-    source = data.astronaut().astype(np.float32) / 255.0
-    small = resize_image(source, 16, 16)
-    fit_side_by_side(small, specs_for(16, 16), TrainConfig(iters=2, lr=1e-3, device="cpu"),
+    models = registry.parse_models(keys)
+    fit_side_by_side(astronaut(16, 16), specs_for(models, 16, 16, model_width, depth=3),
+                     TrainConfig(iters=2, lr=1e-3, device="cpu"),
                      cpu_threads=1)  # warm-up: torch's pools and lazily loaded code
-    pixels = resize_image(source, height, width)
-    specs = specs_for(height, width)
+    pixels = astronaut(height, width)
+    specs = specs_for(models, height, width, model_width, depth=3)
     config = TrainConfig(iters=2, lr=1e-3, batch_pixels=batch or None, device="cpu")
     import gc
 

@@ -1,8 +1,7 @@
-"""Fixtures and helpers for the window tests (pytest-qt, offscreen).
+"""Helpers of the window tests: open a window, wait for it, drop files on it, check a model.
 
-Import the fixtures into a test module with ``from ui_helpers import *  # noqa: F403``.
-Settings go to a temporary folder (``INR_STUDIO_SETTINGS_DIR``): a test never reads or changes
-the user's own settings. Every window is shut down at the end and must leave no thread running.
+The fixtures built on them (``window``, ``open_window``, ``tiny_png``, ...) are in
+``tests/ui/conftest.py``.
 """
 
 from __future__ import annotations
@@ -10,17 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 TINY = (32, 32)  # small enough for tens of steps per second on two cores
-
-
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    monkeypatch.setenv("INR_STUDIO_SETTINGS_DIR", str(folder))
-    return folder
 
 
 def write_png(path: Path, pixels01: np.ndarray) -> Path:
@@ -28,22 +18,6 @@ def write_png(path: Path, pixels01: np.ndarray) -> Path:
 
     save_png(path, pixels01)
     return path
-
-
-@pytest.fixture
-def tiny_png(tmp_path: Path, small_image: np.ndarray) -> Path:
-    """A real photograph (astronaut) at 32×32, as a PNG file."""
-    from inr_studio.imaging import resize_image
-
-    return write_png(tmp_path / "tiny.png", resize_image(small_image, *TINY))
-
-
-@pytest.fixture
-def other_png(tmp_path: Path, small_image: np.ndarray) -> Path:
-    """A second, different 32×24 image (a crop), to check that a drop replaced the image."""
-    from inr_studio.imaging import resize_image
-
-    return write_png(tmp_path / "other.png", resize_image(small_image[8:40, 10:60], 24, 32))
 
 
 def make_window(qtbot, open_path: str | Path | None = None, sample: bool = False):
@@ -68,13 +42,18 @@ def make_window(qtbot, open_path: str | Path | None = None, sample: bool = False
     return window
 
 
-@pytest.fixture
-def window(qtbot, tiny_png: Path):
-    win = make_window(qtbot, tiny_png)
-    yield win
-    win.shutdown()
-    assert win.controller.threads_alive() == 0
-    win.close()
+#: The panel's fields that shape a run, set by :func:`fix_run` (with a full batch and LoE tiles
+#: scaled to the image), so what a run reaches does not follow the device's defaults.
+FIXED_RUN = {"width_": 16, "depth": 3, "lr": 3e-3, "warmup": 0, "seed": 0}
+
+
+def fix_run(panel, iters: int) -> None:
+    """Set every field of the training panel that shapes a run, and ``iters`` steps."""
+    for name, value in FIXED_RUN.items():
+        getattr(panel, name).setValue(value)
+    panel.batch.setCurrentIndex(panel.batch.findData(0))  # full batch
+    panel.scale_tiles.setChecked(True)
+    panel.iters.setValue(iters)
 
 
 def wait_idle(qtbot, window, timeout: int = 30_000) -> None:
@@ -85,7 +64,7 @@ def drop_urls(widget, urls: list, pos=(20, 20)) -> tuple[bool, bool]:
     """A real drag-enter then drop of ``urls`` (QUrl list) on ``widget``, via sendEvent.
 
     Returns (drag accepted, drop accepted). The QMimeData stays referenced until both events
-    are handled (a temporary one crashes, docs/qt.md point 4); QDropEvent takes a QPointF and
+    are handled (Qt keeps a pointer to it: a temporary one crashes); QDropEvent takes a QPointF and
     QDragEnterEvent a QPoint before Qt 6.12, a QPointF from 6.12 on.
     """
     from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
@@ -114,3 +93,14 @@ def drop_files(widget, paths: list[Path]) -> tuple[bool, bool]:
     from PySide6.QtCore import QUrl
 
     return drop_urls(widget, [QUrl.fromLocalFile(str(p)) for p in paths])
+
+
+def check_model(window, key: str, on: bool) -> None:
+    """Check or uncheck one model in the window's picker as a click would (its limits apply)."""
+    from PySide6.QtCore import Qt
+
+    from inr_studio.ui.model_picker import KEY
+
+    for item in window.panel.picker.items():
+        if item.data(KEY) == key and item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)

@@ -11,26 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
+from inr_studio.metrics import to_uint8
 
-from ui_helpers import *  # noqa: E402,F403
-from ui_helpers import drop_files, make_window, write_png  # noqa: E402
+from images import astronaut
+from ui_helpers import drop_files, write_png
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _photo(h: int, w: int) -> np.ndarray:
-    from skimage import data
-
-    from inr_studio.imaging import resize_image
-
-    return resize_image(data.astronaut().astype(np.float32) / 255.0, h, w)
-
-
-def _u8(pixels: np.ndarray) -> np.ndarray:
-    return (np.clip(pixels, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
 def make_case(case: str, folder: Path) -> Path:
@@ -41,7 +29,7 @@ def make_case(case: str, folder: Path) -> Path:
     if case == "zero bytes":
         p.write_bytes(b"")
     elif case == "truncated png":
-        write_png(folder / "whole.png", _photo(32, 32))
+        write_png(folder / "whole.png", astronaut(32, 32))
         p.write_bytes((folder / "whole.png").read_bytes()[:120])
     elif case == "text named png":
         p.write_text("this is not a picture\n")
@@ -50,32 +38,32 @@ def make_case(case: str, folder: Path) -> Path:
     elif case == "1x1":
         Image.fromarray(np.full((1, 1, 3), 200, np.uint8)).save(p)
     elif case == "1xN":
-        Image.fromarray(_u8(_photo(1, 64))).save(p)
+        Image.fromarray(to_uint8(astronaut(1, 64))).save(p)
     elif case == "flat gray":
         Image.fromarray(np.full((24, 24, 3), 128, np.uint8)).save(p)
     elif case == "cmyk":
         p = folder / "cmyk.jpg"
-        Image.fromarray(_u8(_photo(32, 48))).convert("CMYK").save(p, quality=95)
+        Image.fromarray(to_uint8(astronaut(32, 48))).convert("CMYK").save(p, quality=95)
     elif case == "palette":
-        Image.fromarray(_u8(_photo(32, 32))).convert("P", palette=Image.Palette.ADAPTIVE).save(p)
+        Image.fromarray(to_uint8(astronaut(32, 32))).convert("P", palette=Image.Palette.ADAPTIVE).save(p)
     elif case == "animated gif":
         p = folder / "animated.gif"
-        frames = [Image.fromarray(_u8(_photo(24, 24) * f)).convert("P") for f in (1.0, 0.5, 0.2)]
+        frames = [Image.fromarray(to_uint8(astronaut(24, 24) * f)).convert("P") for f in (1.0, 0.5, 0.2)]
         frames[0].save(p, save_all=True, append_images=frames[1:], duration=100, loop=0)
     elif case == "gray+alpha":
-        gray = _u8(_photo(32, 32).mean(axis=2))
+        gray = to_uint8(astronaut(32, 32).mean(axis=2))
         Image.fromarray(np.dstack([gray, np.full_like(gray, 180)]), mode="LA").save(p)
     elif case == "16-bit":
         import png
 
-        arr = (_photo(24, 32) * 65535).astype(np.uint16)
+        arr = (astronaut(24, 32) * 65535).astype(np.uint16)
         with open(p, "wb") as fh:
             png.Writer(32, 24, greyscale=False, bitdepth=16).write(fh, arr.reshape(24, -1))
     elif case == "exif rotated":
         p = folder / "rotated.jpg"
         exif = Image.Exif()
         exif[0x0112] = 6  # display rotated 90° clockwise: 40 wide × 20 high becomes 20 × 40
-        Image.fromarray(_u8(_photo(20, 40))).save(p, exif=exif, quality=95)
+        Image.fromarray(to_uint8(astronaut(20, 40))).save(p, exif=exif, quality=95)
     elif case == "header 40000x40000":
         ihdr = struct.pack(">IIBBBBB", 40000, 40000, 8, 2, 0, 0, 0)
         idat = zlib.compress(b"\0" * 1000)
@@ -144,23 +132,19 @@ def test_awkward_file_dropped(window, tmp_path: Path, case: str) -> None:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_awkward_file_at_launch(qtbot, tmp_path: Path, case: str) -> None:
+def test_awkward_file_at_launch(open_window, tmp_path: Path, case: str) -> None:
     path = make_case(case, tmp_path)
-    window = make_window(qtbot)
-    try:
-        window.open_initial(str(path))  # what `inr-studio FILE` does after the first paint
-        assert window.wait_loaded()
-        outcome, expect = CASES[case]
-        if outcome == "ok":
-            _check_ok(window, path, expect)
-        else:  # the message stays in the bar, with the sample opened behind it
-            assert window.messages.level == "error"
-            assert expect in window.messages.text().lower(), window.messages.text()
-            assert window.session.name == "astronaut.png"
-        _alive(window)
-    finally:
-        window.shutdown()
-        window.close()
+    window = open_window()
+    window.open_initial(str(path))  # what `inr-studio FILE` does after the first paint
+    assert window.wait_loaded()
+    outcome, expect = CASES[case]
+    if outcome == "ok":
+        _check_ok(window, path, expect)
+    else:  # the message stays in the bar, with the sample opened behind it
+        assert window.messages.level == "error"
+        assert expect in window.messages.text().lower(), window.messages.text()
+        assert window.session.name == "astronaut.png"
+    _alive(window)
 
 
 @pytest.fixture(scope="session")
@@ -171,22 +155,18 @@ def photo_24mp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "photo_24mp.jpg"
     exif = Image.Exif()
     exif[0x0112] = 6
-    Image.fromarray(_u8(_photo(400, 600))).resize((6000, 4000), Image.Resampling.BILINEAR).save(
+    Image.fromarray(to_uint8(astronaut(400, 600))).resize((6000, 4000), Image.Resampling.BILINEAR).save(
         path, quality=85, exif=exif)
     return path
 
 
-def test_24mp_photo_dropped_and_at_launch(qtbot, window, photo_24mp: Path) -> None:
+def test_24mp_photo_dropped_and_at_launch(open_window, window, photo_24mp: Path) -> None:
     drop_files(window, [photo_24mp])
     s = window.session
     assert s.name == "photo_24mp.jpg" and (s.image.height, s.image.width) == (6000, 4000)
     assert s.working.shape == (256, 171, 3)  # CPU default working size, rotated
     _alive(window)
-    second = make_window(qtbot)
-    try:
-        second.open_initial(str(photo_24mp))
-        assert second.wait_loaded(60)
-        assert second.session.name == "photo_24mp.jpg" and second.messages.level == ""
-    finally:
-        second.shutdown()
-        second.close()
+    second = open_window()
+    second.open_initial(str(photo_24mp))
+    assert second.wait_loaded(60)
+    assert second.session.name == "photo_24mp.jpg" and second.messages.level == ""

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
 
 from ui_helpers import *  # noqa: E402,F403
 from ui_helpers import wait_idle  # noqa: E402

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from paths import REPO
 import os
 import shutil
 import subprocess
@@ -13,6 +12,8 @@ import pytest
 
 from inr_studio.ui.platform_check import (APT_LINE, XCB_LIBRARIES, check_platform,
                                           missing_libraries, platform_is_xcb)
+
+from paths import REPO
 
 FAKE = ("libinr-studio-missing-xcb.so.7", "libinr-studio-missing7")
 
@@ -113,3 +114,10 @@ def test_missing_library_exits_2_through_run_app(monkeypatch: pytest.MonkeyPatch
     assert app.run_app(None) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and FAKE[0] in err[0] and "apt-get install" in err[0]
+
+
+def test_readme_names_the_apt_line() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert APT_LINE in readme
+    assert APT_LINE.split("install ", 1)[1].split(" ")[0] in (REPO / ".ci" / "run").read_text() \
+        or "APT_PACKAGES" in (REPO / ".ci" / "run").read_text()

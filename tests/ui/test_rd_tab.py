@@ -8,19 +8,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("pytestqt")
-
-from ui_helpers import *
-from ui_helpers import wait_idle
-
-
-@pytest.fixture
-def trained(window, qtbot):
-    window.panel.iters.setValue(12)
-    window.start_training()
-    wait_idle(qtbot, window)
-    return window
-
 
 def test_nothing_to_measure_before_training(window) -> None:
     assert window.rd_view is None  # built on first use, not at start-up

@@ -1,38 +1,31 @@
-"""Run settings through the window's panel: the memory guard's refusal with its ways
-out as buttons, one click applying the way out and training; the CPU warm-up and
-threads."""
+"""Run settings through the window's panel: the memory guard's refusal with its ways out as
+buttons, one click applying the way out and training; the CPU warm-up and threads."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+from PySide6.QtCore import Qt
 
-pytest.importorskip("pytestqt")
-
-from PySide6.QtCore import Qt  # noqa: E402
-
-from ui_helpers import *  # noqa: E402,F403
-from ui_helpers import make_window, wait_idle, write_png  # noqa: E402
+from ui_helpers import wait_idle, write_png
 
 
 @pytest.fixture
-def short_of_memory(qtbot, tmp_path, small_image, monkeypatch):
+def short_of_memory(open_window, tmp_path, small_image, monkeypatch):
     """A window on a 96×144 photo (trained at its own size: the CPU default, 256 px, never
     enlarges) whose device has 80 % of what a full-batch run of its models needs."""
     from inr_studio.engine import memory
     from inr_studio.imaging import resize_image
 
-    win = make_window(qtbot, write_png(tmp_path / "photo.png", resize_image(small_image, 96, 144)))
+    win = open_window(write_png(tmp_path / "photo.png", resize_image(small_image, 96, 144)))
     win.panel.iters.setValue(3)
     s = win.session
     h, w = s.working.shape[:2]
     need = memory.estimate(s.model_specs(), h, w, None).peak
     monkeypatch.setattr(memory, "free_bytes", lambda device="cpu": int(0.8 * need))
     win.start_training()
-    yield win
-    win.shutdown()
-    win.close()
+    return win
 
 
 def buttons(window) -> dict[str, object]:
@@ -90,42 +83,33 @@ def test_a_new_message_replaces_the_buttons(short_of_memory) -> None:
     assert win.messages.buttons == [] and win.messages.text() == "something else"
 
 
-def test_the_warm_up_control_sets_the_runs_schedule(qtbot, tiny_png) -> None:
-    win = make_window(qtbot, tiny_png)
-    try:
-        assert win.panel.warmup.value() == 25  # the CPU default, shown as a share of the steps
-        assert win.cpu_threads == (os.cpu_count() or 1)  # every core while the window idles
-        win.panel.iters.setValue(20)
-        win.panel.warmup.setValue(50)
-        assert win.session.settings.warmup == 0.5
-        win.start_training()
-        wait_idle(qtbot, win)
-        trainer = win.session.trainers["hs"]
-        assert [p.objective for p in trainer.phases] == ["coarse", "pixels"]
-        assert [p.steps for p in trainer.phases] == [10, 10] and trainer.steps_done == 20
-        assert win.plot.series("hs")[0][-1] == 19  # the curve's steps run on through both
-    finally:
-        win.shutdown()
-        win.close()
+def test_the_warm_up_control_sets_the_runs_schedule(window, qtbot) -> None:
+    win = window
+    assert win.panel.warmup.value() == 25  # the CPU default, shown as a share of the steps
+    assert win.cpu_threads == (os.cpu_count() or 1)  # every core while the window idles
+    win.panel.iters.setValue(20)
+    win.panel.warmup.setValue(50)
+    assert win.session.settings.warmup == 0.5
+    win.start_training()
+    wait_idle(qtbot, win)
+    trainer = win.session.trainers["hs"]
+    assert [p.objective for p in trainer.phases] == ["coarse", "pixels"]
+    assert [p.steps for p in trainer.phases] == [10, 10] and trainer.steps_done == 20
+    assert win.plot.series("hs")[0][-1] == 19  # the curve's steps run on through both
 
 
-def test_a_value_the_core_refuses_is_shown_and_the_settings_kept(qtbot, tiny_png,
-                                                                 monkeypatch) -> None:
+def test_a_value_the_core_refuses_is_shown_and_the_settings_kept(window, monkeypatch) -> None:
     from dataclasses import replace
 
     from inr_studio.engine.config import TrainConfig
     from inr_studio.errors import OptionError
 
-    win = make_window(qtbot, tiny_png)
-    try:
-        before = win.session.settings
-        monkeypatch.setattr(win.panel, "settings", lambda base: replace(base, warmup=1.5))
-        win.panel.iters.setValue(before.iters + 7)  # an edit: the panel's values are read
-        assert win.session.settings == before
-        with pytest.raises(OptionError) as core:
-            TrainConfig(warmup=1.5)
-        assert win.messages.level == "error" and win.messages.text() == str(core.value)
-        assert win.panel.iters.value() == before.iters  # the panel shows what is kept
-    finally:
-        win.shutdown()
-        win.close()
+    win = window
+    before = win.session.settings
+    monkeypatch.setattr(win.panel, "settings", lambda base: replace(base, warmup=1.5))
+    win.panel.iters.setValue(before.iters + 7)  # an edit: the panel's values are read
+    assert win.session.settings == before
+    with pytest.raises(OptionError) as core:
+        TrainConfig(warmup=1.5)
+    assert win.messages.level == "error" and win.messages.text() == str(core.value)
+    assert win.panel.iters.value() == before.iters  # the panel shows what is kept

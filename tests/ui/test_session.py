@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from fake_models import *  # noqa: F403
 from inr_studio.ui.session import (MAX_OTSU_CLASSES, RunSettings, compute_maps, defaults_for,
                                    working_size)
 

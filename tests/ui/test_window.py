@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from paths import REPO
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
-
-from ui_helpers import *  # noqa: E402,F403
-from ui_helpers import drop_files, make_window  # noqa: E402
+from paths import REPO
+from ui_helpers import drop_files, write_png
 
 
-def test_starts_on_bundled_sample_ready_to_train(qtbot) -> None:
-    win = make_window(qtbot, sample=True)
-    try:
-        assert win.session.name == "astronaut.png"
-        assert win.session.working.shape == (256, 256, 3)  # CPU default working size
-        assert win.compare.original is not None
-        assert win.maps_view.seg_item.image is not None
-        assert win.panel.start_btn.isEnabled()
-        assert "256×256" in win.panel.size_label.text() and "512×512" in win.panel.size_label.text()
-        assert "cpu" in win.device_label.text()
-        assert win.samples_menu.actions(), "the sample menu lists the bundled images"
-    finally:
-        win.shutdown()
-        win.close()
+def test_starts_on_bundled_sample_ready_to_train(open_window) -> None:
+    win = open_window(sample=True)
+    assert win.session.name == "astronaut.png"
+    assert win.session.working.shape == (256, 256, 3)  # CPU default working size
+    assert win.compare.original is not None
+    assert win.maps_view.seg_item.image is not None
+    assert win.panel.start_btn.isEnabled()
+    assert "256×256" in win.panel.size_label.text() and "512×512" in win.panel.size_label.text()
+    assert "cpu" in win.device_label.text()
+    assert win.samples_menu.actions(), "the sample menu lists the bundled images"
 
 
 def test_real_drop_replaces_image(window, other_png: Path) -> None:
@@ -66,7 +59,6 @@ def test_bad_drop_keeps_image_and_shows_message(window, tmp_path: Path, other_pn
 
 def test_large_image_gets_a_working_size(window, tmp_path: Path, small_image) -> None:
     from inr_studio.imaging import resize_image
-    from ui_helpers import write_png
 
     big = write_png(tmp_path / "big.png", resize_image(small_image, 300, 400))
     panel = window.panel
@@ -172,25 +164,22 @@ def test_panels_zoom_and_pan_together(window) -> None:
         assert np.allclose(centre_span(kind)[:2], target[:2] + (3, -2), atol=0.01)
 
 
-def test_settings_and_geometry_persist(qtbot, tiny_png: Path) -> None:
-    first = make_window(qtbot, tiny_png)
+def test_settings_and_geometry_persist(open_window, tiny_png: Path) -> None:
+    first = open_window(tiny_png)
     first.panel.seed.setValue(7)
     first.maps_view.classes.setValue(3)
     first.maps_view.opacity.setValue(35)
     first.resize(787, 711)  # within the 800×800 offscreen screen
     first.close()
-    second = make_window(qtbot)
-    try:
-        s = second.session.settings
-        assert (s.seed, s.seg_classes) == (7, 3)
-        assert second.panel.seed.value() == 7
-        assert second.maps_view.classes.value() == 3
-        assert second.maps_view.opacity.value() == 35  # the maps' opacity is kept too
-        assert (second.size().width(), second.size().height()) == (787, 711)
-        assert str(tiny_png.resolve()) in second.store.recent_files()
-        assert second.recent_menu.actions()[0].text() == str(tiny_png.resolve())
-    finally:
-        second.close()
+    second = open_window()
+    s = second.session.settings
+    assert (s.seed, s.seg_classes) == (7, 3)
+    assert second.panel.seed.value() == 7
+    assert second.maps_view.classes.value() == 3
+    assert second.maps_view.opacity.value() == 35  # the maps' opacity is kept too
+    assert (second.size().width(), second.size().height()) == (787, 711)
+    assert str(tiny_png.resolve()) in second.store.recent_files()
+    assert second.recent_menu.actions()[0].text() == str(tiny_png.resolve())
 
 
 RUN_APP = r"""
@@ -234,7 +223,7 @@ def test_run_app_opens_window_and_exits(tiny_png: Path, settings_dir: Path) -> N
     assert (settings_dir / "inr-studio.ini").is_file()  # geometry and settings saved on exit
 
 
-def test_a_damaged_stored_view_value_falls_back_to_its_default(qtbot, tmp_path: Path) -> None:
+def test_a_damaged_stored_view_value_falls_back_to_its_default(tmp_path: Path) -> None:
     from PySide6.QtCore import QSettings
 
     from inr_studio.ui.settings import SettingsStore

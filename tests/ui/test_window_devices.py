@@ -11,7 +11,6 @@ import weakref
 import numpy as np
 import pytest
 
-pytest.importorskip("pytestqt")
 
 from ui_helpers import *  # noqa: E402,F403
 from ui_helpers import wait_idle  # noqa: E402

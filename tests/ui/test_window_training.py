@@ -1,28 +1,28 @@
 """Training in the window: live PSNR and panels, pause/resume/stop, many start/stop cycles,
-stale results, failures as messages, and the PySide6 signal-emit regression (docs/qt.md, 1)."""
+stale results, failures as messages, and the PySide6 6.12.0 signal-emit regression."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import threading
 
 import numpy as np
-import pytest
 
-pytest.importorskip("pytestqt")
-
-from ui_helpers import *  # noqa: E402,F403
-from ui_helpers import wait_idle  # noqa: E402
+from images import mean_colour_psnr
+from ui_helpers import drop_files, fix_run, wait_idle
 
 KINDS = ("siren", "ftc", "qt", "hs")
+#: The curve's last PSNR after 60 steps of fix_run's settings on the 32×32 astronaut (whose mean
+#: colour scores 11.5 dB): 1.1–1.5 dB under the figures measured (22.48, 28.87, 30.69, 30.07).
+FLOORS = {"siren": 21.0, "ftc": 27.5, "qt": 29.5, "hs": 29.0}
 
 
 def test_live_training_streams_psnr_and_panels(window, qtbot) -> None:
     batches, frames = [], []
     window.controller.progressed.connect(batches.append)
     window.controller.previewed.connect(frames.append)
-    window.panel.iters.setValue(60)
+    fix_run(window.panel, 60)
     window.panel.start_btn.click()
     assert window.controller.state == "running" and not window.panel.start_btn.isEnabled()
     qtbot.waitUntil(lambda: len(frames) >= 1, timeout=20_000)
@@ -33,16 +33,20 @@ def test_live_training_streams_psnr_and_panels(window, qtbot) -> None:
     for kind in KINDS:
         steps, psnr = window.plot.series(kind)
         assert list(steps) == list(range(60))  # every step's PSNR, in order, nothing lost
-        assert np.all(np.isfinite(psnr)) and psnr[-1] > psnr[0] + 3  # it learns
+        assert np.all(np.isfinite(psnr)) and psnr[-1] >= FLOORS[kind]  # it learns
         assert window.plot.curves[kind].getData()[0] is not None
         assert abs(float(window.table.text_at(kind, "PSNR (dB)")) - frames[-1].psnr[kind]) < 0.01
         assert window.table.text_at(kind, "ETA") == "done"
+    assert min(FLOORS.values()) >= mean_colour_psnr(window.session.working) + 5
     assert 1 <= len(batches) <= 60  # throttled: not one signal per step
     assert window.session.record.final["hs"]["step"] == 60
     assert window.panel.start_btn.isEnabled()
 
 
-def test_pause_resume_stop(window, qtbot) -> None:
+def test_pause_resume_stop(window, qtbot, monkeypatch) -> None:
+    from inr_studio.engine.control import RunControl
+    from inr_studio.engine.trainer import Trainer
+
     ctl = window.controller
     window.panel.iters.setValue(100_000)
     window.start_training()
@@ -53,7 +57,7 @@ def test_pause_resume_stop(window, qtbot) -> None:
                     min(t.steps_done for t in worker.trainers.values()) >= 3, timeout=20_000)
     window.panel.pause_btn.click()
     assert ctl.state == "paused" and window.panel.pause_btn.text() == "Resume"
-    qtbot.waitUntil(lambda: bool(ctl.readable_trainers()), timeout=5_000)  # worker is idle
+    qtbot.waitUntil(lambda: bool(ctl.readable_trainers()), timeout=30_000)  # worker is idle
     steps = {k: t.steps_done for k, t in worker.trainers.items()}
     qtbot.wait(300)
     assert {k: t.steps_done for k, t in worker.trainers.items()} == steps  # really paused
@@ -61,11 +65,27 @@ def test_pause_resume_stop(window, qtbot) -> None:
     assert ctl.state == "running"
     qtbot.waitUntil(lambda: worker.trainers["siren"].steps_done > steps["siren"] + 2,
                     timeout=10_000)
-    t0 = time.perf_counter()
+    # Stop is prompt by construction: once asked, no model starts another step (one may
+    # already be past the engine's check). Counted in the engine, not timed.
+    stop_asked, begun_after = threading.Event(), []
+    real_stop, real_step = RunControl.stop, Trainer.step
+
+    def stop(self) -> None:
+        real_stop(self)
+        stop_asked.set()
+
+    def step(self):
+        if stop_asked.is_set():
+            begun_after.append(self)
+        return real_step(self)
+
+    monkeypatch.setattr(RunControl, "stop", stop)
+    monkeypatch.setattr(Trainer, "step", step)
     window.panel.stop_btn.click()
-    qtbot.waitUntil(worker.isFinished, timeout=1_000)  # Stop returns within a second
-    assert time.perf_counter() - t0 < 1.0
-    wait_idle(qtbot, window, timeout=2_000)
+    assert stop_asked.is_set() and ctl.state in ("stopping", "idle")
+    qtbot.waitUntil(worker.isFinished, timeout=30_000)
+    wait_idle(qtbot, window)
+    assert len(begun_after) <= 1, len(begun_after)
     assert worker.trainers["siren"].steps_done < 100_000
     assert set(window.session.trainers) == set(KINDS)  # the stopped models stay usable
     assert window.panel.settings_box.isEnabled() and window.maps_view.classes.isEnabled()
@@ -82,7 +102,7 @@ def test_twenty_start_stop_cycles_leave_no_thread(window, qtbot) -> None:
             qtbot.waitUntil(lambda: bool(ctl.worker.trainers), timeout=10_000)
         window.stop_training()
         wait_idle(qtbot, window, timeout=10_000)
-    qtbot.waitUntil(lambda: all(w.isFinished() for w in workers), timeout=5_000)
+    qtbot.waitUntil(lambda: all(w.isFinished() for w in workers), timeout=30_000)
     assert not any(w.isRunning() for w in workers)
     assert ctl.threads_alive() == 0 and ctl.generation == 20
 
@@ -120,8 +140,6 @@ def test_training_failure_becomes_message(window, qtbot, monkeypatch) -> None:
 
 
 def test_bad_drop_during_run_keeps_the_run(window, qtbot, tmp_path) -> None:
-    from ui_helpers import drop_files
-
     window.panel.iters.setValue(100_000)
     window.start_training()
     bad = tmp_path / "bad.png"

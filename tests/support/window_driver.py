@@ -1,23 +1,30 @@
-"""A scripted session for tests of the real window (``INR_STUDIO_DRIVE=out.json inr-studio IMG``).
+"""The real program, scripted, for the test of the real window on an X display.
 
-The in-process tests run Qt offscreen; the xcb test (``tests/ui/test_real_display.py``) starts the
-real program under Xvfb instead and needs to know what it did. With ``INR_STUDIO_DRIVE`` set,
-the window: records when its first frame is painted, waits for the engine and the image, trains
-a few steps at a tiny size, grabs the Compare panels (``<out>.png``) and the whole screen
-(``<out>.screen.png``), writes what it saw to ``<out>`` (JSON) and quits. Nothing here runs
-otherwise.
+    python tests/support/window_driver.py OUT.json IMAGE
+
+runs ``inr-studio IMAGE`` (the process tuned as the entry point tunes it, then ``run_app``)
+with a scripted session (``tests/ui/test_real_display.py``, under Xvfb, Qt's xcb platform,
+where the in-process tests use the offscreen platform): it records when the first frame is
+painted, waits for the engine and the image, trains a few steps of small networks with fixed
+settings, grabs the Compare panels (``OUT.png``) and the whole screen (``OUT.screen.png``),
+writes what it saw to ``OUT.json`` and quits.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 
-DRIVE_ENV = "INR_STUDIO_DRIVE"
-STEPS = 20
+from ui_helpers import fix_run  # this folder: the script's own
+
+#: Steps of the run the session starts, all of whose settings are fixed (``fix_run``): the PSNR
+#: it reaches does not follow the device's defaults (the image, 48×64, is below every working
+#: size).
+STEPS = 60
 TIMEOUT_S = 120.0
 
 
@@ -82,8 +89,8 @@ def drive(app, window, out: str, started: float | None = None) -> None:
                 report["image"] = s.name
                 report["message_at_start"] = window.messages.text()
                 report["message_level_at_start"] = window.messages.level
-                window.panel.width_.setValue(16)
-                window.panel.iters.setValue(STEPS)
+                fix_run(window.panel, STEPS)
+                report["settings"] = window.session.settings.to_dict()
                 window.start_training()
                 state["phase"] = "train"
         elif state["phase"] == "train" and window.controller.state == "idle":
@@ -96,3 +103,16 @@ def drive(app, window, out: str, started: float | None = None) -> None:
     timer.setInterval(50)
     timer.timeout.connect(tick)
     timer.start()
+
+
+def main(out: str, image: str) -> int:
+    from inr_studio.process import tune_process
+
+    tune_process()  # first thing, as the entry point does
+    from inr_studio.ui.app import run_app
+
+    return run_app(image, on_shown=lambda app, window, started: drive(app, window, out, started))
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))
