@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDou
 from ..errors import InrStudioError
 from ..metrics import psnr as psnr_of
 from ..models import registry
+from ..models.quantiser import MAX_BITS
 from .background import Job, Lane
 
 #: The bit depths the dialog offers, up to the finest quantiser; it opens on the codec options'
