@@ -254,7 +254,7 @@ class ExportDialog(QDialog):
     def _start_search(self) -> None:
         target, steps = self.targets[self.kind()], int(self.qat_steps.value())
         self._in_background(
-            f"Searching for the smallest file within {TOLERANCE_DB:g} dB (every candidate "
+            f"Searching for the smallest file within {self.tolerance_db:g} dB (every candidate "
             "encoded and decoded)…",
             lambda cancelled: [search_default(target, steps, cancelled.is_set)])
 
