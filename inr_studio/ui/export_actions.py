@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from ..errors import InrStudioError
@@ -58,6 +59,7 @@ class ExportActions:
         if not targets:
             return None
         dialog = ExportDialog(targets, self._stem(), kind or "hs", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # not kept by the window
         self._export_dialog = dialog  # keep it referenced while open
         if modal:
             dialog.exec()
@@ -80,6 +82,7 @@ class ExportActions:
         except (InrStudioError, OSError) as exc:
             self.show_error(f"{Path(path).name}: {exc}")
             return False
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.sinr_viewer = viewer
         viewer.exec() if modal else viewer.show()
         return True

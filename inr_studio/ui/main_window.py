@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QTabWidget
 
@@ -146,6 +146,7 @@ class MainWindow(LayoutActions, StartupActions, LoadingActions, TrainingActions,
         return self._show_dialog(about_dialog(self, device), modal)
 
     def _show_dialog(self, dialog, modal: bool):
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._help_dialog = dialog  # referenced while open
         dialog.exec() if modal else dialog.show()
         return dialog

@@ -69,8 +69,10 @@ class RdActions:
     def stop_background_work(self) -> None:
         """At shutdown: stop the export dialog's search and the RD measurements, and wait for
         their threads."""
+        from shiboken6 import isValid
+
         dialog = getattr(self, "_export_dialog", None)
-        if dialog is not None:
+        if dialog is not None and isValid(dialog):  # closed dialogs delete themselves
             dialog.done(0)  # stops its background search
         if self.rd_view is not None:
             self.rd_view.wait()
