@@ -15,7 +15,7 @@ ITERATIONS, SECONDS, OPERATIONS = "iterations", "seconds", "operations"
 AXES: dict[str, tuple[str, str, str | None]] = {
     ITERATIONS: ("Iterations", "iteration", None),
     SECONDS: ("Seconds", "training time, the model's own", "s"),
-    OPERATIONS: ("Operations (MACs)", "operations, forward multiply-accumulates", "MAC"),
+    OPERATIONS: ("Operations", "operations, forward multiply-accumulates", "MAC"),
 }
 
 #: steps -> operations spent to reach them, per model

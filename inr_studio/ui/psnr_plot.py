@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QWidget
 from ..engine.messages import ProgressBatch
 from ..models import registry
 from ..models.registry import PAPER_MODELS
-from .curves import AXES, ITERATIONS, ComputeClock, OperationsOf, x_values
+from .curves import AXES, ITERATIONS, SECONDS, ComputeClock, OperationsOf, x_values
 
 
 class PsnrPlot(pg.PlotWidget):
@@ -28,7 +28,7 @@ class PsnrPlot(pg.PlotWidget):
         self.setLabel("left", "PSNR", units="dB")
         self.showGrid(x=True, y=True, alpha=0.25)
         legend = self.addLegend(offset=(-10, -10), labelTextColor="#222")  # bottom right:
-        legend.setColumnCount(2)  # curves rise; two columns keep it low under the panels
+        legend.setColumnCount(3)  # curves rise; columns keep it low under the panels
         self.plotItem.setClipToView(True)
         self.plotItem.setDownsampling(auto=True, mode="peak")
         self.plotItem.disableAutoRange()
@@ -93,12 +93,12 @@ class PsnrPlot(pg.PlotWidget):
         steps = np.array([self._iterations])
         ends = [float(x_values(self.axis, steps, steps, self._operations.get(k))[0])
                 for k in self.models]
-        return None if self.axis == "seconds" or not ends else max(ends)
+        return None if self.axis == SECONDS or not ends else max(ends)
 
     def _fit_x(self) -> None:
         """The x range: the first hundred steps' worth, doubled until the data fits."""
         end = self._x_end()
-        if self.axis == "seconds":
+        if self.axis == SECONDS:
             start = 1.0
         else:
             first = np.array([min(self._iterations, 100)])

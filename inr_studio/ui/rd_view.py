@@ -77,7 +77,8 @@ class RdView(QWidget):
         top.addWidget(QLabel("QAT steps"))
         top.addWidget(self.qat_steps)
         top.addWidget(self.estimate_label)
-        top.addWidget(self.progress, 1)
+        top.addWidget(self.progress, 4)
+        top.addStretch(1)  # the buttons keep their size while the bar is hidden
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)

@@ -18,7 +18,6 @@ def test_shortcuts_list_every_menu_shortcut(window, qtbot) -> None:
     from PySide6.QtGui import QAction, QKeySequence
 
     dialog = window.show_shortcuts(modal=False)
-    qtbot.addWidget(dialog)
     text = dialog.text()
     keys = [a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             for a in window.findChildren(QAction) if not a.shortcut().isEmpty()]
@@ -40,7 +39,6 @@ def test_about_names_version_torch_device_and_papers(window, qtbot) -> None:
     from inr_studio.models.papers import PAPERS
 
     dialog = window.show_about(modal=False)
-    qtbot.addWidget(dialog)
     text = html.unescape(dialog.text())
     assert f"inr-studio {__version__}" in text and f"PyTorch {torch.__version__}" in text
     assert "Device: cpu (" in text

@@ -61,7 +61,6 @@ def test_a_saved_run_opens_again_as_it_was(saved, qtbot, other_png, tmp_path) ->
 
         assert len(win.save_pngs(tmp_path / "pngs")) == 4  # its networks export
         dialog = win.export_sinr_dialog(modal=False)
-        qtbot.addWidget(dialog)
         assert [dialog.model.itemData(i) for i in range(dialog.model.count())] == list(KINDS)
         dialog.close()
 

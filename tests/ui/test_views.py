@@ -111,9 +111,8 @@ def test_a_chosen_pair_trains_and_saves(fwindow, qtbot, tmp_path) -> None:
     out = win.save_run(tmp_path / "run.csv")
     assert {line.split(",")[0] for line in out.read_text().splitlines()[1:]} == {"qt", "fake2"}
     dialog = win.export_sinr_dialog(modal=False)
-    qtbot.addWidget(dialog)
     assert [dialog.model.itemData(i) for i in range(dialog.model.count())] == ["qt", "fake2"]
-    dialog.close()
+    dialog.close()  # it deletes itself
 
 
 def test_original_is_visible_before_start(window) -> None:
