@@ -35,6 +35,7 @@ class LadderClock:
         self._t0: float | None = None
         self._end: float | None = None
         self._done = 0.0
+        self._points = self._total_points = 0
 
     def _predicted(self, qat_steps: int, families) -> dict[tuple[str, str], float]:
         from ..studies import ladder
@@ -70,18 +71,26 @@ class LadderClock:
         self._plan = {k: v for k, v in self._predicted(qat_steps, families).items()
                       if k[0] in keys}
         self._t0, self._end, self._done = time.perf_counter(), None, 0.0
+        self._points, self._total_points = 0, 0
+
+    def planned(self, points: int) -> None:
+        """The ladder's own count of its points (the pace's fallback without an estimate)."""
+        self._total_points = points
 
     def point_done(self, key: str, rung: str) -> float | None:
         """Seconds left after this point: the predicted work left, at the pace measured so far
         (None before the first point)."""
         if self._t0 is None:
             return None
+        self._points += 1
         self._done += self._plan.get((key, rung), 0.0)
         elapsed = time.perf_counter() - self._t0
         total = sum(self._plan.values())
-        if self._done <= 0 or total <= 0:
-            return None
-        return max(0.0, (total - self._done) * elapsed / self._done)
+        if self._done > 0 and total > 0:
+            return max(0.0, (total - self._done) * elapsed / self._done)
+        if self._total_points > self._points:  # no estimate: every point alike
+            return elapsed * (self._total_points - self._points) / self._points
+        return None
 
     def stop(self) -> None:
         if self._t0 is not None and self._end is None:

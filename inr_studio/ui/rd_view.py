@@ -180,6 +180,7 @@ class RdView(QWidget):
         self._models = [s.key for s in snaps]
         kw = {} if self.families is None else {"families": self.families}
         steps = int(self.qat_steps.value())
+        self.estimate_lane.cancel()  # too late for an estimate: the pace says the time left
         self.clock.start(snaps, steps, self.families)
         self.progress.setRange(0, 0)  # busy until the ladder says how many points
         self.progress.show()
@@ -208,6 +209,7 @@ class RdView(QWidget):
         from ..studies.ladder_run import AnchorDone, Planned, RungDone
 
         if isinstance(msg, Planned):
+            self.clock.planned(msg.total)
             self.progress.setRange(0, msg.total)
             self.progress.setValue(0)
             self.progress.show()
