@@ -28,7 +28,7 @@ class PsnrPlot(pg.PlotWidget):
         self.setLabel("left", "PSNR", units="dB")
         self.showGrid(x=True, y=True, alpha=0.25)
         legend = self.addLegend(offset=(-10, -10), labelTextColor="#222")  # bottom right:
-        legend.setColumnCount(3)  # curves rise; columns keep it low under the panels
+        legend.setColumnCount(2)  # curves rise; two columns keep it low under the panels
         self.plotItem.setClipToView(True)
         self.plotItem.setDownsampling(auto=True, mode="peak")
         self.plotItem.disableAutoRange()
