@@ -43,13 +43,14 @@ DEFAULT_IMAGE = "kodim23"
 IMAGE_HELP = f"image file (default: {DEFAULT_IMAGE} of the Kodak set)"
 #: The model every cost is a ratio to: the plain SIREN the LoE papers build on.
 YARDSTICK_MODEL = "siren"
-#: A bare PySide6 window of the main window's size: the least a Qt program does to paint.
+#: A bare PySide6 window of the main window's first-start size (the screen's free area): the
+#: least a Qt program does to paint.
 BARE_QT_WINDOW = r"""
 import sys
 from PySide6.QtWidgets import QApplication, QLabel
 app = QApplication(sys.argv[:1])
 label = QLabel("A bare PySide6 window")
-label.resize(1500, 900)
+label.setGeometry(app.primaryScreen().availableGeometry())
 label.show()
 sys.exit(app.exec())
 """

@@ -74,6 +74,15 @@ class ModelConfig:
     def parameter_count(self) -> int:
         return sum(t.experts * o * i + o for t, (o, i) in zip(self.tilings, self.layer_shapes()))
 
+    def macs_per_pixel(self) -> int:
+        """Multiply-accumulates of one forward pass per pixel: each layer's ``out × in``
+        matrix product (an LoE layer picks one expert per pixel, so it costs one expert's
+        matrix however many it holds), plus the Gaussian encoding's ``B·p`` (m × 2). Biases,
+        activations and the encoding's elementwise products and sines are not counted
+        (docs/models.md, *Cost per pixel*)."""
+        encoding = self.in_features * self.pe_features if self.encoding == "gauss" else 0
+        return encoding + sum(o * i for o, i in self.layer_shapes())
+
     def to_dict(self) -> dict:
         return {
             "kind": self.kind,

@@ -42,13 +42,17 @@ class ModelEntry:
     #: The label of one built network, when it depends on the options (``siren-matched``
     #: shows its width); None: :attr:`label`.
     describe: Callable[[ModelConfig], str] | None = None
+    #: Forward multiply-accumulates per pixel of one built network, for a model whose cost
+    #: its configuration does not describe; None: :meth:`ModelConfig.macs_per_pixel`.
+    count_macs: Callable[[ModelConfig], int] | None = None
 
     def spec(self, options: ModelOptions = ModelOptions()) -> ModelSpec:
         config = self.make_config(options)
         if config.kind != self.key:
             config = replace(config, kind=self.key)
         text = self.describe(config) if self.describe is not None else self.label
-        return ModelSpec(self.key, text, config, self.make_phases(options))
+        macs = self.count_macs(config) if self.count_macs is not None else None
+        return ModelSpec(self.key, text, config, self.make_phases(options), macs)
 
 
 # ------------------------------------------------------------- models beyond the paper's four

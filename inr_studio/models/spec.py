@@ -50,6 +50,12 @@ class ModelSpec:
     label: str
     config: ModelConfig
     phases: tuple[Phase, ...] = field(default=(Phase(),))
+    #: Forward multiply-accumulates per pixel when the registry entry counts them itself
+    #: (a model whose cost its :class:`ModelConfig` does not describe); None: the config's.
+    macs: int | None = None
 
     def total_steps(self, iters: int) -> int:
         return sum(p.length(iters) for p in self.phases)
+
+    def macs_per_pixel(self) -> int:
+        return self.macs if self.macs is not None else self.config.macs_per_pixel()

@@ -93,19 +93,29 @@ def window_ladder(pixels: np.ndarray, snapshots: list[Snapshot],
                   qat_steps: int = QatConfig.steps,
                   families: tuple[str, ...] = ladder.FAMILIES,
                   qualities: tuple[int, ...] = anchors.QUALITIES,
-                  should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
+                  should_stop: Callable[[], bool] = lambda: False,
+                  with_anchors: bool = True) -> Iterator[object]:
     """The window's rate–distortion view as a generator of messages: :class:`Planned` first,
-    then each JPEG/WebP/AVIF point and each rung of each model as it is measured (a worker
-    thread iterates it; each yield is a point where it can stop)."""
-    formats = anchors.available()[0]
+    then each JPEG/WebP/AVIF point (unless ``with_anchors`` is False: the window draws them
+    when the image opens) and each rung of each model as it is measured (a worker thread
+    iterates it; each yield is a point where it can stop)."""
+    formats = anchors.available()[0] if with_anchors else ()
     plans = {s.key: ladder.rungs(s.model.config.width, families) for s in snapshots}
     yield Planned(len(formats) * len(qualities) + sum(len(r) for r in plans.values()))
-    for fmt in formats:
-        for q in qualities:
-            if should_stop():
-                return
-            yield AnchorDone(anchors.point(pixels, fmt, q))
+    for point in anchor_points(pixels, formats, qualities):
+        if should_stop():
+            return
+        yield point
     for snap in snapshots:
         for pt in ladder.measure(snap, plans[snap.key], qat_steps=qat_steps,
                                  should_stop=should_stop):
             yield RungDone(snap.key, pt)
+
+
+def anchor_points(pixels: np.ndarray, formats: tuple[str, ...] | None = None,
+                  qualities: tuple[int, ...] = anchors.QUALITIES) -> Iterator[AnchorDone]:
+    """JPEG, WebP and AVIF (those this Pillow writes) at each quality, one point at a time
+    (milliseconds to a second each: the window draws them as the image opens)."""
+    for fmt in anchors.available()[0] if formats is None else formats:
+        for q in qualities:
+            yield AnchorDone(anchors.point(pixels, fmt, q))

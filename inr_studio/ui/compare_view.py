@@ -33,7 +33,7 @@ UNTRAINED_OPACITY = 0.35  # the original under a model that has no preview yet
 #: Edges of new previews computed per event-loop turn (35 ms per 768×512 model on one core): the
 #: first model always, others while this budget lasts; the rest follow on the next turns.
 EDGE_BUDGET_S = 0.03
-TITLE_H, MARGIN, SPACING = 40.0, 9.0, 6.0  # pixels: a two-line title, the layout's gaps
+TITLE_H, MARGIN, SPACING = 22.0, 9.0, 6.0  # pixels: a one-line title, the layout's gaps
 MIN_COLUMN_W = 200.0  # pixels a title needs ("LoE FtC · 27.76 dB · step 1,234")
 NARROW_PENALTY = 0.7  # columns narrower than that count as 70 % of their image size
 
@@ -57,8 +57,15 @@ def best_grid(panels: int, width: float, height: float, aspect: float) -> tuple[
     return best[:3]
 
 
+def grid_height(rows: int, side: float, aspect: float) -> float:
+    """The canvas height a grid of ``rows`` rows of ``side``-wide images fills exactly (the
+    inverse of :func:`best_grid`'s height bound)."""
+    return rows * (side * aspect + TITLE_H) + 2 * MARGIN + (2 * rows - 1) * SPACING
+
+
 class CompareView(QWidget):
     modeChanged = Signal(str)
+    gridChanged = Signal()  # the panels or the image's shape changed: a new best height
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +85,11 @@ class CompareView(QWidget):
         self._edges_timer = QTimer(self)
         self._edges_timer.setSingleShot(True)
         self._edges_timer.timeout.connect(self._redraw)
+        self._user_range = False  # the user zoomed or panned: resizes keep their view
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(self._fit_range)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.buttons: dict[str, QRadioButton] = {}
@@ -124,6 +136,30 @@ class CompareView(QWidget):
         self._edges = {}
         self._shape = (0, 0)
         self._arrange()
+        self.gridChanged.emit()
+
+    def _aspect(self) -> float:
+        h, w = self.original.shape[:2] if self.original is not None else (1, 1)
+        return h / w
+
+    def wanted_height(self, width: int, max_height: int) -> int:
+        """The height of this view (mode bar and canvas) whose best grid at ``width`` is filled
+        without a band to spare, at most ``max_height`` (what the Compare split asks)."""
+        chrome = self.height() - self.canvas.height() if self.canvas.height() > 0 else \
+            self.layout().itemAt(0).sizeHint().height() + self.layout().spacing()
+        rows, _, side = best_grid(len(self.models) + 1, width, max_height - chrome,
+                                  self._aspect())
+        return min(max_height, math.ceil(grid_height(rows, side, self._aspect()) + chrome + 4))
+
+    def panel_sizes(self) -> dict[str, tuple[int, int]]:
+        """Width and height in screen pixels of the image each panel draws now (the
+        reference panel's key is ``"original"``)."""
+        out = {}
+        for key, vb in self.boxes.items():
+            item = self.items[key]
+            rect = item.mapRectToScene(item.boundingRect()).intersected(vb.sceneBoundingRect())
+            out[key] = (round(rect.width()), round(rect.height()))
+        return out
 
     def _arrange(self) -> None:
         """Lay the panels out in the grid that shows the images largest, each title right above
@@ -151,12 +187,16 @@ class CompareView(QWidget):
             grid.setColumnStretchFactor(c, 1)
             self.boxes[key], self.items[key] = vb, item
         link_views([self.boxes[k] for k in keys])
+        for vb in self.boxes.values():
+            vb.sigRangeChangedManually.connect(self._user_moved)  # wheel or drag only
+        self._user_range = False
         self._redraw()
         self._fit_range()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._arrange()
+        self._refit.start()  # after the boxes have their new sizes
 
     def set_original(self, pixels01: np.ndarray | None) -> None:
         """A new working image: forget the old frame; the panels show the original until their
@@ -164,10 +204,14 @@ class CompareView(QWidget):
         self.frame = None
         self._edges = {}
         self._pixels01, self._target_edges = pixels01, None
+        shape = None if self.original is None else self.original.shape[:2]
         self.original = None if pixels01 is None else to_uint8(pixels01)
+        self._user_range = False
         self._arrange()  # the image's shape may call for another grid
         self._redraw()
         self._fit_range()
+        if self.original is None or self.original.shape[:2] != shape:
+            self.gridChanged.emit()
 
     @property
     def target_edges(self) -> np.ndarray | None:
@@ -223,9 +267,14 @@ class CompareView(QWidget):
 
     # --- drawing ---
     def _fit_range(self) -> None:
-        if self.original is not None and self.boxes:
+        """Show the whole image (again after every resize, once the layout has settled) until
+        the user zooms or pans; a new image or grid shows the whole of it again."""
+        if self.original is not None and self.boxes and not self._user_range:
             h, w = self.original.shape[:2]
             self.boxes[REFERENCE].setRange(xRange=(0, w), yRange=(0, h), padding=0)
+
+    def _user_moved(self, *_: object) -> None:
+        self._user_range = True
 
     def _show(self, key: str, image: np.ndarray | None, kind: str = RECON,
               opacity: float = 1.0) -> None:
@@ -260,19 +309,20 @@ class CompareView(QWidget):
         size = "" if self.original is None else \
             "{1}×{0} px".format(*self.original.shape[:2])
         self.titles[REFERENCE].setText(
-            "<b>Original</b>" + (" · edges" if ref_kind == EDGES else "") + f"<br>{size}",
+            "<b>Original</b>" + (" · edges" if ref_kind == EDGES else "") + f" · {size}",
             color="#222")
         frame = self.frame
         for kind in self.models:
             name = f"<b>{registry.label(kind)}</b>"
             cite = registry.entry(kind).citation if kind in registry.REGISTRY else ""
+            cite = f" · <span style='color:#777'>{cite}</span>" if cite else ""
             colour = registry.colour(kind)
             if self.original_shown:
                 self._show(kind, self.original)
-                self.titles[kind].setText(f"{name} · original<br>{cite}", color="#222")
+                self.titles[kind].setText(f"{name} · original{cite}", color="#222")
             elif frame is None or kind not in frame.recon:
                 self._show(kind, ref, ref_kind, opacity=UNTRAINED_OPACITY)
-                self.titles[kind].setText(f"{name} · original, not trained yet<br>{cite}",
+                self.titles[kind].setText(f"{name} · original, not trained yet{cite}",
                                           color=colour)
             else:
                 if self.mode == ERROR:
@@ -284,7 +334,7 @@ class CompareView(QWidget):
                 else:
                     self._show(kind, frame.recon[kind])
                 self.titles[kind].setText(
-                    f"{name} · {frame.psnr[kind]:.2f} dB · step {frame.steps[kind]:,}<br>{cite}",
+                    f"{name} · {frame.psnr[kind]:.2f} dB · step {frame.steps[kind]:,}{cite}",
                     color=colour)
         self.scale_label.setText(self._scale_text())
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from ..errors import InrStudioError
 from ..metrics import error_magnitude, shared_error_scale
 from . import exports
+from .run_file import SUFFIX as RUN_SUFFIX
 from .palette import inferno
 
 if TYPE_CHECKING:  # imported where used: sinr_view imports pyqtgraph, loaded after first paint
@@ -27,8 +29,15 @@ class ExportActions:
     def _stem(self) -> str:
         return Path(self.session.name).stem or "image"
 
+    def readable_trainers(self) -> dict:
+        """The networks that can be read now: the live run's when paused and idle, else the
+        last run's (ended, or opened from a file)."""
+        if self.controller.is_active() or not self.session.trainers:
+            return self.controller.readable_trainers()
+        return dict(self.session.trainers)
+
     def _trainers(self) -> dict:
-        trainers = self.controller.readable_trainers()
+        trainers = self.readable_trainers()
         if not trainers:
             if self.controller.is_active():
                 self.show_error("Pause or stop the run before saving (the models are training).")
@@ -50,6 +59,7 @@ class ExportActions:
         if not targets:
             return None
         dialog = ExportDialog(targets, self._stem(), kind or "hs", self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # not kept by the window
         self._export_dialog = dialog  # keep it referenced while open
         if modal:
             dialog.exec()
@@ -72,6 +82,7 @@ class ExportActions:
         except (InrStudioError, OSError) as exc:
             self.show_error(f"{Path(path).name}: {exc}")
             return False
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.sinr_viewer = viewer
         viewer.exec() if modal else viewer.show()
         return True
@@ -95,10 +106,14 @@ class ExportActions:
         return written
 
     def save_run(self, path: str | Path) -> Path | None:
+        """``.csv`` or ``.json``: the curves and figures; anything else: the whole run as
+        ``.inrrun``, which *File ▸ Open run…* opens again."""
         record = self.session.record
         if record is None:
             self.show_error("No run to save yet: press Start first.")
             return None
+        if Path(path).suffix.lower() not in (".csv", ".json"):
+            return self.save_run_file(path)
         try:
             out = exports.save_run(Path(path), record, self.session.image.source)
         except OSError as exc:
@@ -118,7 +133,7 @@ class ExportActions:
         return ok
 
     def export_pngs_dialog(self) -> None:
-        if not self.controller.readable_trainers():
+        if not self.readable_trainers():
             self._trainers()
             return
         folder = QFileDialog.getExistingDirectory(self, "Folder for the PNGs")
@@ -129,8 +144,10 @@ class ExportActions:
         if self.session.record is None:
             self.show_error("No run to save yet: press Start first.")
             return
-        name, _ = QFileDialog.getSaveFileName(self, "Save run", f"{self._stem()}_run.json",
-                                              "JSON (*.json);;CSV (*.csv)")
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save run", f"{self._stem()}{RUN_SUFFIX}",
+            f"inr-studio run, opens again (*{RUN_SUFFIX});;curves and figures, JSON (*.json);;"
+            "curves, CSV (*.csv)")
         if name:
             self.save_run(name)
 

@@ -61,7 +61,8 @@ def run_to_json(record: RunRecord, image: str) -> str:
                 "final": {k: (_finite(v) if isinstance(v, float) else v)
                           for k, v in record.final.get(kind, {}).items()},
                 "curve": {"step": [int(s) for s in record.steps[kind]],
-                          "psnr_db": [_finite(p) for p in record.psnr[kind]]},
+                          "psnr_db": [_finite(p) for p in record.psnr[kind]],
+                          "seconds": [_finite(t) for t in record.seconds[kind]]},
             }
             for kind in record.models
         },

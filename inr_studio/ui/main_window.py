@@ -12,8 +12,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import (QGridLayout, QMainWindow, QPushButton,
-                               QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QMainWindow, QTabWidget
 
 from ..errors import InrStudioError
 from .background import wait_all
@@ -22,7 +21,8 @@ from .export_actions import ExportActions
 from .image_drop import DropFilter
 from .image_loader import ImageLoader
 from .message_bar import Action, MessageBar
-from .rd_actions import RD_TAB, RdActions
+from .rd_actions import RdActions
+from .run_actions import RunActions
 from .samples import samples
 from .session import LoadRequest, RunSettings, Session, defaults_for
 from .settings import SettingsStore
@@ -30,12 +30,13 @@ from .stats_table import StatsTable
 from .status_line import short_status
 from .train_panel import TrainPanel
 from .training_actions import TrainingActions, default_cpu_threads
+from .window_layout import LayoutActions
 from .window_loading import IMAGE_FILTER, LoadingActions  # noqa: F401 - IMAGE_FILTER re-exported
-from .window_startup import PREPARING, StartupActions, placeholder  # noqa: F401 - PREPARING
+from .window_startup import PREPARING, StartupActions  # noqa: F401 - PREPARING
 
 
-class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions, RdActions,
-                 QMainWindow):
+class MainWindow(LayoutActions, StartupActions, LoadingActions, TrainingActions, ExportActions,
+                 RunActions, RdActions, QMainWindow):
     """``deferred_views``: the pyqtgraph views (Compare panels, maps, PSNR plot) are built once
     pyqtgraph has been imported in the loader thread (the app's quick first paint); tests and
     benchmarks build them at once."""
@@ -90,61 +91,6 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
         if not deferred_views:
             self.build_views()
 
-    # --- layout ---
-    def _build_layout(self) -> None:
-        scroll = QScrollArea()
-        scroll.setWidget(self.panel)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.panel.sizeHint().width() + 24)
-        self._placeholders = [placeholder("Loading the image views…") for _ in range(3)]
-        compare_tab = QSplitter(Qt.Orientation.Vertical)
-        compare_tab.addWidget(self._placeholders[0])
-        lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self._placeholders[1])
-        self.lower_split = lower
-        table_box = QWidget()
-        tv = QVBoxLayout(table_box)
-        tv.setContentsMargins(0, 0, 0, 0)
-        tv.addWidget(self.table, 1)
-        tv.addLayout(self._export_buttons())
-        lower.addWidget(table_box)
-        lower.setSizes([580, 620])
-        compare_tab.addWidget(lower)
-        compare_tab.setSizes([450, 380])
-        self.compare_tab = compare_tab
-        self.tabs.addTab(compare_tab, "Compare")
-        self.tabs.addTab(self._placeholders[2], "Segmentation and expert maps")
-        self.rd_view = None  # built when its tab is first shown (pyqtgraph loads in the background)
-        self.tabs.addTab(placeholder("Rate–distortion: train the models, then compute the curves "
-                                     "here."), RD_TAB)
-        self.tabs.currentChanged.connect(self._tab_changed)
-        split = QSplitter()
-        split.addWidget(scroll)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(1, 1)
-        split.setSizes([320, 1180])
-        central = QWidget()
-        v = QVBoxLayout(central)
-        v.setContentsMargins(4, 4, 4, 4)
-        v.addWidget(self.messages)
-        v.addWidget(split, 1)
-        self.setCentralWidget(central)
-
-    def _export_buttons(self) -> QGridLayout:
-        grid = QGridLayout()
-        self._engine_widgets: list = []
-        for i, (text, slot) in enumerate((("Save .sinr…", self.export_sinr_dialog),
-                                          ("Save PNGs…", self.export_pngs_dialog),
-                                          ("Save run (CSV/JSON)…", self.export_run_dialog),
-                                          ("Save view as PNG…", self.export_view_dialog))):
-            b = QPushButton(text)
-            b.clicked.connect(lambda _=False, slot=slot: slot())
-            grid.addWidget(b, i // 2, i % 2)
-            if slot == self.export_sinr_dialog:
-                self._engine_widgets.append(b)
-        return grid
-
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._add(file_menu, "&Open image…", self.open_image_dialog, QKeySequence.StandardKey.Open)
@@ -155,11 +101,12 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._rebuild_recent()
         self._add(file_menu, "Open .&sinr file…", self.open_sinr_dialog)
+        self._add(file_menu, "Open r&un…", self.open_run_dialog, "Ctrl+Shift+O")
         file_menu.addSeparator()
         self._engine_widgets.append(
             self._add(file_menu, "Save .sinr…", self.export_sinr_dialog, "Ctrl+E"))
         self._add(file_menu, "Save reconstructions and error maps (PNG)…", self.export_pngs_dialog)
-        self._add(file_menu, "Save run (CSV/JSON)…", self.export_run_dialog)
+        self._add(file_menu, "Save run…", self.export_run_dialog, QKeySequence.StandardKey.Save)
         self._add(file_menu, "Save view as PNG…", self.export_view_dialog)
         file_menu.addSeparator()
         self._add(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -173,6 +120,36 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
         self.original_action = self._add(view_menu, "Show original", None, "O", checkable=True)
         self.error_action = self._add(view_menu, "Error maps", None, "E", checkable=True)
         self.edges_action = self._add(view_menu, "Edges", None, "G", checkable=True)
+        view_menu.addSeparator()
+        self._add(view_menu, "Fit the panels to the window", self.fit_panels, "Ctrl+0")
+        help_menu = self.menuBar().addMenu("&Help")
+        self._add(help_menu, "&Keyboard shortcuts", self.show_shortcuts,
+                  QKeySequence.StandardKey.HelpContents)
+        self._add(help_menu, "&About inr-studio", self.show_about)
+
+    def show_shortcuts(self, modal: bool = True):
+        from .help_dialogs import shortcuts_dialog
+
+        return self._show_dialog(shortcuts_dialog(self, self.menuBar()), modal)
+
+    def show_about(self, modal: bool = True):
+        from .help_dialogs import about_dialog
+
+        device = None
+        if self.engine_ready:
+            from ..device import describe, pick_device
+
+            try:
+                device = describe(pick_device(self.session.settings.device))
+            except InrStudioError as exc:
+                device = str(exc)
+        return self._show_dialog(about_dialog(self, device), modal)
+
+    def _show_dialog(self, dialog, modal: bool):
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._help_dialog = dialog  # referenced while open
+        dialog.exec() if modal else dialog.show()
+        return dialog
 
     def _mode_changed(self, mode: str) -> None:
         self.error_action.setChecked(mode == "error")
@@ -227,12 +204,23 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
             for view in (self.plot, self.table):
                 view.set_models(s.settings.models)
             self.maps_view.show_maps(s.maps)
-            self.plot.reset(self.session.settings.iters)
         try:
-            params = {k: c.parameter_count() for k, c in s.model_configs().items()}
+            specs = s.model_specs()
         except InrStudioError:
-            params = None
-        self.table.reset(params)
+            specs = ()
+        self.reset_run_views(specs, s.settings.train_config())
+
+    def reset_run_views(self, specs, train) -> None:
+        """Empty curves and table for a run of ``specs`` trained with ``train`` on the working
+        image: its length, each model's parameters, MACs per pixel and operations per step."""
+        from .curves import operations_by_model
+
+        h, w = self.session.working.shape[:2]
+        if self.plot is not None:
+            self.plot.reset(max((sp.total_steps(train.iters) for sp in specs), default=train.iters),
+                            operations_by_model(specs, train, h, w))
+        self.table.reset({sp.key: sp.config.parameter_count() for sp in specs},
+                         {sp.key: sp.macs_per_pixel() for sp in specs})
 
     # --- settings ---
     def _show_settings(self) -> None:
@@ -302,19 +290,13 @@ class MainWindow(StartupActions, LoadingActions, TrainingActions, ExportActions,
         self.messages.show_message(text, "error", actions)
         self.statusBar().showMessage(short_status(text), 8000)
 
-    def _restore_geometry(self) -> None:
-        geometry, state = self.store.geometry()
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1500, 900)
-        if state is not None:
-            self.restoreState(state)
-
     def shutdown(self) -> None:
         """Stop every thread and save the window's state (idempotent)."""
         self.stop_background_work()
         self.loader.shutdown()
         self.engine_loader.wait()
         self.controller.shutdown()
+        self.shutdown_runs()
         wait_all(60_000)  # and any job a closed dialog left to finish
         self.store.set_geometry(self.saveGeometry(), self.saveState())
         self.store.set_run_settings(self.session.settings.to_dict())

@@ -9,14 +9,17 @@ from the session.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox, QSplitter,
                                QVBoxLayout, QWidget)
 
 from ..models import registry
 from .histogram import ThresholdHistogram
+from .map_cells import cell_view, edge_segments, grid_edges
 from .palette import colour_ids
 from .panels import FlexLabel, canvas, image_box
 from .session import MAX_OTSU_CLASSES, MapsData
@@ -31,6 +34,56 @@ def overlay_box() -> tuple[pg.ViewBox, pg.ImageItem, pg.ImageItem]:
     item = pg.ImageItem(axisOrder="row-major")
     vb.addItem(item)
     return vb, picture, item
+
+
+@dataclass
+class LayerPanel:
+    """One layer's map in the grid, with what makes it legible: cell borders over it, or a
+    note in its place when its cells are too small to draw (:mod:`.map_cells`)."""
+
+    box: pg.ViewBox
+    picture: pg.ImageItem
+    item: pg.ImageItem
+    borders: pg.PlotCurveItem
+    note: pg.TextItem
+    cell: tuple[float, float] | None = None  # image pixels; None: not a grid
+    drawn: bool = True  # the map is drawn (its cells are large enough on screen)
+
+    @staticmethod
+    def build() -> "LayerPanel":
+        vb, picture, item = overlay_box()
+        item.setAutoDownsample(False)  # nearest neighbour: averaging would blend the ids
+        borders = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen((20, 20, 20, 120), width=1))
+        vb.addItem(borders, ignoreBounds=True)
+        note = pg.TextItem(anchor=(0.5, 0.5), fill=pg.mkBrush(255, 255, 255, 215))
+        vb.addItem(note, ignoreBounds=True)
+        note.hide()
+        return LayerPanel(vb, picture, item, borders, note)
+
+    def show_layer(self, ids: np.ndarray, cell: tuple[float, float] | None) -> None:
+        self.item.setImage(colour_ids(ids), autoLevels=False, levels=(0, 255))
+        self.cell = cell
+        if cell is None:
+            self.borders.setData([], [])
+        else:
+            h, w = ids.shape
+            self.borders.setData(*edge_segments(*grid_edges(ids), h, w))
+
+    def update(self) -> None:
+        """Draw the map, its borders or the note, for the box's zoom now."""
+        dx, dy = self.box.viewPixelSize()
+        if not (dx > 0 and dy > 0) or self.item.image is None:
+            return
+        view = cell_view(self.cell, (1.0 / dx, 1.0 / dy))
+        self.drawn = view.draw
+        self.item.setVisible(view.draw)
+        self.borders.setVisible(view.borders)
+        self.note.setVisible(not view.draw)
+        if not view.draw:
+            self.note.setHtml(f"<div style='color:#333; font-size:7pt' align='center'>"
+                              f"{view.note}</div>")
+            (x0, x1), (y0, y1) = self.box.viewRange()
+            self.note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
 
 class MapsView(QWidget):
@@ -83,6 +136,11 @@ class MapsView(QWidget):
 
         self.grid = canvas()
         self.layer_items: dict[str, list[pg.ImageItem]] = {}
+        self.panels: dict[str, list[LayerPanel]] = {}
+        self._legible_timer = QTimer(self)
+        self._legible_timer.setSingleShot(True)
+        self._legible_timer.setInterval(0)
+        self._legible_timer.timeout.connect(self._update_legibility)
         self._titles: dict[str, list[FlexLabel]] = {}
         self._grid_shape: tuple[tuple[str, int], ...] = ()
         self.picture: np.ndarray | None = None
@@ -92,8 +150,8 @@ class MapsView(QWidget):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.grid)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
         layout.addLayout(over)
@@ -149,8 +207,20 @@ class MapsView(QWidget):
         self.opacity_label.setText(f"{self.opacity.value()} %")
         for item in self.map_items:
             item.setOpacity(value)
-        for picture in self.pictures:
-            picture.setVisible(value < 1.0 and self.picture is not None)
+        drawn = {id(p.picture): p.drawn for panels in self.panels.values() for p in panels}
+        for picture in self.pictures:  # the picture alone where a map is not drawn
+            picture.setVisible(self.picture is not None
+                               and (value < 1.0 or not drawn.get(id(picture), True)))
+
+    def _update_legibility(self) -> None:
+        for panels in self.panels.values():
+            for panel in panels:
+                panel.update()
+        self._apply_opacity()
+
+    def notes(self, kind: str) -> list[str]:
+        """The note shown in place of each layer's map ("" where the map is drawn)."""
+        return [("" if p.drawn else p.note.toPlainText()) for p in self.panels.get(kind, [])]
 
     def show_maps(self, maps: MapsData | None) -> None:
         notes = [t for t in ((maps.error if maps else None), (maps.warning if maps else None)) if t]
@@ -177,16 +247,18 @@ class MapsView(QWidget):
         if shape != self._grid_shape:
             self._build_grid(maps)
         for kind, layers in maps.layers.items():
-            for item, (label, ids) in zip(self.layer_items.get(kind, []), layers):
-                item.setImage(colour_ids(ids), autoLevels=False, levels=(0, 255))
-                item.setToolTip(label)
+            cells = maps.cells.get(kind) or [None] * len(layers)
+            for panel, (label, ids), cell in zip(self.panels.get(kind, []), layers, cells):
+                panel.show_layer(ids, cell)
+                panel.item.setToolTip(label)
             for (label, _), title in zip(layers, self._titles.get(kind, [])):
                 text = label.split(" ", 1)[1] if " " in label else label
                 title.setText(text.replace(", ", "<br>"), size="8pt")
+        self._update_legibility()
 
     def _build_grid(self, maps: MapsData) -> None:
         self.grid.clear()
-        self.layer_items, self._titles = {}, {}
+        self.layer_items, self._titles, self.panels = {}, {}, {}
         self.pictures, self.map_items = self.pictures[:1], self.map_items[:1]
         n = max((len(v) for v in maps.layers.values()), default=0)
         for c in range(n):
@@ -195,17 +267,19 @@ class MapsView(QWidget):
         for r, (kind, layers) in enumerate(maps.layers.items()):
             self.grid.addLabel(f"<b>{registry.label(kind)}</b>", row=2 * r + 1, col=0,
                                rowspan=2, angle=-90, color=registry.colour(kind))
-            items, titles = [], []
+            panels, titles = [], []
             for c in range(len(layers)):
                 title = FlexLabel("", color="#444")
                 self.grid.addItem(title, row=2 * r + 1, col=c + 1)
                 titles.append(title)
-                vb, picture, item = overlay_box()
-                item.setAutoDownsample(True)  # cells finer than the screen blend, not moiré
-                self.grid.addItem(vb, row=2 * r + 2, col=c + 1)
-                items.append(item)
-                self.pictures.append(picture)
-                self.map_items.append(item)
-            self.layer_items[kind] = items
+                panel = LayerPanel.build()
+                self.grid.addItem(panel.box, row=2 * r + 2, col=c + 1)
+                panel.box.sigRangeChanged.connect(self._legible_timer.start)
+                panel.box.sigResized.connect(self._legible_timer.start)
+                panels.append(panel)
+                self.pictures.append(panel.picture)
+                self.map_items.append(panel.item)
+            self.panels[kind] = panels
+            self.layer_items[kind] = [p.item for p in panels]
             self._titles[kind] = titles
         self._grid_shape = tuple((k, len(v)) for k, v in maps.layers.items())

@@ -1,5 +1,6 @@
 """The window's rate–distortion tab and its background work (a mixin of :class:`MainWindow`):
-the tab is built on first use, so pyqtgraph still loads in the background at start-up."""
+the codecs' curves for every picture the window opens, the models' ladder on request, with
+its time estimated once the tab is looked at after a run."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ RD_TAB = "Rate–distortion"
 
 class RdActions:
     rd_view = None
+    _rd_estimated_for = None  # the trainers the estimate was made for
 
     def _tab_changed(self, index: int) -> None:
         if self.tabs.tabText(index) == RD_TAB:
             self.ensure_rd_view()
+            self.estimate_rd()
 
     def ensure_rd_view(self):
-        """The rate–distortion tab's view, built on first use."""
+        """The rate–distortion tab's view (built with the other pyqtgraph views)."""
         if self.rd_view is None:
             from .rd_view import RdView
 
@@ -28,6 +31,8 @@ class RdActions:
             self.tabs.insertTab(index, self.rd_view, RD_TAB)
             self.tabs.setCurrentIndex(current)
             old.deleteLater()
+            if self.session.working is not None:
+                self.rd_view.show_anchors(self.session.working)
         return self.rd_view
 
     def compute_rd(self) -> bool:
@@ -41,20 +46,33 @@ class RdActions:
             return False
         return view.start(s.working, dict(s.trainers), Path(s.name).stem or "image")
 
-    def forget_rd(self) -> None:
+    def estimate_rd(self) -> bool:
+        """Time the models' ladder, once per finished run, when its tab is shown."""
+        trainers = self.session.trainers
+        if self.rd_view is None or not trainers or trainers is self._rd_estimated_for \
+                or self.tabs.tabText(self.tabs.currentIndex()) != RD_TAB:
+            return False
+        self._rd_estimated_for = trainers
+        return self.rd_view.estimate(dict(trainers))
+
+    def forget_rd(self, pixels=None) -> None:
         """A new image or working size: the tab's curves measured another picture (or size);
-        stop any measurement and clear them."""
+        stop any measurement and draw the codecs' curves of ``pixels``."""
+        self._rd_estimated_for = None
         if self.rd_view is not None:
-            self.rd_view.stop()
-            self.rd_view.clear()
-            self.rd_view.status.setText("New picture: train the models, then compute the "
-                                        "curves again.")
+            if pixels is None:
+                self.rd_view.stop()
+                self.rd_view.clear()
+            else:
+                self.rd_view.show_anchors(pixels)
 
     def stop_background_work(self) -> None:
-        """At shutdown: stop the export dialog's search and the RD measurement, and wait for
-        the measurement's thread."""
+        """At shutdown: stop the export dialog's search and the RD measurements, and wait for
+        their threads."""
+        from shiboken6 import isValid
+
         dialog = getattr(self, "_export_dialog", None)
-        if dialog is not None:
+        if dialog is not None and isValid(dialog):  # closed dialogs delete themselves
             dialog.done(0)  # stops its background search
         if self.rd_view is not None:
             self.rd_view.wait()

@@ -1,11 +1,15 @@
 """The rate–distortion tab: for the open image at the working size, JPEG, WebP and AVIF curves
-(Pillow) and each trained model's files at the ladder of settings (plain, QAT, SINR, SINR
-fine-tuned, bit allocation); clicking a point saves that very file.
+(Pillow), drawn as soon as the image opens, and each trained model's files at the ladder of
+settings (plain, QAT, SINR, SINR fine-tuned, bit allocation), computed on request after an
+estimate of how long they will take; clicking a point saves that very file.
 
-The measuring is the core's :func:`inr_studio.studies.ladder_run.window_ladder` generator, run as
-a background job (:mod:`inr_studio.ui.background`): each yielded point is drawn at once, the
-progress bar counts them, *Stop* ends the generator at its next point. The job's lane drops
-points of a run that was replaced (a new image, a new computation) before they reach the plot.
+Three background jobs (:mod:`inr_studio.ui.background`), each in its own lane: the codecs'
+points (:func:`inr_studio.studies.ladder_run.anchor_points`, milliseconds to a second each),
+the estimate (:mod:`inr_studio.studies.ladder_cost`: a few units measured on the trained
+networks) and the models' ladder (:func:`~inr_studio.studies.ladder_run.window_ladder`). Each
+point is drawn as it arrives, the progress bar counts them and says the time left, *Stop* ends
+the ladder at its next point. A lane drops the points of a job that was replaced (a new image,
+a new computation) before they reach the plot.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from PySide6.QtWidgets import (
 from ..engine.config import QatConfig
 from ..errors import InrStudioError
 from .background import Job, Lane
+from .rd_estimate import LadderClock, estimate_job
 
 FAMILY_COLOURS = {"plain": "#1f77b4", "qat": "#d62728", "sinr": "#2ca02c", "sinr-ft": "#9467bd",
                   "alloc": "#ff7f0e", "qat-alloc": "#8c564b"}
@@ -49,8 +54,8 @@ class RdView(QWidget):
         self.plot.setLabel("bottom", "bits per pixel (log scale); every byte of each file")
         self.plot.setLabel("left", "PSNR (dB)")
         self.plot.showGrid(x=True, y=True, alpha=0.3)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
-        self.compute_btn = QPushButton("Compute curves")
+        self.legend = self.plot.addLegend(offset=(-10, -10))  # bottom right: the curves rise
+        self.compute_btn = QPushButton("Compute the models' curves")
         self.stop_btn = QPushButton("Stop")
         self.stop_btn.setEnabled(False)
         self.qat_steps = QSpinBox()
@@ -60,21 +65,31 @@ class RdView(QWidget):
                                   "fine-tuned point")
         self.progress = QProgressBar()
         self.progress.setFormat("%v of %m points")
-        self.status = QLabel("Train the models, then press “Compute curves”. Click a point to "
-                             "save its file.")
+        self.progress.hide()  # shown while the models' ladder runs
+        self.estimate_label = QLabel("")
+        self.estimate_label.setStyleSheet("color:#555;")
+        self.status = QLabel("Open an image: JPEG, WebP and AVIF appear here at once; train the "
+                             "models, then compute their curves. Click a point to save its file.")
         self.status.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.compute_btn)
         top.addWidget(self.stop_btn)
         top.addWidget(QLabel("QAT steps"))
         top.addWidget(self.qat_steps)
-        top.addWidget(self.progress, 1)
+        top.addWidget(self.estimate_label)
+        top.addWidget(self.progress, 4)
+        top.addStretch(1)  # the buttons keep their size while the bar is hidden
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.status)
         self.stop_btn.clicked.connect(self.stop)
         self.lane = Lane(self._on_message, self._on_error, self._on_finished, self)
+        self.anchor_lane = Lane(self._on_anchor, self._on_error, self._on_anchors_done, self)
+        self.estimate_lane = Lane(self._on_estimate, self._on_error, None, self)
+        self.clock = LadderClock()
+        self.qat_steps.valueChanged.connect(self._show_estimate)
+        self.anchor_size: tuple[int, int] | None = None  # (h, w) the codecs' points are of
         self._anchors: dict[str, list] = {}
         self._rungs: dict[tuple[str, str], list] = {}
         self._items: dict[tuple, pg.PlotDataItem] = {}
@@ -83,7 +98,68 @@ class RdView(QWidget):
         self.stem = "image"
         self.families: tuple[str, ...] | None = None  # None: the whole ladder
 
-    # --- running ---
+    # --- the codecs' points, at once ---
+    def show_anchors(self, pixels) -> None:
+        """A new picture (or working size): forget every point and measure JPEG, WebP and AVIF
+        of ``pixels`` in the background."""
+        from ..studies.ladder_run import anchor_points
+
+        self.stop()
+        self.anchor_lane.cancel()
+        self.estimate_lane.cancel()
+        self.clock = LadderClock()
+        self.clear()
+        self._show_estimate()
+        self.progress.hide()
+        self.anchor_size = pixels.shape[:2]
+        h, w = self.anchor_size
+        self.status.setText(f"JPEG, WebP and AVIF of this picture at its working size, {w}×{h} "
+                            "(Pillow)… Train the models, then compute their curves.")
+        self.anchor_lane.start(Job(lambda _cancelled: anchor_points(pixels)))
+
+    @property
+    def anchors_running(self) -> bool:
+        return self.anchor_lane.busy
+
+    def _on_anchor(self, msg) -> None:
+        self._anchors.setdefault(msg.point.fmt, []).append(msg.point)
+        self._draw_anchor(msg.point.fmt)
+
+    def _on_anchors_done(self) -> None:
+        from ..studies.anchors import available
+
+        if self.anchor_size is None or self.running:
+            return
+        h, w = self.anchor_size
+        notes = " ".join(available()[1])
+        self.status.setText(f"JPEG, WebP and AVIF at the working size, {w}×{h} (Pillow). Train "
+                            "the models, then compute their curves; click a model's point to "
+                            "save that file." + (f" {notes}" if notes else ""))
+
+    # --- the estimate ---
+    def estimate(self, trainers: dict) -> bool:
+        """Time a few units of the ladder on ``trainers`` in the background; the estimate shows
+        beside the button (and follows the QAT steps)."""
+        from ..studies.ladder_run import Snapshot
+
+        if not trainers or self.running:
+            return False
+        snaps = [Snapshot.of(k, t) for k, t in trainers.items()]
+        self.clock = LadderClock()
+        self.estimate_label.setText("estimating the time…")
+        self.estimate_lane.start(estimate_job(snaps, int(self.qat_steps.value()), self.families))
+        return True
+
+    def _on_estimate(self, units) -> None:
+        self.clock.units = units
+        self._show_estimate()
+
+    def _show_estimate(self, *_: object) -> None:
+        seconds = self.clock.total_s(int(self.qat_steps.value()), self.families)
+        self.estimate_label.setText("" if seconds is None else f"about {_duration(seconds)}")
+        self.estimate_label.setToolTip(self.clock.describe())
+
+    # --- the models' ladder ---
     @property
     def running(self) -> bool:
         return self.lane.busy
@@ -96,17 +172,24 @@ class RdView(QWidget):
             self.failed.emit("Nothing to measure yet: train the models first.")
             return False
         self.stop()
-        self.clear()
+        self.clear_models()
+        if self.anchor_size != pixels.shape[:2] and not self.anchors_running:
+            self.show_anchors(pixels)  # the codecs' points of this very picture
         self.stem = stem
         snaps = [Snapshot.of(k, t) for k, t in trainers.items()]  # copied on the GUI thread
         self._models = [s.key for s in snaps]
         kw = {} if self.families is None else {"families": self.families}
         steps = int(self.qat_steps.value())
+        self.estimate_lane.cancel()  # too late for an estimate: the pace says the time left
+        self.clock.start(snaps, steps, self.families)
+        self.progress.setRange(0, 0)  # busy until the ladder says how many points
+        self.progress.show()
         self.compute_btn.setEnabled(False)
         self.stop_btn.setEnabled(True)
         self.status.setText("Measuring… (each model point is a real file: encoded, decoded and "
                             "rendered)")
-        self.lane.start(Job(lambda _cancelled: window_ladder(pixels, snaps, steps, **kw)))
+        self.lane.start(Job(lambda _cancelled: window_ladder(pixels, snaps, steps,
+                                                             with_anchors=False, **kw)))
         return True
 
     def stop(self) -> None:
@@ -119,21 +202,27 @@ class RdView(QWidget):
         """For shutdown: stop, and let the thread end at its next point."""
         self.stop()
         self.lane.shutdown(timeout_ms)
+        self.anchor_lane.shutdown(timeout_ms)
+        self.estimate_lane.shutdown(timeout_ms)
 
     def _on_message(self, msg) -> None:
         from ..studies.ladder_run import AnchorDone, Planned, RungDone
 
         if isinstance(msg, Planned):
+            self.clock.planned(msg.total)
             self.progress.setRange(0, msg.total)
             self.progress.setValue(0)
+            self.progress.show()
             return
         self.progress.setValue(self.progress.value() + 1)
         if isinstance(msg, AnchorDone):
-            self._anchors.setdefault(msg.point.fmt, []).append(msg.point)
-            self._draw_anchor(msg.point.fmt)
+            self._on_anchor(msg)
         elif isinstance(msg, RungDone):
             self._rungs.setdefault((msg.key, msg.point.rung.family), []).append(msg.point)
             self._draw_rungs(msg.key, msg.point.rung.family)
+            left = self.clock.point_done(msg.key, msg.point.rung.name)
+            if left is not None:
+                self.estimate_label.setText(f"about {_duration(left)} left")
 
     def _on_error(self, exc: Exception) -> None:
         self.failed.emit(f"Rate–distortion measurement failed: {exc}")
@@ -144,6 +233,8 @@ class RdView(QWidget):
         self.compute_btn.setEnabled(True)
         self.stop_btn.setEnabled(False)
         notes = " ".join(available()[1])  # e.g. AVIF missing from this Pillow build
+        self.clock.stop()
+        self.estimate_label.setText(f"took {_duration(self.clock.elapsed_s())}")
         self.status.setText(f"{self.progress.value()} points measured. Click a model's point "
                             "to save that file." + (f" {notes}" if notes else ""))
 
@@ -152,6 +243,14 @@ class RdView(QWidget):
         self.plot.clear()
         self.legend.clear()
         self._anchors, self._rungs, self._items = {}, {}, {}
+        self.progress.setValue(0)
+
+    def clear_models(self) -> None:
+        """Forget the models' points; the codecs' stay."""
+        for key in [k for k in self._items if k[0] != "anchor"]:
+            item = self._items.pop(key)
+            self.plot.removeItem(item)  # its legend entry goes with it
+        self._rungs = {}
         self.progress.setValue(0)
 
     def _item(self, key: tuple, name: str, colour: str, symbol: str) -> pg.PlotDataItem:
@@ -214,3 +313,9 @@ class RdView(QWidget):
                             f"{point.psnr:.2f} dB ({point.rung.name}).")
         self.saved.emit(str(path))
         return path
+
+
+def _duration(seconds: float) -> str:
+    from .stats_table import format_interval
+
+    return format_interval(seconds)

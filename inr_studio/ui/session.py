@@ -23,6 +23,7 @@ from ..models.options import ModelOptions
 from ..models.registry import MAX_SIDE_BY_SIDE, PAPER_MODELS
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
+from .curves import ComputeClock
 
 # ``problem`` imports torch: it is imported where used, so that the window
 # paints before torch loads.
@@ -155,6 +156,8 @@ class MapsData:
     warning: str | None = None
     error: str | None = None
     picture: np.ndarray | None = None  # the working image as uint8, drawn under the maps
+    #: kind -> per layer, the (width, height) of a grid cell in pixels (None: not a grid)
+    cells: dict[str, list[tuple[float, float] | None]] = field(default_factory=dict)
 
 
 def has_experts(config: ModelConfig) -> bool:
@@ -193,6 +196,7 @@ def compute_maps(pixels: np.ndarray, settings: RunSettings) -> MapsData:
     except InrStudioError as exc:
         return MapsData(None, {}, error=str(exc), picture=picture)
     layers: dict[str, list[tuple[str, np.ndarray]]] = {}
+    cells: dict[str, list[tuple[float, float] | None]] = {}
     warning = None
     for spec in settings.model_specs(h, w):
         cfg = spec.config
@@ -201,8 +205,9 @@ def compute_maps(pixels: np.ndarray, settings: RunSettings) -> MapsData:
         maps = expert_id_maps(cfg, h, w, seg.class_map)
         layers[spec.key] = [(f"L{i} {tiling_label(t, h, w)}", m) for i, (t, m) in
                         enumerate(zip(cfg.tilings, maps), start=1)]
+        cells[spec.key] = [cell_size_pixels(t, h, w) for t in cfg.tilings]
         warning = warning or aliasing_warning(cfg.tilings, h, w)
-    return MapsData(seg, layers, warning=warning, picture=picture)
+    return MapsData(seg, layers, warning=warning, picture=picture, cells=cells)
 
 
 def tiling_label(tiling: LayerTiling, height: int, width: int) -> str:
@@ -285,7 +290,8 @@ def load_failure(request: LoadRequest, exc: Exception) -> LoadFailure:
 
 @dataclass
 class RunRecord:
-    """The curves and last figures of a run, for the plot, the table and the CSV/JSON export."""
+    """The curves and last figures of a run, for the plot, the table, the CSV/JSON export and
+    the saved run."""
 
     settings: RunSettings
     device: str
@@ -293,12 +299,35 @@ class RunRecord:
     width: int
     steps: dict[str, list[int]] = field(default_factory=dict)  # kind -> curve steps
     psnr: dict[str, list[float]] = field(default_factory=dict)
+    seconds: dict[str, list[float]] = field(default_factory=dict)  # the model's own, per point
     final: dict[str, dict] = field(default_factory=dict)  # kind -> last stats (as dicts)
+    clock: ComputeClock = field(default_factory=ComputeClock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for kind in self.settings.models:
             self.steps.setdefault(kind, [])
             self.psnr.setdefault(kind, [])
+            self.seconds.setdefault(kind, [])
+
+    def add_progress(self, batch) -> None:
+        """A :class:`~inr_studio.engine.messages.ProgressBatch`: its points and figures."""
+        for kind, (steps, psnr) in batch.points.items():
+            st = batch.stats.get(kind)
+            seconds = self.clock.seconds(kind, steps, st.step, st.iters_per_s) if st else \
+                [float("nan")] * len(steps)
+            self.steps[kind].extend(int(v) for v in steps)
+            self.psnr[kind].extend(float(v) for v in psnr)
+            self.seconds[kind].extend(float(v) for v in seconds)
+        for kind, st in batch.stats.items():
+            self.final.setdefault(kind, {}).update(
+                step=st.step, total=st.total, iters_per_s=st.iters_per_s,
+                elapsed_s=st.elapsed_s, parameters=st.params)
+
+    def add_frame(self, frame) -> None:
+        """A :class:`~inr_studio.engine.messages.PreviewFrame`: each model's PSNR and SSIM."""
+        for kind in frame.psnr:
+            self.final.setdefault(kind, {}).update(
+                psnr_db=frame.psnr[kind], ssim=frame.ssim[kind], preview_step=frame.steps[kind])
 
     @property
     def models(self) -> tuple[str, ...]:

@@ -1,4 +1,5 @@
-"""Per-model figures: PSNR, SSIM, parameters, iterations/s, elapsed time, ETA."""
+"""Per-model figures: PSNR, SSIM, parameters, multiply-accumulates per pixel, iterations/s,
+elapsed time, ETA."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from ..engine.messages import ModelStats, PreviewFrame
 from ..models import registry
 from ..models.registry import PAPER_MODELS
 
-COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "It/s", "Elapsed", "ETA")
+COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "MACs/px", "It/s", "Elapsed", "ETA")
+COL = {name: c for c, name in enumerate(COLUMNS)}
 TIPS = {
     "PSNR (dB)": "Whole image, from the latest preview (the curve shows every step).",
     "It/s": "The model's own compute speed, as if it ran alone.",
     "ETA": "Wall time left at the current pace, the models taking turns.",
     "Params": "Trainable parameters (weights of every expert, and biases).",
+    "MACs/px": "Multiply-accumulates of one forward pass per pixel: an LoE layer uses one "
+               "expert's matrix per pixel, so LoE costs what a SIREN of its width costs.",
 }
 
 
@@ -45,6 +49,8 @@ class StatsTable(QTableWidget):
             if name in TIPS:
                 self.horizontalHeaderItem(c).setToolTip(TIPS[name])
         self.verticalHeader().hide()
+        # compact rows: six models fit under the panels without a scroll bar
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = self.horizontalHeader()
@@ -69,12 +75,16 @@ class StatsTable(QTableWidget):
             self.setItem(r, 0, item)
         self.reset()
 
-    def reset(self, params: dict[str, int] | None = None) -> None:
+    def reset(self, params: dict[str, int] | None = None,
+              macs: dict[str, int] | None = None) -> None:
+        """Empty figures; the parameters and MACs per pixel of the models about to train."""
         for r, kind in enumerate(self.models):
             for c in range(1, len(COLUMNS)):
                 self._set(r, c, "—")
             if params and kind in params:
-                self._set(r, 4, f"{params[kind]:,}")
+                self._set(r, COL["Params"], f"{params[kind]:,}")
+            if macs and kind in macs:
+                self._set(r, COL["MACs/px"], f"{macs[kind]:,}")
 
     def _set(self, row: int, col: int, text: str) -> None:
         item = self.item(row, col)
@@ -90,11 +100,11 @@ class StatsTable(QTableWidget):
             s = stats.get(kind)
             if s is None:
                 continue
-            self._set(r, 1, f"{s.step:,} / {s.total:,}")
-            self._set(r, 4, f"{s.params:,}")
-            self._set(r, 5, f"{s.iters_per_s:.1f}")
-            self._set(r, 6, _duration(s.elapsed_s))
-            self._set(r, 7, "done" if s.step >= s.total else _duration(s.eta_s))
+            self._set(r, COL["Step"], f"{s.step:,} / {s.total:,}")
+            self._set(r, COL["Params"], f"{s.params:,}")
+            self._set(r, COL["It/s"], f"{s.iters_per_s:.1f}")
+            self._set(r, COL["Elapsed"], _duration(s.elapsed_s))
+            self._set(r, COL["ETA"], "done" if s.step >= s.total else _duration(s.eta_s))
 
     def show_frame(self, frame: PreviewFrame) -> None:
         for r, kind in enumerate(self.models):

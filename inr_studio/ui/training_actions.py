@@ -63,8 +63,7 @@ class TrainingActions:
             return
         s.record = RunRecord(settings=s.settings, device=describe(device), height=h, width=w)
         s.trainers = {}
-        self.plot.reset(max(sp.total_steps(train.iters) for sp in specs))  # phases add steps
-        self.table.reset({sp.key: sp.config.parameter_count() for sp in specs})
+        self.reset_run_views(specs, train)
         pixels = s.working.copy()
         self.messages.clear()
         self.controller.start(lambda gen: RunRequest(gen, pixels, specs, train,
@@ -127,24 +126,14 @@ class TrainingActions:
     def _on_progress(self, batch) -> None:
         self.plot.add_points(batch)
         self.table.show_stats(batch.stats)
-        rec = self.session.record
-        if rec is not None:
-            for kind, (steps, psnr) in batch.points.items():
-                rec.steps[kind].extend(int(v) for v in steps)
-                rec.psnr[kind].extend(float(v) for v in psnr)
-            for kind, st in batch.stats.items():
-                rec.final.setdefault(kind, {}).update(
-                    step=st.step, iters_per_s=st.iters_per_s, elapsed_s=st.elapsed_s,
-                    parameters=st.params)
+        if self.session.record is not None:
+            self.session.record.add_progress(batch)
 
     def _on_preview(self, frame) -> None:
         self.compare.show_frame(frame)
         self.table.show_frame(frame)
-        rec = self.session.record
-        if rec is not None:
-            for kind in frame.psnr:
-                rec.final.setdefault(kind, {}).update(
-                    psnr_db=frame.psnr[kind], ssim=frame.ssim[kind], preview_step=frame.steps[kind])
+        if self.session.record is not None:
+            self.session.record.add_frame(frame)
 
     def _on_state(self, state: str) -> None:
         self.panel.set_state(state)

@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog
 
 from ..imaging import SUPPORTED_SUFFIXES
+from .run_file import SUFFIX as RUN_SUFFIX
 from .samples import default_sample
 from .session import ImageStage, LoadFailure, MapsStage
 
@@ -54,6 +55,8 @@ class LoadingActions:
         """Start loading ``path`` (a newer call supersedes it). False if refused at once."""
         if Path(path).suffix.lower() == ".sinr":
             return self.open_sinr(path)
+        if Path(path).suffix.lower() == RUN_SUFFIX:
+            return self.open_run(path)
         self._load_remember = remember
         self._start_after_rework = False  # a new image is not started by an old click
         self.loader.open(path, self.session.settings, tag=tag)
@@ -76,7 +79,7 @@ class LoadingActions:
 
     # --- loader signals ---
     def _on_image_ready(self, stage: ImageStage) -> None:
-        self.forget_rd()
+        self.forget_rd(stage.working)  # the codecs' curves of the new picture, at once
         if stage.path is None:  # a new working size for the same image
             self.session.apply(stage)
             self._refresh_image_views()

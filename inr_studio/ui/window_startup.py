@@ -31,17 +31,8 @@ class StartupActions:
         from .psnr_plot import PsnrPlot
 
         self.compare, self.maps_view, self.plot = CompareView(), MapsView(), PsnrPlot()
-        self.compare_tab.replaceWidget(0, self.compare)
-        self.lower_split.replaceWidget(0, self.plot)
-        self.compare_tab.setSizes([450, 380])
-        self.lower_split.setSizes([580, 620])
-        current = self.tabs.currentIndex()
-        self.tabs.removeTab(1)
-        self.tabs.insertTab(1, self.maps_view, "Segmentation and expert maps")
-        self.tabs.setCurrentIndex(current)
-        for placeholder in self._placeholders:
-            placeholder.deleteLater()
-        self._placeholders = []
+        self._place_views()
+        self.ensure_rd_view()
         self.original_action.toggled.connect(self.compare.set_show_original)
         self.error_action.toggled.connect(lambda on: self.compare.toggle_mode("error", on))
         self.edges_action.toggled.connect(lambda on: self.compare.toggle_mode("edges", on))
@@ -90,6 +81,7 @@ class StartupActions:
         self.controller.stateChanged.connect(self._on_state)
         self.controller.failed.connect(self.show_error)
         self.controller.finished.connect(self._on_finished)
+        self.controller.finished.connect(lambda _stopped: self.estimate_rd())  # after the above
         pending.deleteLater()
         self.engine_ready = True
         self._set_engine_state(True)

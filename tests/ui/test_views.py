@@ -104,9 +104,8 @@ def test_a_chosen_pair_trains_and_saves(fwindow, qtbot, tmp_path) -> None:
     out = win.save_run(tmp_path / "run.csv")
     assert {line.split(",")[0] for line in out.read_text().splitlines()[1:]} == {"qt", "fake2"}
     dialog = win.export_sinr_dialog(modal=False)
-    qtbot.addWidget(dialog)
     assert [dialog.model.itemData(i) for i in range(dialog.model.count())] == ["qt", "fake2"]
-    dialog.close()
+    dialog.close()  # it deletes itself
 
 
 def test_original_is_visible_before_start(window) -> None:
@@ -241,11 +240,12 @@ def test_grid_fits_the_panels_to_the_canvas() -> None:
     assert best_grid(5, 1160, 420, 1.0)[:2] == (1, 5)  # the window's default: one row
     assert best_grid(7, 1160, 420, 1.0)[:2] == (2, 4)  # one row: titles 160 px wide, too narrow
     assert best_grid(7, 2000, 420, 1.0)[:2] == (1, 7)  # a wide screen: one row
-    assert best_grid(7, 700, 300, 1.0)[:2] == (1, 7)  # small: the largest images, titles cut
+    assert best_grid(7, 700, 300, 1.0)[:2] == (2, 4)  # small: the largest images (110 px)
+    assert best_grid(7, 700, 200, 1.0)[:2] == (1, 7)  # lower still: one row, titles cut
     assert best_grid(7, 1160, 420, 0.25)[0] > 1  # wide panoramas stack
     assert best_grid(2, 400, 900, 1.0)[:2] == (2, 1)  # a tall canvas: one above the other
     rows, cols, side = best_grid(3, 1000, 300, 1.0)
-    assert (rows, cols) == (1, 3) and side == pytest.approx(300 - 18 - 40 - 6)
+    assert (rows, cols) == (1, 3) and side == pytest.approx(300 - 18 - 22 - 6)  # one-line title
 
 
 def test_stagger_levels() -> None:
