@@ -6,7 +6,7 @@ Every message carries the run's ``generation``, so a consumer can drop a stale r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,10 @@ class ModelStats:
     elapsed_s: float  # wall time of the run so far, pauses excluded
     eta_s: float  # wall time left for this model at the current interleaved pace
     params: int
+    #: PSNR of the weights the run keeps (its lowest whole-image loss so far) and the step
+    #: they were reached at; with ``keep_best`` off, the curve's highest point. NaN, -1: none yet.
+    best_psnr: float = float("nan")
+    best_step: int = -1
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,13 @@ class RunEnded:
     stopped: bool  # ended before every model took all its steps
     steps: dict[str, int]
     compute_s: dict[str, float]  # each model's own training seconds
+    #: Whether the networks the run leaves are each one's best weights (else the last step's).
+    kept_best: bool = False
+    #: Per model: PSNR of the returned network's weights and the step they came from (as
+    #: ``ModelStats``), and the PSNR of the last step's weights (the paper's figure).
+    best_psnr: dict[str, float] = field(default_factory=dict)
+    best_step: dict[str, int] = field(default_factory=dict)
+    last_psnr: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,8 @@ def test_an_impossible_share_is_refused(bad) -> None:
 
 def test_the_run_trains_through_the_warm_up_on_one_adam(small_image) -> None:
     p = problem(small_image)
-    trainer = Trainer(p, TrainConfig(iters=40, lr=1e-3, device="cpu", warmup=0.5))
+    trainer = Trainer(p, TrainConfig(iters=40, lr=1e-3, device="cpu", warmup=0.5,
+                                     schedule="constant"))
     assert [ph.objective for ph in trainer.phases] == ["coarse", "pixels"]
     assert trainer.total_steps == 40
     before = trainer.full_psnr()[1]
@@ -89,7 +90,8 @@ def test_random_pixel_batches_have_no_warm_up(small_image) -> None:
 def test_every_paper_model_fits_with_the_warm_up(small_image) -> None:
     for key in ("siren", "ftc", "qt", "hs"):
         p = problem(small_image, key)
-        _, res = fit(p, TrainConfig(iters=30, lr=1e-3, device="cpu", warmup=0.3))
+        _, res = fit(p, TrainConfig(iters=30, lr=1e-3, device="cpu", warmup=0.3,
+                                     schedule="constant"))
         assert res.steps == 30 and np.isfinite(res.psnr) and res.psnr > 12, (key, res.psnr)
 
 

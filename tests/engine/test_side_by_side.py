@@ -3,6 +3,8 @@ own objectives, out-of-memory as a message, and message types that load without 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import subprocess
 import sys
@@ -106,7 +108,8 @@ def test_phases_have_their_own_objective_steps_and_closed_form_end(tiny) -> None
         phases = (Phase(), Phase("test-l1", steps=5, lr_scale=0.5, options=(("weight", 2.0),)),
                   Phase("test-l1", steps=0, options=(("weight", 3.0),)))
         trainer = Trainer(__import__("inr_studio.problem", fromlist=["FitProblem"])
-                          .FitProblem.create(tiny, spec.config), CPU, phases)
+                          .FitProblem.create(tiny, spec.config),
+                          replace(CPU, schedule="constant"), phases)
         assert trainer.total_steps == 17 and trainer.phase.objective == "pixels"
         lrs = []
         while not trainer.done:
