@@ -22,12 +22,15 @@ from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its
     ModelSummary,
     RunResult,
     format_table,
+    protocol_of,
     read_results_csv,
     results_to_csv,
     summarise,
 )
 from ..tiling import aliasing_warning
-from .common import (add_model_options, check_model_specific, check_scale, check_segmentable, load_scaled, progress_bar, spec_from_args,
+from ..engine.config import TrainConfig
+from .common import (add_model_options, check_model_specific, check_scale, check_segmentable,
+                     load_scaled, progress_bar, protocol_text, spec_from_args,
                      train_config_from_args, train_specs, warn_if_aliasing, warn_line)
 
 
@@ -79,7 +82,8 @@ def collect_images(paths: list[str] | None, limit: int | None = None) -> list[Pa
 def run_bench(args: argparse.Namespace) -> int:
     if args.from_csv:
         results = read_results_csv(args.from_csv)
-        print(format_table(summarise(results), markdown=args.markdown), end="")
+        print(format_table(summarise(results), markdown=args.markdown,
+                           settings=protocol_of(results)), end="")
         return 0
     models = list(registry.parse_models(args.models))
     if any(getattr(args, k) is not None for k in ("seg_layer", "seg_method", "seg_classes")) \
@@ -132,27 +136,30 @@ def run_bench(args: argparse.Namespace) -> int:
                 results.append(RunResult(
                     image=path.name, model=spec.key, psnr=r.psnr, ssim=r.ssim, seconds=r.seconds,
                     iters=r.steps, params=spec.config.parameter_count(), device=device,
-                    edge_psnr=edges))
+                    edge_psnr=edges, returned="best" if r.kept_best else "last",
+                    best_step=r.best_step if r.kept_best else r.steps, last_psnr=r.last_psnr,
+                    schedule=train_cfg.schedule))
             atomic_write_bytes(csv_path, results_to_csv(results).encode("utf-8"))
     except KeyboardInterrupt:
         bar.close()
         warn_line(f"interrupted; {len(results)} finished runs are in {csv_path}")
         if results:
             print(format_table(summarise(results, models), markdown=args.markdown,
-                               settings=_settings(args, train_cfg.lr)), end="")
+                               settings=_settings(args, train_cfg)), end="")
         return 130
     bar.close()
     print(format_table(summarise(results, models), markdown=args.markdown,
-                       settings=_settings(args, train_cfg.lr)), end="")
+                       settings=_settings(args, train_cfg)), end="")
     print(f"{len(results)} runs ({len(images)} images × {len(models)} models, {train_cfg.iters} "
-          f"steps, lr {train_cfg.lr:g}); per-run results in {csv_path}", file=sys.stderr)
+          f"steps, lr {train_cfg.lr:g}, {protocol_text(train_cfg)}); per-run results in "
+          f"{csv_path}", file=sys.stderr)
     return 0
 
 
-def _settings(args: argparse.Namespace, lr: float) -> str:
+def _settings(args: argparse.Namespace, config: TrainConfig) -> str:
     batch = "full batch" if args.batch_pixels is None else f"{args.batch_pixels} pixels/step"
     if getattr(args, "warmup", 0.0):
         batch += f" after a coarse warm-up of {args.warmup:g} of the steps"
-    return (f"Runs: {args.iters} steps, lr {lr:g}, {batch}, width {args.width}, depth "
+    return (f"Runs: {args.iters} steps, lr {config.lr:g}, {batch}, width {args.width}, depth "
             f"{args.depth}, ω0 {args.omega0:g}, image scale {args.scale:g}, tile scale "
-            f"{args.tile_scale}, seed {args.seed}.")
+            f"{args.tile_scale}, seed {args.seed}. Protocol: {protocol_text(config)}.")

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..device import pick_device
 from ..engine.config import TrainConfig
+from ..engine.schedule import AUTO, SCHEDULES
 from ..errors import OptionError
 from ..imaging import LoadedImage, load_image, resize_image, scaled_size
 from ..models import registry
@@ -134,6 +135,14 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                    help="coarse warm-up: this share of the steps (e.g. 0.25) first fits one "
                         "random pixel of each 2×2 cell, about 4× cheaper a step (default 0, "
                         "the paper; the window's CPU default is 0.25)")
+    g.add_argument("--schedule", default=TrainConfig.schedule, choices=(AUTO, *SCHEDULES),
+                   help="learning-rate schedule of every phase: auto (default: each model's "
+                        "own, measured), constant (the paper's), cosine (to 1 %% of the rate "
+                        "at the last step) or step (×0.1 at half and three quarters)")
+    g.add_argument("--return", dest="returned", choices=("best", "last"), default="best",
+                   help="the network a run returns, reports and saves: its best step's weights "
+                        "(lowest whole-image loss; default) or the last step's (the paper's "
+                        "protocol: with --schedule constant)")
     g.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     g.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     g.add_argument("--fast", action="store_true",
@@ -231,7 +240,19 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
     if not 0 <= warmup < 1:
         raise OptionError(f"--warmup must be a share of the steps in [0, 1), got {warmup}.")
     return TrainConfig(iters=iters, lr=lr, batch_pixels=batch, seed=seed, device=device,
-                       fast=bool(getattr(args, "fast", False)), warmup=warmup)
+                       fast=bool(getattr(args, "fast", False)), warmup=warmup,
+                       schedule=getattr(args, "schedule", None) or TrainConfig.schedule,
+                       keep_best=getattr(args, "returned", "best") != "last")
+
+
+def protocol_text(config: TrainConfig) -> str:
+    """How a run trained and what it returns, in words (a table's footnote, a JSON field)."""
+    rate = {"auto": "each model's own learning-rate schedule", "constant": "a constant rate",
+            "cosine": "a cosine decay of the rate", "step": "a step decay of the rate"}
+    kept = "the best step's weights" if config.keep_best else "the last step's weights"
+    paper = " (the paper's protocol)" if (config.schedule, config.keep_best) == (
+        "constant", False) else ""
+    return f"{rate.get(config.schedule, config.schedule)}, {kept}{paper}"
 
 
 def check_scale(scale: float | None) -> float:

@@ -36,6 +36,8 @@ class ModelStats:
     #: they were reached at; with ``keep_best`` off, the curve's highest point. NaN, -1: none yet.
     best_psnr: float = float("nan")
     best_step: int = -1
+    #: PSNR of the last step's weights (the whole image), once the run has ended; NaN before.
+    last_psnr: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class PreviewFrame:
     ssim: dict[str, float]
     error_scale: float  # shared colour scale of the error maps
     final: bool = False
+    #: The models whose picture (in a final frame) is their kept best weights, from the step
+    #: in ``steps``; the others show their last step's.
+    best: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

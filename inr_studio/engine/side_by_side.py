@@ -171,18 +171,19 @@ class SideBySide:
                 next_preview = time.perf_counter() + max(req.preview_s, cost / req.preview_share)
         for trainer in trainers.values():
             trainer.settle()  # the kept weights; a stopped phase still gets its closed-form end
-        last = self._progress(pending, compute, elapsed())
+        last = self._progress(pending, compute, elapsed(), ended=True)
         yield last
-        if not stopped:
+        if not stopped or req.previews:  # the panels end on the networks the run returns
             yield self._preview(final=True)
         yield RunEnded(gen, stopped, {k: t.steps_done for k, t in trainers.items()},
                        dict(compute), kept_best=req.train.keep_best,
                        best_psnr={k: st.best_psnr for k, st in last.stats.items()},
                        best_step={k: st.best_step for k, st in last.stats.items()},
-                       last_psnr={k: t.last_psnr for k, t in trainers.items()})
+                       last_psnr={k: st.last_psnr for k, st in last.stats.items()})
 
     # ------------------------------------------------------------------ messages
-    def _progress(self, pending: dict, compute: dict, elapsed: float) -> ProgressBatch:
+    def _progress(self, pending: dict, compute: dict, elapsed: float,
+                  ended: bool = False) -> ProgressBatch:
         points, best = {}, {}
         for key, items in pending.items():
             kept = self.trainers[key].best_figures()
@@ -216,6 +217,7 @@ class SideBySide:
                 elapsed_s=elapsed,
                 eta_s=pace.eta_s(work_total - work_done),
                 params=trainer.problem.config.parameter_count(),
+                last_psnr=trainer.last_psnr if ended else float("nan"),
                 **self._best_of(key, best))
         return ProgressBatch(self.request.generation, points, stats)
 
@@ -235,18 +237,23 @@ class SideBySide:
     def _preview(self, final: bool) -> PreviewFrame:
         """Each model's picture: during the run, the one its last full-batch step already drew
         (no second forward); at the end, and after a step on a random batch, a render."""
-        recon, error, psnr, ssim, steps = {}, {}, {}, {}, {}
+        recon, error, psnr, ssim, steps, best = {}, {}, {}, {}, {}, set()
         for key, trainer in self.trainers.items():
             drawn = None if final else trainer.last_forward()
             rec, steps[key] = drawn if drawn is not None else (trainer.reconstruct(),
                                                                 trainer.steps_done)
+            if final:
+                steps[key], kept = trainer.returned_step()
+                if kept:
+                    best.add(key)
             ref = trainer.problem.pixels
             recon[key] = to_uint8(rec)
             error[key] = error_magnitude(rec, ref)
             psnr[key] = min(psnr_of(rec, ref), PSNR_CAP)
             ssim[key] = ssim_of(rec, ref)
         return PreviewFrame(self.request.generation, steps, recon, error, psnr, ssim,
-                            error_scale=shared_error_scale(*error.values()), final=final)
+                            error_scale=shared_error_scale(*error.values()), final=final,
+                            best=frozenset(best))
 
 
 def train(request: RunRequest, control: RunControl | None = None

@@ -207,6 +207,23 @@ class Trainer:
             self.keeper.swap()
         self._showing_best = False
 
+    def returned_step(self) -> tuple[int, bool]:
+        """Once the run has ended: the step of the weights the network holds, and whether they
+        are the kept best (else the last step's). A sync: not for every step."""
+        if self._settled and self.keeper is not None and self.keeper.has_best():
+            return int(self.keeper.step), True
+        return self.steps_done, False
+
+    def weights_note(self) -> str:
+        """Which weights the network holds now, in words (what a save says it codes)."""
+        if self._showing_best and self.keeper is not None:
+            return (f"the best weights so far (step {int(self.keeper.step):,}; the run is "
+                    f"paused at step {self.steps_done:,})")
+        step, best = self.returned_step() if self._settled else (self.steps_done, False)
+        if best:
+            return f"the best step's weights (step {step:,} of {self.steps_done:,})"
+        return f"the weights of the last step (step {step:,})"
+
     def best_figures(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """(clipped MSE, step) of the kept weights, on the device; None: this phase keeps none."""
         return self.keeper.figures() if self.keeper is not None else None

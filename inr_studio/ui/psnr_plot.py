@@ -1,4 +1,5 @@
-"""PSNR against iteration, one curve per model, updated in place (``setData``), never rebuilt.
+"""PSNR against iteration, one curve per model, updated in place (``setData``), never rebuilt;
+a star on each curve marks the step whose weights the run keeps (its best).
 
 The axes are set by hand, not auto-ranged: x doubles (up to the run's iterations) and y grows
 in whole-dB steps only when a curve leaves them. Auto-range would re-measure every curve and
@@ -32,6 +33,7 @@ class PsnrPlot(pg.PlotWidget):
         self._steps: dict[str, list[np.ndarray]] = {}
         self._psnr: dict[str, list[np.ndarray]] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.markers: dict[str, pg.PlotDataItem] = {}
         self.models: tuple[str, ...] = ()
         self.set_models(PAPER_MODELS)
 
@@ -39,19 +41,22 @@ class PsnrPlot(pg.PlotWidget):
         """One curve (and legend entry) per chosen model, in their order; clears the curves."""
         models = tuple(models)
         if models != self.models:
-            for curve in self.curves.values():
-                self.removeItem(curve)  # also drops its legend entry
+            for item in (*self.curves.values(), *self.markers.values()):
+                self.removeItem(item)  # a curve also drops its legend entry
             self.models = models
             self.curves = {k: self.plot([], [], name=registry.titled(k),
                                         pen=pg.mkPen(registry.colour(k), width=2))
                            for k in models}
+            self.markers = {k: self.plot([], [], pen=None, symbol="star", symbolSize=14,
+                                         symbolBrush=registry.colour(k), symbolPen="#222")
+                            for k in models}
         self.reset()
 
     def reset(self, iterations: int = 100) -> None:
         self._steps = {k: [] for k in self.models}
         self._psnr = {k: [] for k in self.models}
-        for curve in self.curves.values():
-            curve.setData([], [])
+        for item in (*self.curves.values(), *self.markers.values()):
+            item.setData([], [])
         self._y = (10.0, 30.0)
         self._iterations = max(1, iterations)
         self._x = min(self._iterations, 100)
@@ -87,6 +92,14 @@ class PsnrPlot(pg.PlotWidget):
                 self._psnr[kind] = [np.concatenate(self._psnr[kind])]
             self.curves[kind].setData(np.concatenate(self._steps[kind]),
                                       np.concatenate(self._psnr[kind]))
+        for kind, st in batch.stats.items():
+            if kind in self.markers and st.best_step >= 0 and np.isfinite(st.best_psnr):
+                self.markers[kind].setData([st.best_step], [st.best_psnr])
+
+    def best_marker(self, kind: str) -> tuple[float, float] | None:
+        """(step, PSNR) of the star on ``kind``'s curve; None before anything is kept."""
+        x, y = self.markers[kind].getData()
+        return None if x is None or len(x) == 0 else (float(x[0]), float(y[0]))
 
     def series(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
         if not self._steps.get(kind):

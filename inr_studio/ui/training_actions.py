@@ -118,7 +118,8 @@ class TrainingActions:
             for kind, st in batch.stats.items():
                 rec.final.setdefault(kind, {}).update(
                     step=st.step, iters_per_s=st.iters_per_s, elapsed_s=st.elapsed_s,
-                    parameters=st.params)
+                    parameters=st.params, best_psnr_db=st.best_psnr, best_step=st.best_step,
+                    last_step_psnr_db=st.last_psnr)
 
     def _on_preview(self, frame) -> None:
         self.compare.show_frame(frame)

@@ -176,7 +176,7 @@ def test_duplicate_or_no_models_are_refused(tiny) -> None:
 def test_message_types_and_registry_import_without_torch() -> None:
     code = ("import json, sys\n"
             "import inr_studio.engine.messages, inr_studio.engine.control, inr_studio.engine.pace, "
-            "inr_studio.engine.config, inr_studio.models.registry\n"
+            "inr_studio.engine.config, inr_studio.engine.schedule, inr_studio.models.registry\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
