@@ -138,7 +138,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--schedule", default=TrainConfig.schedule, choices=(AUTO, *SCHEDULES),
                    help="learning-rate schedule of every phase: auto (default: each model's "
                         "own, measured), constant (the paper's), cosine (to 1 %% of the rate "
-                        "at the last step) or step (×0.1 at half and three quarters)")
+                        "at the last step), step (×0.1 at half and three quarters) or "
+                        "cooldown (constant, then a cosine to 1 %% over the last fifth)")
     g.add_argument("--return", dest="returned", choices=("best", "last"), default="best",
                    help="the network a run returns, reports and saves: its best step's weights "
                         "(lowest whole-image loss; default) or the last step's (the paper's "
@@ -248,7 +249,8 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
 def protocol_text(config: TrainConfig) -> str:
     """How a run trained and what it returns, in words (a table's footnote, a JSON field)."""
     rate = {"auto": "each model's own learning-rate schedule", "constant": "a constant rate",
-            "cosine": "a cosine decay of the rate", "step": "a step decay of the rate"}
+            "cosine": "a cosine decay of the rate", "step": "a step decay of the rate",
+            "cooldown": "a constant rate cooled down over the last fifth"}
     kept = "the best step's weights" if config.keep_best else "the last step's weights"
     paper = " (the paper's protocol)" if (config.schedule, config.keep_best) == (
         "constant", False) else ""

@@ -20,10 +20,14 @@ CONSTANT = "constant"
 COSINE = "cosine"
 #: The rate × :data:`STEP_GAMMA` after each share of the span in :data:`STEP_AT`.
 STEP = "step"
-SCHEDULES = (CONSTANT, COSINE, STEP)
+#: The rate held, then half a cosine down to :data:`COSINE_FLOOR` of it over the span's last
+#: :data:`COOLDOWN_SHARE` ("warm-up, stable, decay" without the warm-up; Hägele et al. 2024).
+COOLDOWN = "cooldown"
+SCHEDULES = (CONSTANT, COSINE, STEP, COOLDOWN)
 COSINE_FLOOR = 0.01
 STEP_AT = (0.5, 0.75)
 STEP_GAMMA = 0.1
+COOLDOWN_SHARE = 0.2
 #: What a phase without a schedule of its own gets (measured: docs/results.md, "Training to
 #: the best").
 DEFAULT_SCHEDULE = COSINE
@@ -55,4 +59,8 @@ def lr_factor(name: str, step: int, span: int) -> float:
         return COSINE_FLOOR + (1.0 - COSINE_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * x))
     if name == STEP:
         return STEP_GAMMA ** sum(step >= round(a * span) for a in STEP_AT)
+    if name == COOLDOWN:
+        length = max(1, round(COOLDOWN_SHARE * span))
+        start = span - length
+        return 1.0 if step < start else lr_factor(COSINE, step - start, length)
     raise OptionError(f"unknown learning-rate schedule {name!r}.")

@@ -27,6 +27,10 @@ def test_the_factors_at_chosen_steps() -> None:
         COSINE_FLOOR + (1 - COSINE_FLOOR) * (1 + math.cos(math.pi / 4)) / 2)
     assert [lr_factor("step", s, 100) for s in (0, 49, 50, 74, 75, 99)] == pytest.approx(
         [1, 1, 0.1, 0.1, 0.01, 0.01])
+    # cooldown: the rate held for 80 % of the span, then a cosine down to 1 % at the last step
+    assert [lr_factor("cooldown", s, 100) for s in (0, 79, 80)] == [1.0, 1.0, 1.0]
+    assert lr_factor("cooldown", 90, 100) == pytest.approx(lr_factor("cosine", 10, 20))
+    assert lr_factor("cooldown", 99, 100) == pytest.approx(COSINE_FLOOR)
     factors = [lr_factor("cosine", s, 300) for s in range(300)]
     assert all(a > b for a, b in zip(factors, factors[1:]))  # decays at every step
     assert lr_factor("cosine", 0, 1) == 1.0  # a one-step phase trains at its rate
