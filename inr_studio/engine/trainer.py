@@ -174,7 +174,9 @@ class Trainer:
             return
         self._settled = True
         self.show_training()
-        if self.steps_done > self._phase_end - self.phase.length(self.config.iters):
+        ran = self.steps_done > self._phase_end - self.phase.length(self.config.iters)
+        last = self._phase == len(self.phases) - 1 or self.steps_done < self._phase_end
+        if ran and (self.keeper is not None or last):  # not after a warm-up: no use for it
             criterion, mse01 = self._objective.evaluate(self.model)
             self._last_mse01 = mse01
             if self.keeper is not None:
