@@ -30,7 +30,7 @@ STEP_GAMMA = 0.1
 COOLDOWN_SHARE = 0.2
 #: What a phase without a schedule of its own gets (measured: docs/results.md, "Training to
 #: the best").
-DEFAULT_SCHEDULE = COSINE
+DEFAULT_SCHEDULE = CONSTANT
 
 
 def check_schedule(name: str, allow_auto: bool = True) -> str:
