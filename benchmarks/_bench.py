@@ -13,6 +13,7 @@ them. Files whose name starts with ``_`` are helpers, not benchmarks.
 from __future__ import annotations
 
 import atexit
+import csv
 import importlib.util
 import os
 import shutil
@@ -131,6 +132,14 @@ def long_side_pixels(path: str | Path, side: int) -> np.ndarray:
         return pixels
     h, w = pixels.shape[:2]
     return resize_image(pixels, *scaled_size(h, w, side / max(h, w)))
+
+
+def csv_rows(path: Path) -> list[dict]:
+    """The rows of a study's CSV (empty if absent): what a resumed study skips."""
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
 
 
 def parse_size(text: str) -> tuple[int, int]:

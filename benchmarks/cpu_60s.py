@@ -6,7 +6,8 @@ one :class:`~inr_studio.engine.side_by_side.SideBySide` run with the window's tr
 and previews on at the engine's default budget. The clock starts when the run starts
 (segmentation and routing included, as the user waits for them too) and the run is stopped at
 ``--seconds``; each model's PSNR is then measured on the whole working image (not counted in the
-time).
+time): the network the run returns (its best step's weights, as the window keeps them), with
+the step it came from and the last step's PSNR beside it.
 
 Each measurement runs in its own process. ``--compare`` measures "before" then "after" in one
 command, back to back, at every ``--long-side``: "before" runs the source tree given by
@@ -65,11 +66,14 @@ def measure(image: str, long_side: int, seconds: float, sets: list[str] = (),
     request = RunRequest(0, session.working.copy(), specs, train, cpu_threads=threads)
     engine = SideBySide(request, control)
     previews = 0
+    ended = None
     t0 = time.perf_counter()
     for msg in engine.run():
         previews += type(msg).__name__ == "PreviewFrame"
         if type(msg).__name__ == "RunFailed":
             raise SystemExit(msg.message)
+        if type(msg).__name__ == "RunEnded":
+            ended = msg
         if time.perf_counter() - t0 >= seconds:
             control.stop()
     wall = time.perf_counter() - t0
@@ -79,6 +83,9 @@ def measure(image: str, long_side: int, seconds: float, sets: list[str] = (),
         _, psnr = trainer.full_psnr()
         out["models"][key] = {"psnr": round(float(psnr), 2), "steps": trainer.steps_done,
                               "compute_s": round(engine.compute_s.get(key, 0.0), 1)}
+        if getattr(ended, "last_psnr", None):  # a tree that keeps its best says which step
+            out["models"][key].update(best_step=ended.best_step[key],
+                                      last_psnr=round(float(ended.last_psnr[key]), 2))
     return out
 
 
@@ -99,7 +106,9 @@ def run_child(src: Path, image: str, long_side: int, seconds: float,
 
 def row(label: str, r: dict) -> str:
     models = r["models"]
-    cells = "  ".join(f"{k} {m['psnr']:5.2f} dB ({m['steps']} steps)" for k, m in models.items())
+    cells = "  ".join(f"{k} {m['psnr']:5.2f} dB ({m['steps']} steps"
+                      + (f", best at {m['best_step']}, last {m['last_psnr']:.2f}"
+                         if "best_step" in m else "") + ")" for k, m in models.items())
     return (f"{label:24s} {r['size'][1]}x{r['size'][0]:<4d} threads {r['threads']}  {cells}  "
             f"[{r['previews']} previews, {r['wall_s']:.1f} s, load {_bench.load_average()}]")
 

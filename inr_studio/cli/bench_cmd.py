@@ -22,6 +22,7 @@ from ..studies.table import (  # noqa: F401  (bench's table, re-exported for its
     ModelSummary,
     RunResult,
     format_table,
+    protocol_of,
     read_results_csv,
     results_to_csv,
     summarise,
@@ -35,7 +36,8 @@ from .common import (add_model_options, check_model_specific, check_segmentable,
                      progress_bar, spec_from_args, train_config_from_args,
                      warn_if_aliasing, warn_line)
 from .train_options import (announce, check_image_options, preset_from_args,
-                            tile_scale_from_args, warn_if_long, width_from_args)
+                            protocol_text, tile_scale_from_args, warn_if_long,
+                            width_from_args)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -89,8 +91,8 @@ def run_bench(args: argparse.Namespace) -> int:
         results = read_results_csv(args.from_csv)
         presets = sorted({r.preset for r in results if r.preset})
         print(format_table(summarise(results), markdown=args.markdown,
-                           protocol=f"the {' and '.join(presets)} preset" if presets else ""),
-              end="")
+                           protocol=f"the {' and '.join(presets)} preset" if presets else "",
+                           settings=protocol_of(results)), end="")
         return 0
     models = list(registry.parse_models(args.models))
     if any(getattr(args, k) is not None for k in ("seg_layer", "seg_method", "seg_classes")) \
@@ -184,7 +186,7 @@ def run_bench(args: argparse.Namespace) -> int:
     failed_note = (f"; {len(failures)} failed (their rows say why; --resume fits them again)"
                    if failures else "")
     print(f"{len(results)} runs ({len(images)} images × {len(models)} models, {train_cfg.iters} "
-          f"steps, lr {train_cfg.lr:g}){resumed}{failed_note}; per-run results in {csv_path}",
+          f"steps, lr {train_cfg.lr:g}, {protocol_text(train_cfg)}){resumed}{failed_note}; per-run results in {csv_path}",
           file=sys.stderr)
     return 1 if failures else 0
 
@@ -200,4 +202,4 @@ def _settings(args: argparse.Namespace, cfg: TrainConfig) -> str:
         size = f"longest side {side} px" if side else "full-size images"
     return (f"Runs: {cfg.iters} steps, lr {cfg.lr:g}, {batch}, width {width_from_args(args)}, "
             f"depth {args.depth}, ω0 {args.omega0:g}, {size}, tile scale "
-            f"{tile_scale_from_args(args)}, seed {cfg.seed}.")
+            f"{tile_scale_from_args(args)}, seed {cfg.seed}. Weights: {protocol_text(cfg)}.")

@@ -123,14 +123,16 @@ def run_encode(args: argparse.Namespace) -> int:
     if out.is_dir():
         raise OptionError(f"-o {out} is a folder; give a file name such as {out}/image.sinr.")
     if Path(args.input).suffix.lower() in SUPPORTED_SUFFIXES:
-        model, h, w, class_map, reference, before = _fit_image(args)
+        model, h, w, class_map, reference, before, trained = _fit_image(args)
     else:
         ckpt = load_checkpoint(args.input)
         model, h, w, class_map = ckpt.model, ckpt.height, ckpt.width, ckpt.class_map
         if args.lr is None and isinstance(ckpt.extra.get("lr"), float):
             args.lr = ckpt.extra["lr"]  # fine-tuning goes on from the rate it was trained at
         reference, before = render(model, h, w, class_map), None
+        trained = _checkpoint_note(ckpt.extra)
     model, options, codes, notes = improve(args, model, h, w, class_map, reference, options)
+    notes = ([trained] if trained else []) + notes
     data, report = encode_with_report(model, h, w, class_map, options, codes=codes)
     write_sinr(out, data)
     decoded = decode_bytes(data)
@@ -156,13 +158,23 @@ def _fit_image(args: argparse.Namespace):
                                             cpu_threads=preset_from_args(args).cpu_threads())
     if interrupted or results[spec.key].stopped:
         raise KeyboardInterrupt
-    trainer = run.trainers[spec.key]
+    trainer, result = run.trainers[spec.key], results[spec.key]
     problem = trainer.problem
     model = trainer.model.cpu()
     from ..codec import class_map_source
 
+    trained = (f"coded the best step's weights (step {result.best_step:,} of {result.steps:,}; "
+               f"the last step's scored {result.last_psnr:.2f} dB)" if result.kept_best else
+               "coded the last step's weights")
     return (model, problem.height, problem.width, class_map_source(problem.segmentation),
-            problem.pixels, results[spec.key].psnr)
+            problem.pixels, result.psnr, trained)
+
+
+def _checkpoint_note(extra: dict) -> str:
+    """Which weights a checkpoint from ``fit`` holds, as its metadata says (older ones: none)."""
+    if extra.get("returned") == "best":
+        return f"coded the checkpoint's best step's weights (step {extra.get('best_step')})"
+    return "coded the checkpoint's last step's weights" if extra.get("returned") else ""
 
 
 def _with_thumbnail_map(spec, side: int):

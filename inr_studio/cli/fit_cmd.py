@@ -35,7 +35,7 @@ from .common import (
     train_config_from_args,
     train_specs,
 )
-from .train_options import (announce, check_image_options, preset_from_args,
+from .train_options import (announce, protocol_text, check_image_options, preset_from_args,
                             tile_scale_from_args, warn_if_long)
 
 
@@ -86,10 +86,16 @@ def run_fit(args: argparse.Namespace) -> int:
     rec = trainer.reconstruct()
     metrics = _metrics(args, loaded, problem, trainer, train_cfg, result.seconds, rec, alias,
                        interrupted or result.stopped)
-    metrics["protocol"] = protocol
+    metrics.update(returned="best" if result.kept_best else "last",
+                   best_step=result.best_step if result.kept_best else trainer.steps_done,
+                   last_psnr=result.last_psnr, schedule=train_cfg.schedule,
+                   keep_best=train_cfg.keep_best, protocol=protocol,
+                   weights=protocol_text(train_cfg))
     _write_outputs(out, trainer, problem, rec, metrics)
-    print(f"{registry.label(config.kind)}: PSNR {metrics['psnr']:.2f} dB, SSIM {metrics['ssim']:.4f}, "
-          f"{metrics['params']:,} parameters, {metrics['iters']} steps in "
+    kept = (f" (the best step's weights, step {metrics['best_step']:,}; the last step's "
+            f"{metrics['last_psnr']:.2f} dB)" if result.kept_best else "")
+    print(f"{registry.label(config.kind)}: PSNR {metrics['psnr']:.2f} dB{kept}, SSIM "
+          f"{metrics['ssim']:.4f}, {metrics['params']:,} parameters, {metrics['iters']} steps in "
           f"{metrics['seconds']:.1f} s on {metrics['device']}; wrote {out}/")
     return 130 if interrupted else 0
 
@@ -113,7 +119,8 @@ def _metrics(args: argparse.Namespace, loaded, problem: FitProblem, trainer: Tra
         "model": problem.config.kind,
         "model_label": registry.label(problem.config.kind),
         "psnr": psnr(rec, ref),
-        "psnr_definition": "10*log10(1/MSE) on [0,1] values, reconstruction clipped to [0,1]",
+        "psnr_definition": "10*log10(1/MSE) on [0,1] values, reconstruction clipped to [0,1]; "
+                           "of the network written (returned: best or last step's weights)",
         "ssim": ssim(rec, ref),
         "params": trainer.model.parameter_count(),
         "seconds": seconds,
@@ -143,8 +150,9 @@ def _write_outputs(out: Path, trainer: Trainer, problem: FitProblem, rec: np.nda
     save_png(out / "reconstruction.png", rec)
     save_png(out / "error_map.png", error_map(rec, problem.pixels))
     save_checkpoint(out / "checkpoint.safetensors", trainer.model, problem.height, problem.width,
-                    problem.class_map, extra={k: metrics[k] for k in
-                                              ("image", "psnr", "iters", "lr", "seed", "scale")})
+                    problem.class_map, extra={k: metrics[k] for k in (
+                        "image", "psnr", "iters", "lr", "seed", "scale", "returned",
+                        "best_step")})
     text = json.dumps(_json_safe(metrics), indent=2, sort_keys=True) + "\n"
     atomic_write_bytes(out / "metrics.json", text.encode("utf-8"))
 

@@ -76,7 +76,10 @@ def bench_fit(args: argparse.Namespace, name: str, source: np.ndarray | bytes, m
     r = fitted[spec.key]
     return RunResult(image=name, model=spec.key, psnr=r.psnr, ssim=r.ssim, seconds=r.seconds,
                      iters=r.steps, params=spec.config.parameter_count(), device=device,
-                     edge_psnr=edges, preset=preset_from_args(args).name)
+                     edge_psnr=edges, preset=preset_from_args(args).name,
+                     returned="best" if r.kept_best else "last",
+                     best_step=r.best_step if r.kept_best else r.steps, last_psnr=r.last_psnr,
+                     schedule=train.schedule)
 
 
 def bench_error(name: str, model: str, preset: str, error: str) -> RunResult:

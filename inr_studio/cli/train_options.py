@@ -18,18 +18,20 @@ from contextlib import contextmanager
 from dataclasses import fields, replace
 
 from ..engine.config import TrainConfig
-from ..engine.presets import PRESETS, Preset, for_device, preset
+from ..engine.presets import PRESETS, Preset, for_device, preset, protocol_text  # noqa: F401
+from ..engine.schedule import AUTO, SCHEDULES
 from ..errors import OptionError
 from ..imaging import scaled_size, working_size
 
 #: The option that sets each field the core checks (the core names the field it refuses).
 OPTION_OF = {"iters": "--iters", "lr": "--lr", "batch_pixels": "--batch-pixels",
              "warmup": "--warmup", "seed": "--seed", "width": "--width", "depth": "--depth",
-             "omega0": "--omega0", "preset": "--preset"}
+             "omega0": "--omega0", "preset": "--preset", "schedule": "--schedule",
+             "best_every": "--best-every"}
 QAT_OPTION_OF = {"steps": "--qat-steps", "lr_scale": "--qat-lr-scale", "bits": "--bits"}
 #: The options that override a preset's values, in the order a run's header lists them.
-PRESET_OPTIONS = ("iters", "lr", "batch_pixels", "warmup", "seed", "width", "long_side", "scale",
-                  "tile_scale")
+PRESET_OPTIONS = ("iters", "lr", "batch_pixels", "warmup", "schedule", "returned", "seed", "width",
+                  "long_side", "scale", "tile_scale")
 #: A run predicted to train longer than this says so before it starts.
 LONG_RUN_S = 600.0
 
@@ -58,6 +60,17 @@ def add_train_options(parser: argparse.ArgumentParser,
                    help="coarse warm-up: this share of the steps (e.g. 0.25) first fits one "
                         "random pixel of each 2×2 cell, about 4× cheaper a step (default: the "
                         f"preset's, {_per_preset(lambda p: f'{p.train.warmup:g}')})")
+    g.add_argument("--schedule", default=None, choices=(AUTO, *SCHEDULES),
+                   help="learning-rate schedule of every phase: auto (each model's own, "
+                        "measured), constant, cosine (to 1 %% of the rate at the last step), "
+                        "step (×0.1 at half and three quarters) or cooldown (constant, then a "
+                        "cosine to 1 %% over the last fifth). Default: the preset's, "
+                        f"{_per_preset(lambda p: p.train.schedule)}")
+    g.add_argument("--return", dest="returned", choices=("best", "last"), default=None,
+                   help="the network a run returns, reports and saves: its best step's weights "
+                        "(the lowest whole-image error) or the last step's. Default: the "
+                        "preset's, " + _per_preset(lambda p: "best" if p.train.keep_best
+                                                   else "last"))
     g.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     g.add_argument("--seed", type=int, default=None,
                    help=f"random seed (default {TrainConfig.seed})")
@@ -103,6 +116,9 @@ def train_config_from_args(args: argparse.Namespace) -> TrainConfig:
     base = preset_from_args(args)
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
              if f.name not in ("device", "fast") and getattr(args, f.name, None) is not None}
+    returned = getattr(args, "returned", None)
+    if returned is not None:
+        given["keep_best"] = returned == "best"
     with naming_options():
         return replace(base.train, device=getattr(args, "device", None) or "auto",
                        fast=bool(getattr(args, "fast", False)), **given)

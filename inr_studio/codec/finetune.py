@@ -76,7 +76,6 @@ class SinrFinetune(QuantisationAware):
         self._sparse_layers: dict[int, list[TensorSlot]] = {}
 
     def prepare(self, model: CoordinateNet) -> None:
-        self._best, self._best_weights = float("inf"), None
         arrays = model_arrays(model)
         weights = [s for s in arrays if s.role == ROLE_WEIGHT]
         codes = sparse_codes(arrays, weights, model.config.width, self.options)
@@ -108,10 +107,8 @@ class SinrFinetune(QuantisationAware):
         return p
 
     def finish(self, model: CoordinateNet) -> None:
-        if self._best_weights is not None:
-            with torch.no_grad():
-                for p, best in zip(self._latent(model), self._best_weights):
-                    p.copy_(best)
+        """The best coefficients (put back by the trainer) on their grid, the weights the
+        decoder rebuilds, and the codes for the encoder."""
         coefs = {li: model.layers[li].parametrizations["weight"].original.detach().cpu()
                  .double().numpy() for li in self._sparse_layers}
         unparametrize_(model)

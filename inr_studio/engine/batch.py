@@ -6,6 +6,7 @@ keeps one :class:`Routing` for the whole run (what a CUDA graph captures).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,3 +70,13 @@ class Batcher:
             return self.full
         idx = torch.randint(0, self.pixels, (self.batch_pixels,), generator=self._gen).numpy()
         return self._gather(idx)
+
+    def chunks(self, size: int | None = None) -> Iterator[Batch]:
+        """Every pixel once, in raster order: the full batch, or runs of ``size`` pixels
+        (default: the training batch's size, which fits) — a whole-image evaluation."""
+        if self.full is not None:
+            yield self.full
+            return
+        size = max(1, size or self.batch_pixels or self.pixels)
+        for start in range(0, self.pixels, size):
+            yield self._gather(np.arange(start, min(start + size, self.pixels)))

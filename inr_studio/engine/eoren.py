@@ -20,7 +20,7 @@ from ..errors import OptionError
 from ..models.network import CoordinateNet
 from ..problem import FitProblem, routing_for
 from .batch import Batch, Batcher
-from .objectives import Objective, pixel_loss, register_objective
+from .objectives import Objective, clipped_mse01, pixel_loss, register_objective
 
 
 def gradient_target(pixels01: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,6 +139,36 @@ class GradientObjective(Objective):
             loss = loss + self.pixel_weight * torch.mean((pred - batch.target) ** 2)
         self._pending = offset
         return loss, pred
+
+    def criterion(self, loss: torch.Tensor, mse01: torch.Tensor) -> torch.Tensor:
+        """Best-keeping minimises this objective's own loss (the gradient fit, plus the pixel
+        term when weighted), not the pixels' PSNR: what stage 1 is asked to fit."""
+        return loss
+
+    def evaluate(self, model: CoordinateNet) -> tuple[torch.Tensor, torch.Tensor]:
+        """(gradient loss, clipped MSE) of the whole image, chunk by chunk, without updating
+        anything (the per-channel constant is the whole image's, as :meth:`finish` adds)."""
+        device = self.batcher.device
+        # float32 on the device: some devices (MPS) have no float64
+        sq_sum = torch.zeros((), dtype=torch.float32, device=device)
+        inside_n = torch.zeros((), dtype=torch.float32, device=device)
+        preds, targets = [], []
+        for batch in self.batcher.chunks():
+            f, grad = coordinate_gradients(model, batch, create_graph=False)
+            target = self.target if batch.index is None else self.target[batch.index]
+            inside = self.interior if batch.index is None else self.interior[batch.index]
+            sq = ((grad.detach() - target) ** 2).sum(dim=2)
+            sq_sum += (sq * inside[:, None]).sum()  # the mask is 0/1 floats
+            inside_n += inside.sum() * sq.shape[1]
+            preds.append(f.detach())
+            targets.append(batch.target)
+        f, target = torch.cat(preds), torch.cat(targets)
+        pred = f + (target - f).mean(dim=0)
+        mse01 = clipped_mse01(pred, (target + 1) * 0.5)
+        loss = sq_sum / inside_n.clamp_min(1.0)
+        if self.pixel_weight > 0:
+            loss = loss + self.pixel_weight * torch.mean((pred - target) ** 2)
+        return loss, mse01
 
     def finish(self, model: CoordinateNet) -> None:
         """Stage 2's closed form: the whole image's per-channel constant into the last bias."""

@@ -26,7 +26,9 @@ import torch
 from ..errors import OptionError
 from ..models.network import CoordinateNet
 from .batch import Batch, Batcher
-from .objectives import Objective, clipped_mse01
+from .best import BestKeeper
+from .objectives import Objective
+from .step import offer_best
 
 #: Untimed steps run before a CUDA graph is captured (their updates are undone afterwards).
 GRAPH_WARMUP_STEPS = 3
@@ -94,7 +96,7 @@ def _swap_adam(old: torch.optim.Optimizer, device: torch.device, fused: bool,
         flags["fused"] = True
     else:
         flags["foreach"] = True
-    hyper = {k: v for k, v in old.param_groups[0].items()
+    hyper = {k: (float(v) if k == "lr" else v) for k, v in old.param_groups[0].items()
              if k in ("lr", "betas", "eps", "weight_decay", "amsgrad")}
     new = torch.optim.Adam(params, **hyper, **flags)
     if old.state:
@@ -106,7 +108,20 @@ def _swap_adam(old: torch.optim.Optimizer, device: torch.device, fused: bool,
             step = state.get("step")
             if torch.is_tensor(step):
                 state["step"] = step.to(device if on_device else "cpu", torch.float32)
+    for group in new.param_groups:  # a captured step reads its rate from the device
+        rate = float(group["lr"])
+        group["lr"] = torch.tensor(rate, device=device) if capturable else rate
     return new
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """The rate of the next step: a number, or filled into a captured step's device tensor
+    (a kernel launch, no sync)."""
+    for group in optimizer.param_groups:
+        if torch.is_tensor(group["lr"]):
+            group["lr"].fill_(lr)
+        else:
+            group["lr"] = lr
 
 
 class FastStep:
@@ -118,8 +133,10 @@ class FastStep:
 
     def __init__(self, model: CoordinateNet, optimizer: torch.optim.Optimizer,
                  objective: Objective, batcher: Batcher,
-                 config: FastStepConfig = FastStepConfig(), strict: bool = False) -> None:
+                 config: FastStepConfig = FastStepConfig(), strict: bool = False,
+                 keeper: BestKeeper | None = None) -> None:
         self.model = model
+        self.keeper = keeper
         self.objective = objective
         self.batcher = batcher
         self.device = batcher.device
@@ -146,8 +163,9 @@ class FastStep:
         opt.zero_grad(set_to_none=True)
         loss, pred = self._loss(self.model, batch)
         loss.backward()
+        mse01 = offer_best(self.keeper, self.objective, batch, loss, pred)
         opt.step()
-        return loss.detach(), clipped_mse01(pred, batch.target01), pred.detach()
+        return loss.detach(), mse01, pred.detach()
 
     def _capture(self) -> None:
         """Warm up on a side stream, capture one step, then undo the warm-up's updates. Called
@@ -160,6 +178,7 @@ class FastStep:
                        for p in params if p in opt.state}
         batch = self.objective.fixed_batch
         assert batch is not None
+        kept = self.keeper.snapshot() if self.keeper is not None else None
         side = torch.cuda.Stream(device=self.device)
         side.wait_stream(torch.cuda.current_stream(self.device))
         with torch.cuda.stream(side):
@@ -180,6 +199,8 @@ class FastStep:
                         v.copy_(old[k])
                     elif torch.is_tensor(v):
                         v.zero_()
+            if kept is not None:
+                self.keeper.restore_snapshot(kept)
         self._graph, self._static = graph, static
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor]:

@@ -24,7 +24,9 @@ from .trainer import Trainer
 
 @dataclass(frozen=True)
 class FitResult:
-    """One model's end of a run: full-image PSNR/SSIM, steps taken and its own seconds."""
+    """One model's end of a run: the returned network's full-image PSNR/SSIM, steps taken and
+    its own seconds; beside it the step the returned weights come from and the PSNR of the
+    last step's weights (equal to ``psnr`` when the run returns its last step)."""
 
     key: str
     psnr: float
@@ -32,6 +34,9 @@ class FitResult:
     steps: int
     seconds: float
     stopped: bool  # fewer steps than planned (stopped or interrupted)
+    best_step: int = -1  # the returned weights' step (-1: the last step's weights)
+    last_psnr: float = float("nan")
+    kept_best: bool = False
 
 
 def spec_of(problem: FitProblem, phases: tuple[Phase, ...] = (Phase(),)) -> ModelSpec:
@@ -76,8 +81,11 @@ def fit_side_by_side(pixels: np.ndarray, specs: tuple[ModelSpec, ...], config: T
             rec = trainer.reconstruct()
             psnr, ssim = psnr_of(rec, trainer.problem.pixels), ssim_of(rec, trainer.problem.pixels)
         seconds = ended.compute_s[key] if ended is not None else run.compute_s.get(key, 0.0)
+        kept = trainer.best_figures() if config.keep_best else None
+        best_step = int(kept[1]) if kept is not None else -1
         results[key] = FitResult(key, float(psnr), float(ssim), trainer.steps_done, seconds,
-                                 stopped=not trainer.done)
+                                 stopped=not trainer.done, best_step=best_step,
+                                 last_psnr=trainer.last_psnr, kept_best=best_step >= 0)
     return run, results, interrupted
 
 

@@ -6,7 +6,7 @@ Every message carries the run's ``generation``, so a consumer can drop a stale r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,12 @@ class ModelStats:
     elapsed_s: float  # wall time of the run so far, pauses excluded
     eta_s: float  # wall time left for this model at the current interleaved pace
     params: int
+    #: PSNR of the weights the run keeps (its lowest whole-image loss so far) and the step
+    #: they were reached at; with ``keep_best`` off, the curve's highest point. NaN, -1: none yet.
+    best_psnr: float = float("nan")
+    best_step: int = -1
+    #: PSNR of the last step's weights (the whole image), once the run has ended; NaN before.
+    last_psnr: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,9 @@ class PreviewFrame:
     ssim: dict[str, float]
     error_scale: float  # shared colour scale of the error maps
     final: bool = False
+    #: The models whose picture (in a final frame) is their kept best weights, from the step
+    #: in ``steps``; the others show their last step's.
+    best: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,13 @@ class RunEnded:
     stopped: bool  # ended before every model took all its steps
     steps: dict[str, int]
     compute_s: dict[str, float]  # each model's own training seconds
+    #: Whether the networks the run leaves are each one's best weights (else the last step's).
+    kept_best: bool = False
+    #: Per model: PSNR of the returned network's weights and the step they came from (as
+    #: ``ModelStats``), and the PSNR of the last step's weights (the paper's figure).
+    best_psnr: dict[str, float] = field(default_factory=dict)
+    best_step: dict[str, int] = field(default_factory=dict)
+    last_psnr: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ class Objective:
 
     #: Whether a CUDA graph may capture this objective's full-batch step.
     graphable = True
+    #: Whether a phase of this objective keeps its best weights when the run does
+    #: (``TrainConfig.keep_best``); :attr:`always_keeps_best`: whatever the run says.
+    keeps_best = True
+    always_keeps_best = False
 
     def __init__(self, problem: FitProblem, batcher: Batcher, **options: object) -> None:
         if options:
@@ -61,6 +65,25 @@ class Objective:
     def loss(self, model: CoordinateNet, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         return pixel_loss(model, batch)
 
+    def criterion(self, loss: torch.Tensor, mse01: torch.Tensor) -> torch.Tensor:
+        """What best-keeping minimises, from a step's (loss, clipped MSE): the clipped [0, 1]
+        MSE of the pixels, i.e. the PSNR curve (both on the device)."""
+        return mse01
+
+    def evaluate(self, model: CoordinateNet) -> tuple[torch.Tensor, torch.Tensor]:
+        """(criterion, clipped [0, 1] MSE) of the whole image with the weights as they are,
+        on the device, no update: the phase's last weights, and random-batch runs' checks."""
+        # float32 on the device: some devices (MPS) have no float64
+        total = torch.zeros((), dtype=torch.float32, device=self.batcher.device)
+        count = 0
+        with torch.no_grad():
+            for batch in self.batcher.chunks():
+                _, pred = self.loss(model, batch)
+                total += clipped_mse01(pred, batch.target01).float() * batch.target01.numel()
+                count += batch.target01.numel()
+        mse01 = total / count
+        return self.criterion(mse01, mse01), mse01
+
     def prepare(self, model: CoordinateNet) -> None:
         """When the phase starts, before its optimiser is built (e.g. to reparametrise the
         weights, as quantisation-aware training does)."""
@@ -76,6 +99,9 @@ class CoarseWarmUp(Objective):
     (the window's CPU warm-up; measured in docs/results.md)."""
 
     graphable = False  # a new batch every step
+    #: A warm-up step's forward sees a quarter of the pixels: not a whole-image loss, so its
+    #: steps are no candidates for the best weights (docs/decisions.md).
+    keeps_best = False
 
     def __init__(self, problem: FitProblem, batcher: Batcher, stride: int = 2) -> None:
         super().__init__(problem, batcher)

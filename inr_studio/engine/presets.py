@@ -1,19 +1,20 @@
 """Named training presets: the one home of the training defaults, for the window and the CLI.
 
-* ``paper``: the paper's protocol, exactly: :class:`~.config.TrainConfig`'s defaults (5000
-  full-batch Adam steps at a constant learning rate, no warm-up) on the full-size image with
-  the paper's width (:class:`~inr_studio.models.options.ModelOptions`).
-* ``gpu``: the paper's protocol at a working size of up to 768 px (the paper's 768×512), LoE
-  cells kept at the paper's size in pixels on other sizes.
+* ``paper``: the paper's protocol, exactly (:data:`~.config.PAPER_PROTOCOL`: 5000 full-batch
+  Adam steps at a constant learning rate, the last step's weights, no warm-up) on the full-size
+  image with the paper's width (:class:`~inr_studio.models.options.ModelOptions`).
+* ``gpu``: the paper's budget at a working size of up to 768 px (the paper's 768×512), LoE
+  cells kept at the paper's size in pixels on other sizes, the best step's weights kept under
+  each model's learning-rate schedule.
 * ``cpu``: a run that shows a recognisable image within seconds on a laptop's cores: 2000
   steps at lr 1e-3, width 64 at a 256-px working size, the first quarter of the steps on one
-  pixel of each 2×2 cell, LoE cells scaled with the working size, every core. Measured to reach 32–37 dB on a Kodak image in a minute
-  on two cores (docs/results.md); 1e-3 learned fastest at 96–256 px and width ≤ 64.
+  pixel of each 2×2 cell, LoE cells scaled with the working size, every core, the best step's
+  weights kept under each model's schedule. Measured on a Kodak image in a minute on two cores
+  (docs/results.md); 1e-3 learned fastest at 96–256 px and width ≤ 64.
 
 A device picks its preset (:func:`for_device`: a CPU the ``cpu`` one, CUDA or MPS the ``gpu``
 one); explicit settings override a preset's values. A new training field is a field of
-:class:`~.config.TrainConfig` (the paper's value as its default), set here by the presets that
-differ. Torch-free.
+:class:`~.config.TrainConfig`, set here by the presets that differ. Torch-free.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import OptionError
 from ..models.options import ModelOptions
-from .config import TrainConfig
+from .config import PAPER_PROTOCOL, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Preset:
                  "full batch" if t.batch_pixels is None else f"{t.batch_pixels:,} pixels a step"]
         parts.append(f"coarse warm-up on {t.warmup:g} of the steps" if t.warmup
                      else "no warm-up")
+        parts.append(protocol_text(t))
         parts += [f"width {self.width}", self.working_size_text(),
                   "LoE cells scaled with it" if self.scale_tiles else "the paper's LoE tiles"]
         if self.every_core:
@@ -65,10 +67,22 @@ class Preset:
         return ", ".join(parts)
 
 
-PAPER = Preset("paper", "the paper's protocol", TrainConfig(), ModelOptions.width, 0,
+def protocol_text(config: TrainConfig) -> str:
+    """``each model's own learning-rate schedule, the best step's weights``: how a run's rate
+    moves and which weights it returns, in words (a table's footnote, a JSON field)."""
+    rate = {"auto": "each model's own learning-rate schedule", "constant": "a constant rate",
+            "cosine": "a cosine decay of the rate", "step": "a step decay of the rate",
+            "cooldown": "a constant rate cooled down over the last fifth"}
+    kept = "the best step's weights" if config.keep_best else "the last step's weights"
+    paper = " (the paper's protocol)" if (config.schedule, config.keep_best) == (
+        "constant", False) else ""
+    return f"{rate.get(config.schedule, config.schedule)}, {kept}{paper}"
+
+
+PAPER = Preset("paper", "the paper's protocol", PAPER_PROTOCOL, ModelOptions.width, 0,
                scale_tiles=False)
-GPU = replace(PAPER, name="gpu", purpose="the paper's setting on a GPU", long_side=768,
-              scale_tiles=True)
+GPU = replace(PAPER, name="gpu", purpose="the paper's setting on a GPU", train=TrainConfig(),
+              long_side=768, scale_tiles=True)
 CPU = Preset("cpu", "an image within seconds on a CPU",
              TrainConfig(iters=2000, lr=1e-3, warmup=0.25), width=64, long_side=256,
              every_core=True)

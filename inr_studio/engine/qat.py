@@ -99,40 +99,26 @@ class QuantisationAware(Objective):
     optionally ``tensor_bits`` as '8,6,…' for a bit allocation)."""
 
     graphable = False  # the grid is computed from the weights on the host at every step
+    #: Keep the latent weights whose quantised network had the lowest error seen, whatever the
+    #: run's protocol: the first step sees plain quantisation, so the phase never ends worse
+    #: than it began (straight-through updates make the quantised loss jump as weights cross
+    #: rounding boundaries). The trainer's :class:`~.best.BestKeeper` keeps them (the
+    #: optimiser's parameters are the parametrisations' originals).
+    always_keeps_best = True
 
     def __init__(self, problem: FitProblem, batcher: Batcher, bits: int = QatConfig.bits,
                  tensor_bits: str = "") -> None:
         super().__init__(problem, batcher)
         self.bits = check_bits(bits)
         self.tensor_bits = parse_tensor_bits(tensor_bits) if tensor_bits else None
-        self._best, self._best_weights = float("inf"), None
-
-    def loss(self, model: CoordinateNet, batch) -> tuple[torch.Tensor, torch.Tensor]:
-        loss, pred = super().loss(model, batch)
-        value = float(loss.detach())  # the quantised network's loss before this step's update
-        if value < self._best:
-            self._best = value
-            self._best_weights = [p.detach().clone() for p in self._latent(model)]
-        return loss, pred
-
-    @staticmethod
-    def _latent(model: CoordinateNet) -> list[torch.Tensor]:
-        return [layer.parametrizations[name].original for layer in model.layers
-                for name in ("weight", "bias")]
 
     def prepare(self, model: CoordinateNet) -> None:
-        self._best, self._best_weights = float("inf"), None
         for layer, (wb, bb) in zip(model.layers, layer_bits(model, self.bits, self.tensor_bits)):
             parametrize.register_parametrization(layer, "weight", FakeQuant(wb), unsafe=True)
             parametrize.register_parametrization(layer, "bias", FakeQuant((bb,)), unsafe=True)
 
     def finish(self, model: CoordinateNet) -> None:
-        """Keep the weights whose quantised network had the lowest loss seen (the first step
-        sees plain quantisation, so the phase never ends worse than it began: straight-through
-        updates make the quantised loss jump as weights cross rounding boundaries)."""
-        if self._best_weights is not None:
-            with torch.no_grad():
-                for p, best in zip(self._latent(model), self._best_weights):
-                    p.copy_(best)
+        """Leave the weights on the grid. The trainer has already put back the weights whose
+        quantised network had the lowest error seen (:attr:`always_keeps_best`)."""
         unparametrize_(model)
         snap_(model, self.bits, self.tensor_bits)

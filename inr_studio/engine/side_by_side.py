@@ -72,6 +72,10 @@ class SideBySide:
         self.compute_s: dict[str, float] = {}
         #: key -> the model's recent pace (what its ETA divides by).
         self._pace: dict[str, RecentPace] = {}
+        #: key -> (PSNR, step) of the curve's highest point so far (read from the batches).
+        self._curve_best: dict[str, tuple[float, int]] = {}
+        #: key -> the keeper's figures last read (kept across a phase without a keeper).
+        self._last_best: dict[str, tuple[float, int]] = {}
         self.device_name = ""
 
     def run(self) -> Iterator[Message]:
@@ -82,6 +86,8 @@ class SideBySide:
         except Exception as exc:  # noqa: BLE001 - translated below, or re-raised
             if is_out_of_memory(exc):  # the frames' tensors too, before free memory is read
                 traceback.clear_frames(exc.__traceback__)
+            for trainer in self.trainers.values():
+                trainer.salvage()  # a failed run keeps each model's best so far
             message = failure_message(exc, self._memory_advice)
             if message is None:
                 raise
@@ -142,9 +148,13 @@ class SideBySide:
 
         while any(not t.done for t in trainers.values()):
             if self.control.paused:
+                for trainer in trainers.values():
+                    trainer.show_best()  # what a save while paused reads
                 yield self._progress(pending, clock.settle(), elapsed())
                 yield PausedReached(gen)
                 paused += self.control.wait_while_paused()
+                for trainer in trainers.values():
+                    trainer.show_training()
             if self.control.stop_requested:
                 stopped = True
                 break
@@ -170,22 +180,38 @@ class SideBySide:
                 cost = time.perf_counter() - t0
                 next_preview = time.perf_counter() + max(req.preview_s, cost / req.preview_share)
         for trainer in trainers.values():
-            trainer.settle()  # a stopped phase still gets its closed-form end (EoREN's colour)
-        yield self._progress(pending, clock.settle(), elapsed())
-        if not stopped:
+            trainer.settle()  # the kept weights; a stopped phase still gets its closed-form end
+        last = self._progress(pending, clock.settle(), elapsed(), ended=True)
+        yield last
+        if not stopped or req.previews:  # the panels end on the networks the run returns
             yield self._preview(final=True)
         yield RunEnded(gen, stopped, {k: t.steps_done for k, t in trainers.items()},
-                       dict(compute))
+                       dict(compute), kept_best=req.train.keep_best,
+                       best_psnr={k: st.best_psnr for k, st in last.stats.items()},
+                       best_step={k: st.best_step for k, st in last.stats.items()},
+                       last_psnr={k: st.last_psnr for k, st in last.stats.items()})
 
     # ------------------------------------------------------------------ messages
-    def _progress(self, pending: dict, compute: dict, elapsed: float) -> ProgressBatch:
-        points = {}
+    def _progress(self, pending: dict, compute: dict, elapsed: float,
+                  ended: bool = False) -> ProgressBatch:
+        points, best = {}, {}
         for key, items in pending.items():
-            if not items:
+            kept = self.trainers[key].best_figures()
+            values = [m.float() for _, m in items] + (
+                [kept[0].float(), kept[1].float()] if kept is not None else [])
+            if not values:
                 continue
-            steps = np.array([s for s, _ in items], dtype=np.int64)
-            mse = torch.stack([m for _, m in items]).float().cpu().numpy()  # one device sync
-            points[key] = (steps, np.minimum(psnr_from_mse(mse), PSNR_CAP))
+            read = torch.stack(values).cpu().numpy()  # one device sync for all of them
+            psnr = np.minimum(psnr_from_mse(read[:len(items) + 1]), PSNR_CAP)
+            if items:
+                steps = np.array([s for s, _ in items], dtype=np.int64)
+                points[key] = (steps, psnr[:len(items)])
+                top = int(np.nanargmax(points[key][1])) if np.isfinite(
+                    points[key][1]).any() else -1
+                if top >= 0 and points[key][1][top] > self._curve_best.get(key, (-np.inf, -1))[0]:
+                    self._curve_best[key] = (float(points[key][1][top]), int(steps[top]))
+            if kept is not None:
+                best[key] = (float(psnr[len(items)]), int(read[-1]))
             items.clear()
         stats = {}
         for key, trainer in self.trainers.items():
@@ -200,22 +226,42 @@ class SideBySide:
                 iters_per_s=done / compute[key] if compute[key] > 0 else 0.0,
                 elapsed_s=elapsed,
                 eta_s=pace.eta_s(work_total - work_done),
-                params=trainer.problem.config.parameter_count())
+                params=trainer.problem.config.parameter_count(),
+                last_psnr=trainer.last_psnr if ended else float("nan"),
+                **self._best_of(key, best))
         return ProgressBatch(self.request.generation, points, stats)
+
+    def _best_of(self, key: str, read: dict[str, tuple[float, int]]) -> dict:
+        """The best figures of a model's stats: its keeper's (just read); with ``keep_best``
+        off, the curve's highest point; else none yet (a warm-up keeps nothing)."""
+        if key in read:
+            value, step = read[key]
+        elif not self.request.train.keep_best:
+            value, step = self._curve_best.get(key, (float("nan"), -1))
+        else:
+            value, step = self._last_best.get(key, (float("nan"), -1))
+        if step >= 0:
+            self._last_best[key] = (value, step)
+        return {"best_psnr": value if step >= 0 else float("nan"), "best_step": step}
 
     def _preview(self, final: bool) -> PreviewFrame:
         """Each model's picture: during the run, the one its last full-batch step already drew
         (no second forward); at the end, and after a step on a random batch, a render."""
-        recon, error, psnr, ssim, steps = {}, {}, {}, {}, {}
+        recon, error, psnr, ssim, steps, best = {}, {}, {}, {}, {}, set()
         for key, trainer in self.trainers.items():
             drawn = None if final else trainer.last_forward()
             rec, steps[key] = drawn if drawn is not None else (trainer.reconstruct(),
                                                                 trainer.steps_done)
+            if final:
+                steps[key], kept = trainer.returned_step()
+                if kept:
+                    best.add(key)
             ref = trainer.problem.pixels
             recon[key] = to_uint8(rec)
             error[key] = error_magnitude(rec, ref)
             psnr[key] = min(psnr_of(rec, ref), PSNR_CAP)
             ssim[key] = ssim_of(rec, ref)
         return PreviewFrame(self.request.generation, steps, recon, error, psnr, ssim,
-                            error_scale=shared_error_scale(*error.values()), final=final)
+                            error_scale=shared_error_scale(*error.values()), final=final,
+                            best=frozenset(best))
 

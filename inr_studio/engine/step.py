@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from ..models.network import CoordinateNet
-from .batch import Batcher
+from .batch import Batch, Batcher
+from .best import BestKeeper
 from .objectives import Objective, clipped_mse01
 
 
@@ -22,20 +23,33 @@ class PlainStep:
     last_pred: torch.Tensor | None = None
 
     def __init__(self, model: CoordinateNet, optimizer: torch.optim.Optimizer,
-                 objective: Objective, batcher: Batcher) -> None:
+                 objective: Objective, batcher: Batcher, keeper: BestKeeper | None = None
+                 ) -> None:
         self.model = model
         self.optimizer = optimizer
         self.objective = objective
         self.batcher = batcher
+        self.keeper = keeper
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor]:
         batch = self.objective.batch()
         self.optimizer.zero_grad(set_to_none=True)
         loss, pred = self.objective.loss(self.model, batch)
         loss.backward()
+        mse01 = offer_best(self.keeper, self.objective, batch, loss, pred)
         self.optimizer.step()
         self.last_pred = pred.detach() if batch.index is None else None
-        return loss.detach(), clipped_mse01(pred, batch.target01)
+        return loss.detach(), mse01
+
+
+def offer_best(keeper: BestKeeper | None, objective: Objective, batch: Batch,
+               loss: torch.Tensor, pred: torch.Tensor) -> torch.Tensor:
+    """The forward's clipped [0, 1] MSE; offered with the objective's criterion to ``keeper``
+    before the update, when the forward saw the whole image (device ops only, no sync)."""
+    mse01 = clipped_mse01(pred, batch.target01)
+    if keeper is not None and batch.index is None:
+        keeper.offer(objective.criterion(loss.detach(), mse01), mse01)
+    return mse01
 
 
 def adam(model: CoordinateNet, lr: float) -> torch.optim.Adam:

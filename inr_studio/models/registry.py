@@ -45,6 +45,10 @@ class ModelEntry:
     #: Forward multiply-accumulates per pixel of one built network, for a model whose cost
     #: its configuration does not describe; None: :meth:`ModelConfig.macs_per_pixel`.
     count_macs: Callable[[ModelConfig], int] | None = None
+    #: The learning-rate schedule of the model's training phases (``constant``, ``cosine``,
+    #: ``step``, ``cooldown``), measured per model (docs/results.md, "Training to the best");
+    #: None: the engine's default. A phase that names its own keeps it.
+    schedule: str | None = None
 
     def spec(self, options: ModelOptions = ModelOptions()) -> ModelSpec:
         config = self.make_config(options)
@@ -52,7 +56,9 @@ class ModelEntry:
             config = replace(config, kind=self.key)
         text = self.describe(config) if self.describe is not None else self.label
         macs = self.count_macs(config) if self.count_macs is not None else None
-        return ModelSpec(self.key, text, config, self.make_phases(options), macs)
+        phases = tuple(p if p.schedule else replace(p, schedule=self.schedule)
+                       for p in self.make_phases(options))
+        return ModelSpec(self.key, text, config, phases, macs)
 
 
 # ------------------------------------------------------------- models beyond the paper's four
@@ -111,13 +117,13 @@ _ENTRIES = (
                _paper("ftc")),
     ModelEntry("qt", "LoE QT", "#54a24b",
                "Levels-of-Experts, quad-tree tilings A = (2, 4, 8, 128)", "Hao et al. 2022",
-               _paper("qt")),
+               _paper("qt"), schedule="cooldown"),
     ModelEntry("hs", "HS-LoE", "#e45756",
                "hard-segmentation LoE: FtC with the last tiling replaced by the Multi-Otsu "
                "luminance classes", "Oh & Bae 2024", _paper("hs")),
     ModelEntry("eoren", "EoREN", "#b279a2",
                "edge-oriented SIREN: fits the image's Sobel gradients, then its colour constant",
-               "edge-oriented INR note 2021", _eoren, _eoren_phases),
+               "edge-oriented INR note 2021", _eoren, _eoren_phases, schedule="cosine"),
     ModelEntry("pe-relu", "PE ReLU", "#9d755d",
                "ReLU MLP on a positional encoding γ(p) (NeRF frequencies, or Gaussian Fourier "
                "features)", "Tancik et al. 2020", _encoded("relu")),

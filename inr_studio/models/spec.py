@@ -28,6 +28,10 @@ class Phase:
     #: Go on with the previous phase's Adam (its moments) instead of a fresh one: a phase
     #: that continues the same minimisation (after the coarse warm-up).
     keep_optimizer: bool = False
+    #: The learning-rate schedule of this phase (``inr_studio.engine.schedule``: constant,
+    #: cosine, step), measured per model where it matters; None: the engine's default. A run
+    #: whose ``TrainConfig.schedule`` names one overrides it.
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 0:

@@ -16,11 +16,11 @@ from ..metrics import mean_psnr
 from ..models import registry
 
 CSV_FIELDS = ("image", "model", "psnr", "ssim", "seconds", "iters", "params", "device",
-              "edge_psnr", "preset", "error")
+              "edge_psnr", "preset", "error", "returned", "best_step", "last_psnr", "schedule")
 EDGE_FIELD = "edge_psnr"
-#: What a CSV must have to be read: CSVs written before edge_psnr, preset and error were added
-#: read them as nan and "".
-REQUIRED_FIELDS = CSV_FIELDS[:-3]
+#: What a CSV must have to be read: CSVs written before the later columns read them as unknown
+#: (nan, -1, "").
+REQUIRED_FIELDS = CSV_FIELDS[:8]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ class RunResult:
     edge_psnr: float = float("nan")  # PSNR of the Sobel magnitude (metrics.edge_psnr)
     preset: str = ""  # the training preset (inr_studio.engine.presets) the run used
     error: str = ""  # why the run failed (a bad image, out of memory, a lost worker); no figures
+    #: Which weights ``psnr`` is of: "best" (the run's best step, ``best_step``) or "last"
+    #: (the paper's protocol); ``last_psnr``: the last step's weights either way.
+    returned: str = ""
+    best_step: int = -1
+    last_psnr: float = float("nan")
+    schedule: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,16 @@ def format_table(summary: list[ModelSummary], markdown: bool = True, settings: s
     return top + "\n".join(lines) + f"\n{note}\n"
 
 
+def protocol_of(results: list[RunResult]) -> str:
+    """What a CSV's runs say of their protocol (schedule, which weights), for its table's
+    footnote; empty for a CSV written before bench recorded it."""
+    pairs = sorted({(r.schedule, r.returned) for r in results if r.returned})
+    if not pairs:
+        return ""
+    said = "; ".join(f"schedule {s or 'unknown'}, the {w} step's weights" for s, w in pairs)
+    return f"Protocol (from the CSV): {said}."
+
+
 def _fmt(value: float, digits: int) -> str:
     return f"{value:.{digits}f}" if np.isfinite(value) else "n/a"
 
@@ -112,7 +128,8 @@ def results_to_csv(results: list[RunResult]) -> str:
     writer.writerow(CSV_FIELDS)
     for r in results:
         writer.writerow([r.image, r.model, f"{r.psnr:.4f}", f"{r.ssim:.6f}", f"{r.seconds:.3f}",
-                         r.iters, r.params, r.device, f"{r.edge_psnr:.4f}", r.preset, r.error])
+                         r.iters, r.params, r.device, f"{r.edge_psnr:.4f}", r.preset, r.error,
+                         r.returned, r.best_step, f"{r.last_psnr:.4f}", r.schedule])
     return buf.getvalue()
 
 
@@ -131,7 +148,11 @@ def read_results_csv(path: str | Path) -> list[RunResult]:
                               ssim=float(r["ssim"]), seconds=float(r["seconds"]),
                               iters=int(r["iters"]), params=int(r["params"]), device=r["device"],
                               edge_psnr=float(r.get(EDGE_FIELD) or "nan"),
-                              preset=r.get("preset") or "", error=r.get("error") or "")
+                              preset=r.get("preset") or "", error=r.get("error") or "",
+                              returned=r.get("returned") or "",
+                              best_step=int(r.get("best_step") or -1),
+                              last_psnr=float(r.get("last_psnr") or "nan"),
+                              schedule=r.get("schedule") or "")
                     for r in reader]
     except (ValueError, UnicodeDecodeError, csv.Error) as exc:
         raise OptionError(f"{p.name}: malformed bench CSV ({exc}).") from exc

@@ -334,7 +334,8 @@ class CompareView(QWidget):
                 else:
                     self._show(kind, frame.recon[kind])
                 self.titles[kind].setText(
-                    f"{name} · {frame.psnr[kind]:.2f} dB · step {frame.steps[kind]:,}{cite}",
+                    f"{name} · {frame.psnr[kind]:.2f} dB · step {frame.steps[kind]:,}"
+                    f"{' (best)' if kind in frame.best else ''}{cite}",
                     color=colour)
         self.scale_label.setText(self._scale_text())
 

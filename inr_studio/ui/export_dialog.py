@@ -43,6 +43,7 @@ class ExportTarget:
     source: object = None  # what the file stores for the map (a thumbnail map); None: class_map
     problem: object = None  # the FitProblem and TrainConfig it was trained with (QAT needs them)
     train: object = None
+    weights: str = ""  # which of the run's weights these are, in words (the best step's, …)
 
     @staticmethod
     def from_trainer(kind: str, trainer) -> "ExportTarget":
@@ -51,7 +52,8 @@ class ExportTarget:
         model = copy.deepcopy(trainer.model).cpu().eval()
         problem = trainer.problem
         return ExportTarget(kind, model, problem.class_map, problem.pixels,
-                            class_map_source(problem.segmentation), problem, trainer.config)
+                            class_map_source(problem.segmentation), problem, trainer.config,
+                            trainer.weights_note())
 
     @property
     def height(self) -> int:
@@ -164,8 +166,12 @@ class ExportDialog(QDialog):
         target_row = QHBoxLayout()
         target_row.addWidget(self.use_target)
         target_row.addWidget(self.target_error)
+        self.weights = QLabel("")  # which weights are coded: the run's best step's, …
+        self.weights.setWordWrap(True)
+        self.weights.setStyleSheet("color:#555;")
         form = QFormLayout()
         form.addRow("Model", self.model)
+        form.addRow(self.weights)
         form.addRow(self.auto)
         form.addRow("  QAT fine-tuning steps", self.qat_steps)
         form.addRow(self.plain)
@@ -209,6 +215,7 @@ class ExportDialog(QDialog):
 
     def _model_changed(self, *_: object) -> None:
         target = self.targets.get(self.kind())
+        self.weights.setText(f"Codes {target.weights}." if target and target.weights else "")
         if target is not None:
             k = target.model.config.width
             self.sparsity.setValue(max(1, k // 8))  # 2s < k with room to spare (docs/coding.md)

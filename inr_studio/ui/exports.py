@@ -54,7 +54,9 @@ def run_to_json(record: RunRecord, image: str) -> str:
         "device": record.device,
         "settings": record.settings.to_dict(),
         "psnr_note": ("curve: PSNR (whole image in full-batch mode, else the step's pixels) of "
-                      "the model after `step` updates, [0,1] values; final: whole image"),
+                      "the model after `step` updates, [0,1] values; final: whole image, of "
+                      "the network the run returns (best_step's weights when the run keeps its "
+                      "best; last_step_psnr_db: the last step's weights)"),
         "models": {
             kind: {
                 "name": registry.titled(kind),

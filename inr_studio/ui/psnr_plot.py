@@ -1,5 +1,6 @@
 """PSNR against iterations, each model's own training seconds, or the operations it computed
-(:mod:`.curves`), one curve per model, updated in place (``setData``), never rebuilt.
+(:mod:`.curves`), one curve per model, updated in place (``setData``), never rebuilt; a star on
+each curve marks the step whose weights the run keeps (its best).
 
 The axes are set by hand, not auto-ranged: x doubles (up to the run's end where it is known)
 and y grows in whole-dB steps only when a curve leaves them. Auto-range would re-measure every
@@ -40,6 +41,8 @@ class PsnrPlot(pg.PlotWidget):
         self._operations: Mapping[str, OperationsOf] = {}
         self._clock = ComputeClock()
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.markers: dict[str, pg.PlotDataItem] = {}
+        self._best: dict[str, tuple[int, float]] = {}
         self.models: tuple[str, ...] = ()
         self._label_axis()
         self.set_models(PAPER_MODELS)
@@ -48,12 +51,15 @@ class PsnrPlot(pg.PlotWidget):
         """One curve (and legend entry) per chosen model, in their order; clears the curves."""
         models = tuple(models)
         if models != self.models:
-            for curve in self.curves.values():
-                self.removeItem(curve)  # also drops its legend entry
+            for item in (*self.curves.values(), *self.markers.values()):
+                self.removeItem(item)  # a curve also drops its legend entry
             self.models = models
             self.curves = {k: self.plot([], [], name=registry.titled(k),
                                         pen=pg.mkPen(registry.colour(k), width=2))
                            for k in models}
+            self.markers = {k: self.plot([], [], pen=None, symbol="star", symbolSize=14,
+                                         symbolBrush=registry.colour(k), symbolPen="#222")
+                            for k in models}
         self.reset()
 
     def reset(self, iterations: int = 100,
@@ -65,8 +71,9 @@ class PsnrPlot(pg.PlotWidget):
         self._seconds = {k: [] for k in self.models}
         self._operations = dict(operations or {})
         self._clock = ComputeClock()
-        for curve in self.curves.values():
-            curve.setData([], [])
+        self._best = {}
+        for item in (*self.curves.values(), *self.markers.values()):
+            item.setData([], [])
         self._y = (10.0, 30.0)
         self._iterations = max(1, iterations)
         self._fit_x()
@@ -140,6 +147,9 @@ class PsnrPlot(pg.PlotWidget):
             seconds = self._clock.seconds(kind, steps, stats.step, stats.iters_per_s) \
                 if stats is not None else np.full(len(steps), np.nan)
             self.add_series(kind, steps, psnr, seconds)
+        for kind, st in batch.stats.items():
+            if kind in self.markers and st.best_step >= 0 and np.isfinite(st.best_psnr):
+                self.set_best(kind, st.best_step, st.best_psnr)
 
     def add_series(self, kind: str, steps: np.ndarray, psnr: np.ndarray,
                    seconds: np.ndarray) -> None:
@@ -157,11 +167,30 @@ class PsnrPlot(pg.PlotWidget):
         x = self._redraw(kind)
         self._grow_x(float(x[-1]))
 
+    def set_best(self, kind: str, step: int, psnr: float) -> None:
+        """Put ``kind``'s star at the kept step (drawn on the curve's x axis)."""
+        self._best[kind] = (int(step), float(psnr))
+        self._place_star(kind)
+
+    def best_marker(self, kind: str) -> tuple[float, float] | None:
+        """(step, PSNR) of the star on ``kind``'s curve; None before anything is kept."""
+        return self._best.get(kind)
+
     def _redraw(self, kind: str) -> np.ndarray:
         steps, psnr = self.series(kind)
         x = x_values(self.axis, steps, self.seconds(kind), self._operations.get(kind))
         self.curves[kind].setData(x, psnr)
+        self._place_star(kind)
         return x
+
+    def _place_star(self, kind: str) -> None:
+        best = self._best.get(kind)
+        steps, _ = self.series(kind)
+        curve_x = self.curves[kind].xData
+        if best is None or len(steps) == 0 or curve_x is None or len(curve_x) != len(steps):
+            return
+        x = float(np.interp(best[0], steps, curve_x))  # the kept step is one of the points
+        self.markers[kind].setData([x], [best[1]])
 
     def series(self, kind: str) -> tuple[np.ndarray, np.ndarray]:
         if not self._steps.get(kind):

@@ -34,7 +34,8 @@ class OpenedRun:
 
 
 def network_state(trainer) -> dict[str, np.ndarray]:
-    """The network a saved run keeps of a model: its weights now (a copy, on the CPU)."""
+    """The network a saved run keeps of a model: the weights its trainer holds now (a copy, on
+    the CPU): once a run has ended or is paused, the ones it returns (its best step's)."""
     return {k: v.detach().cpu().numpy().copy() for k, v in trainer.model.state_dict().items()}
 
 
@@ -46,12 +47,14 @@ def saved_frame(run: SavedRun, trainers: dict):
 
     renders = {k: t.reconstruct() for k, t in trainers.items()}
     errors = {k: error_magnitude(r, run.working) for k, r in renders.items()}
+    final = {k: run.record.final.get(k, {}) for k in renders}
+    kept = frozenset(k for k, f in final.items() if int(f.get("best_step", -1)) >= 0)
     return PreviewFrame(
-        0, {k: int(run.record.final.get(k, {}).get("step", 0)) for k in renders},
+        0, {k: int(f["best_step"] if k in kept else f.get("step", 0)) for k, f in final.items()},
         {k: to_uint8(r) for k, r in renders.items()}, errors,
         {k: min(psnr(r, run.working), PSNR_CAP) for k, r in renders.items()},
         {k: ssim(r, run.working) for k, r in renders.items()},
-        error_scale=shared_error_scale(*errors.values()), final=True)
+        error_scale=shared_error_scale(*errors.values()), final=True, best=kept)
 
 
 def open_run_job(path: str) -> Job:
@@ -171,7 +174,12 @@ class RunActions:
                     psnr=float(f.get("psnr_db", float("nan"))),
                     iters_per_s=float(f.get("iters_per_s", 0.0)),
                     elapsed_s=float(f.get("elapsed_s", float("nan"))), eta_s=float("nan"),
-                    params=int(f.get("parameters", 0)))
+                    params=int(f.get("parameters", 0)),
+                    best_psnr=float(f.get("best_psnr_db", float("nan"))),
+                    best_step=int(f.get("best_step", -1)),
+                    last_psnr=float(f.get("last_step_psnr_db", float("nan"))))
+                if stats[kind].best_step >= 0:
+                    self.plot.set_best(kind, stats[kind].best_step, stats[kind].best_psnr)
         self.table.show_stats(stats)
         self.compare.show_frame(frame)
         self.table.show_frame(frame)

@@ -53,6 +53,10 @@ class RunSettings:
     #: Share of the steps that first fit one random pixel of each 2×2 cell (the coarse
     #: warm-up, ~4× cheaper a step): measured to help most in a minute of CPU training.
     warmup: float = CPU.train.warmup
+    #: The learning-rate schedule (``auto``: each model's own) and whether a run returns its
+    #: best step's weights (the ``paper`` preset: constant, the last step's).
+    schedule: str = CPU.train.schedule
+    keep_best: bool = CPU.train.keep_best
     scale_tiles: bool = CPU.scale_tiles
     seg_method: str = ModelOptions.seg_method
     seg_classes: int = ModelOptions.seg_classes
@@ -321,7 +325,8 @@ class RunRecord:
         for kind, st in batch.stats.items():
             self.final.setdefault(kind, {}).update(
                 step=st.step, total=st.total, iters_per_s=st.iters_per_s,
-                elapsed_s=st.elapsed_s, parameters=st.params)
+                elapsed_s=st.elapsed_s, parameters=st.params, best_psnr_db=st.best_psnr,
+                best_step=st.best_step, last_step_psnr_db=st.last_psnr)
 
     def add_frame(self, frame) -> None:
         """A :class:`~inr_studio.engine.messages.PreviewFrame`: each model's PSNR and SSIM."""

@@ -1,4 +1,5 @@
-"""Per-model figures: PSNR, SSIM, parameters, multiply-accumulates per pixel, iterations/s,
+"""Per-model figures: PSNR, the best PSNR kept (and its step), SSIM, parameters,
+multiply-accumulates per pixel, iterations/s,
 elapsed time, ETA."""
 
 from __future__ import annotations
@@ -13,10 +14,16 @@ from ..engine.messages import ModelStats, PreviewFrame
 from ..models import registry
 from ..models.registry import PAPER_MODELS
 
-COLUMNS = ("Model", "Step", "PSNR (dB)", "SSIM", "Params", "MACs/px", "It/s", "Elapsed", "ETA")
+COLUMNS = ("Model", "Step", "PSNR (dB)", "Best (dB)", "SSIM", "Params", "MACs/px", "It/s",
+           "Elapsed", "ETA")
 COL = {name: c for c, name in enumerate(COLUMNS)}
+BEST = COL["Best (dB)"]
 TIPS = {
-    "PSNR (dB)": "Whole image, from the latest preview (the curve shows every step).",
+    "PSNR (dB)": "Whole image, from the latest preview (the curve shows every step). Once a "
+                 "run ends: the network it returns.",
+    "Best (dB)": "The weights the run keeps and returns (its lowest whole-image loss so far) "
+                 "and the step they come from; saving codes them. Once a run ends, the cell's "
+                 "tooltip gives the last step's PSNR.",
     "It/s": "The model's own compute speed, as if it ran alone.",
     "ETA": "Wall time left at the current pace, the models taking turns.",
     "Params": "Trainable parameters (weights of every expert, and biases).",
@@ -38,6 +45,13 @@ def format_interval(seconds: float) -> str:
     from tqdm.std import tqdm
 
     return tqdm.format_interval(seconds)
+
+
+def best_text(psnr: float, step: int) -> str:
+    """``38.54 @ 1,845``; a dash before anything is kept (the coarse warm-up keeps nothing)."""
+    if step < 0 or not math.isfinite(psnr):
+        return "—"
+    return f"{psnr:.2f} @ {step:,}"
 
 
 class StatsTable(QTableWidget):
@@ -85,6 +99,8 @@ class StatsTable(QTableWidget):
                 self._set(r, COL["Params"], f"{params[kind]:,}")
             if macs and kind in macs:
                 self._set(r, COL["MACs/px"], f"{macs[kind]:,}")
+            if (best := self.item(r, BEST)) is not None:  # Qt calls reset() while rows grow
+                best.setToolTip("")
 
     def _set(self, row: int, col: int, text: str) -> None:
         item = self.item(row, col)
@@ -101,6 +117,9 @@ class StatsTable(QTableWidget):
             if s is None:
                 continue
             self._set(r, COL["Step"], f"{s.step:,} / {s.total:,}")
+            self._set(r, BEST, best_text(s.best_psnr, s.best_step))
+            if math.isfinite(s.last_psnr) and (best := self.item(r, BEST)) is not None:
+                best.setToolTip(f"the last step's weights: {s.last_psnr:.2f} dB")
             self._set(r, COL["Params"], f"{s.params:,}")
             self._set(r, COL["It/s"], f"{s.iters_per_s:.1f}")
             self._set(r, COL["Elapsed"], _duration(s.elapsed_s))
@@ -109,10 +128,11 @@ class StatsTable(QTableWidget):
     def show_frame(self, frame: PreviewFrame) -> None:
         for r, kind in enumerate(self.models):
             if kind in frame.psnr:
-                self._set(r, 2, f"{frame.psnr[kind]:.2f}")
+                self._set(r, COL["PSNR (dB)"], f"{frame.psnr[kind]:.2f}")
                 ssim = frame.ssim[kind]
-                self._set(r, 3, "—" if not math.isfinite(ssim) else f"{ssim:.4f}")
+                self._set(r, COL["SSIM"],
+                          "—" if not math.isfinite(ssim) else f"{ssim:.4f}")
 
     def text_at(self, kind: str, column: str) -> str:
-        item = self.item(self.models.index(kind), COLUMNS.index(column))
+        item = self.item(self.models.index(kind), COL[column])
         return item.text() if item else ""

@@ -58,8 +58,8 @@ TINY: dict[str, Tiny] = {
                               rf"context +\d+ +{NUMBER} +0 \(lossless\)",
                               rf"thumb-labels-64 +\d+ +{NUMBER}")),
     "cpu_60s": Tiny((("--seconds", "0.2", "--long-side", "16", "--threads", "1"),),
-                    (rf"after +16x11 +threads 1 +siren {NUMBER} dB \(\d+ steps\) +ftc "
-                     rf"{NUMBER} dB",)),
+                    (rf"after +16x11 +threads 1 +siren {NUMBER} dB \(\d+ steps, best at -?\d+, last "
+                     rf"(nan|{NUMBER})\) +ftc {NUMBER} dB",)),
     "edges_turns": Tiny((("--previews", "1", "--size", "16x24"),),
                         (r"one model per turn: longest turn +\d+ ms",
                          r"all at once: longest turn +\d+ ms")),
@@ -79,6 +79,11 @@ TINY: dict[str, Tiny] = {
                            "--threads", "1"),),
                          (r"16x11, 20 steps, four models", r"really left",
                           r"\n +\d+ \| +\d+ \| +\S+ \| +\S+\n")),
+    "finetune_schedule": Tiny((("--images", "kodim01", "--side", "16", "--width", "8", "--depth", "1",
+                                "--iters", "3", "--rungs", "qat-8", "--schedules", "constant",
+                                "cosine", "--threads", "1", "--csv", "{tmp}/finetune.csv"),),
+                              (rf"\| qat-8 \| {NUMBER} \(1\) \| {NUMBER} \(1\) \|",),
+                              ("{tmp}/finetune.csv",)),
     "forecast_accuracy": Tiny((("--long-side", "16", "--iters", "6", "--models", "siren,hs"),),
                               (r"cpu preset, 16×11, 6 steps",
                                rf"siren +{NUMBER} +{NUMBER} +{NUMBER}×",
@@ -118,7 +123,15 @@ TINY: dict[str, Tiny] = {
                     rf"128 trained( +{NUMBER}){{5}}", rf"128 gauss( +{NUMBER}){{5}}")),
     "run_to_end": Tiny((("--models", "siren", "--long-side", "16", "--iters", "20",
                          "--threads", "1"),),
-                       (rf"siren +warm-up 0.25 final {NUMBER} +best {NUMBER} at step \d+",)),
+                       (rf"siren +warm-up 0.25 returned {NUMBER} +curve's best {NUMBER} at step \d+ "
+                        rf"\(returned − best [-+]{NUMBER}\) +last step's weights {NUMBER}",)),
+    "schedule_study": Tiny((("--images", "kodim01", "--models", "siren", "qt", "--schedules", "auto",
+                             "constant", "--long-side", "16", "--iters", "8", "--threads", "1",
+                             "--csv", "{tmp}/schedules.csv"),),
+                           (rf"\| SIREN \| 16 \| constant \| 0.001 \| 1 \| {NUMBER} \| {NUMBER} \|",
+                            rf"\| LoE QT \| 16 \| cooldown \| 0.001 \| 1 \|",
+                            rf"\| LoE QT \| 16 \| constant \| 0.001 \| 1 \|"),
+                           ("{tmp}/schedules.csv",)),
     "screenshot": Tiny((("--steps", "1", "--size", "400x300", "--out", "{tmp}/shot.png",
                          "--image", "{kodak}/kodim23.png", "--models", "siren,hs"),),
                        (r"wrote .*shot.png, .*shot_maps.png and .*shot_rd.png at steps",
@@ -137,6 +150,10 @@ TINY: dict[str, Tiny] = {
                      (r"idle window: +max stall", r"whole run: +max stall",
                       r"first preview (never came|after \d+ ms)", r"steps \{",
                       r"--jpeg-size")),
+    "warmup_best": Tiny((("--images", "kodim01", "--models", "siren", "--long-side", "16",
+                          "--iters", "8", "--every", "1", "--threads", "1"),),
+                        (rf"kodim01 siren +warm-up 2 steps: batch − whole mean [-+]{NUMBER} dB",
+                         rf"warm-up's best whole image {NUMBER} dB against {NUMBER} returned")),
 }
 
 

@@ -261,3 +261,49 @@ def test_fit_with_a_warm_up_records_it(tmp_path, images, capsys) -> None:
     assert rc == 0, err
     m = json.loads((out / "metrics.json").read_text())
     assert m["warmup"] == 0.25 and m["iters"] == 20
+
+
+def test_fit_metrics_carry_the_best_and_the_last_step(tmp_path, images, capsys) -> None:
+    spiky = ["--width", "8", "--depth", "2", "--lr", "3e-2", "--device", "cpu"]
+    out = tmp_path / "best"
+    rc, stdout, err = cli(["fit", str(images / "a.png"), "--model", "siren", "--iters", "80",
+                           "--schedule", "constant", "--out", str(out), *spiky], capsys)
+    assert rc == 0, err
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["returned"] == "best" and m["keep_best"] and m["schedule"] == "constant"
+    assert 0 <= m["best_step"] <= 80 and m["psnr"] >= m["last_psnr"] - 1e-6
+    assert "best step's weights" in m["protocol"] and "best step's weights" in stdout
+    ck = load_checkpoint(out / "checkpoint.safetensors")  # the checkpoint is that network
+    assert ck.extra["returned"] == "best" and ck.extra["best_step"] == m["best_step"]
+    assert psnr(render(ck.model, 12, 16, ck.class_map), load_image(images / "a.png").pixels) == (
+        pytest.approx(m["psnr"], abs=1e-4))
+    paper = tmp_path / "paper"
+    rc, _, err = cli(["fit", str(images / "a.png"), "--model", "siren", "--iters", "80",
+                      "--schedule", "constant", "--return", "last", "--out", str(paper),
+                      *spiky], capsys)
+    p = json.loads((paper / "metrics.json").read_text())
+    assert rc == 0 and p["returned"] == "last" and p["best_step"] == 80
+    assert p["psnr"] == pytest.approx(p["last_psnr"], abs=1e-4)
+    assert p["last_psnr"] == pytest.approx(m["last_psnr"], abs=1e-6)  # the same training
+    assert "the paper's protocol" in p["protocol"]
+
+
+def test_bench_csv_carries_best_and_last_and_says_its_protocol(tmp_path, images,
+                                                               capsys) -> None:
+    path = tmp_path / "b.csv"
+    rc, stdout, err = cli(["bench", "--images", str(images), "--models", "siren",
+                           "--iters", "20", "--schedule", "constant", "--return", "last",
+                           "--csv", str(path), *FAST], capsys)
+    assert rc == 0, err
+    rows = read_results_csv(path)
+    assert {(r.returned, r.schedule, r.best_step) for r in rows} == {("last", "constant", 20)}
+    assert all(r.psnr == pytest.approx(r.last_psnr, abs=1e-3) for r in rows)
+    assert "Protocol: a constant rate, the last step's weights (the paper's protocol)" in stdout
+    rc, again, _ = cli(["bench", "--from-csv", str(path)], capsys)
+    assert "Protocol (from the CSV): schedule constant, the last step's weights" in again
+    rc, stdout, _ = cli(["bench", "--images", str(images), "--models", "siren", "--iters",
+                         "20", "--csv", str(path), *FAST], capsys)
+    rows = read_results_csv(path)
+    assert {r.returned for r in rows} == {"best"} and all(
+        r.psnr >= r.last_psnr - 1e-6 and 0 <= r.best_step <= 20 for r in rows)
+    assert "each model's own learning-rate schedule, the best step's weights" in stdout

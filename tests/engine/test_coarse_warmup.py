@@ -79,7 +79,8 @@ ONE_ADAM_FLOOR = 18.5  # measured 19.98 dB
 
 def test_the_run_trains_through_the_warm_up_on_one_adam(small_image) -> None:
     p = problem(small_image)
-    trainer = Trainer(p, TrainConfig(iters=40, lr=3e-3, seed=0, device="cpu", warmup=0.5))
+    trainer = Trainer(p, TrainConfig(iters=40, lr=3e-3, seed=0, device="cpu", warmup=0.5,
+                                     schedule="constant"))
     assert [ph.objective for ph in trainer.phases] == ["coarse", "pixels"]
     assert trainer.total_steps == 40
     for _ in range(20):
@@ -107,7 +108,8 @@ WARM_FLOORS = {"siren": 18.0, "ftc": 19.5, "qt": 19.0, "hs": 22.5}  # 19.19, 20.
 def test_every_paper_model_fits_with_the_warm_up(small_image) -> None:
     for key, floor in WARM_FLOORS.items():
         p = problem(small_image, key)
-        _, res = fit(p, TrainConfig(iters=40, lr=3e-3, seed=0, device="cpu", warmup=0.3))
+        _, res = fit(p, TrainConfig(iters=40, lr=3e-3, seed=0, device="cpu", warmup=0.3,
+                                    schedule="constant"))
         assert res.steps == 40 and res.psnr >= floor, (key, res.psnr)
 
 

@@ -3,6 +3,8 @@ own objectives, out-of-memory as a message, and message types that load without 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import subprocess
 import sys
@@ -98,7 +100,8 @@ def test_phases_have_their_own_objective_steps_and_closed_form_end(tiny_image) -
         phases = (Phase(), Phase("test-l1", steps=5, lr_scale=0.5, options=(("weight", 2.0),)),
                   Phase("test-l1", steps=0, options=(("weight", 3.0),)))
         trainer = Trainer(__import__("inr_studio.problem", fromlist=["FitProblem"])
-                          .FitProblem.create(tiny_image, spec.config), CPU, phases)
+                          .FitProblem.create(tiny_image, spec.config),
+                          replace(CPU, schedule="constant"), phases)
         assert trainer.total_steps == 17 and trainer.phase.objective == "pixels"
         lrs = []
         while not trainer.done:
@@ -165,7 +168,8 @@ def test_duplicate_or_no_models_are_refused(tiny_image) -> None:
 def test_message_types_and_registry_import_without_torch() -> None:
     code = ("import json, sys\n"
             "import inr_studio.engine.messages, inr_studio.engine.control, inr_studio.engine.pace, "
-            "inr_studio.engine.config, inr_studio.engine.presets, inr_studio.models.registry\n"
+            "inr_studio.engine.config, inr_studio.engine.presets, inr_studio.engine.schedule, "
+            "inr_studio.models.registry\n"
             "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)

@@ -46,7 +46,8 @@ def test_a_tiny_measurement_and_its_table_and_plot(small_image) -> None:
     settings = [s for s in rd.default_settings(8, k2=128)
                 if s.name in ("plain-16", "plain-8", "plain-4", "sinr-s16")]
     rows = rd.measure("img", px, rd.RdModel("siren", 1, 8), settings,
-                      TrainConfig(iters=20, lr=1e-3, device="cpu"))
+                      TrainConfig(iters=20, lr=1e-3, device="cpu",
+                                       schedule="constant"))
     assert [r.setting for r in rows] == [s.name for s in settings]
     for r in rows:
         assert r.bpp == pytest.approx(8 * r.file_bytes / (16 * 24))

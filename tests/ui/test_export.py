@@ -24,6 +24,9 @@ def test_export_sinr_then_reopen(trained, qtbot, tmp_path: Path) -> None:
     dialog = trained.export_sinr_dialog("hs", modal=False)
     qtbot.addWidget(dialog)
     assert dialog.kind() == "hs"
+    step, best = trained.session.trainers["hs"].returned_step()
+    assert best and dialog.weights.text() == (
+        f"Codes the best step's weights (step {step:,} of 12).")  # what a save codes, said
     # The default: the smallest file within 0.1 dB, searched in the background on opening.
     assert dialog.auto.isChecked() and dialog.searching and dialog.estimate is None
     qtbot.waitUntil(lambda: dialog.estimate is not None or bool(dialog.error.text()),

@@ -8,6 +8,7 @@ import sys
 import threading
 
 import numpy as np
+import pytest
 
 from images import mean_colour_psnr
 from ui_helpers import drop_files, fix_run, wait_idle
@@ -28,9 +29,19 @@ def test_live_training_streams_psnr_and_panels(window, qtbot) -> None:
     qtbot.waitUntil(lambda: len(frames) >= 1, timeout=20_000)
     first_panel = window.compare.current_image("hs").copy()
     wait_idle(qtbot, window)
-    assert frames[-1].final and all(frames[-1].steps[k] == 60 for k in KINDS)
+    last = batches[-1].stats
+    # the panels end on the networks the run returns: each model's best, from its best step
+    assert frames[-1].final and frames[-1].best == set(KINDS)
+    assert all(frames[-1].steps[k] == last[k].best_step for k in KINDS)
     assert not np.array_equal(window.compare.current_image("hs"), first_panel)  # panel updated
     for kind in KINDS:
+        st = last[kind]
+        assert 15 <= st.best_step <= 60 and st.best_psnr >= st.last_psnr - 1e-6
+        assert frames[-1].psnr[kind] == pytest.approx(st.best_psnr, abs=1e-3)
+        assert window.table.text_at(kind, "Best (dB)") == f"{st.best_psnr:.2f} @ {st.best_step:,}"
+        assert "last step" in window.table.item(KINDS.index(kind), 3).toolTip()
+        assert window.plot.best_marker(kind) == pytest.approx((st.best_step, st.best_psnr))
+        assert "(best)" in window.compare.titles[kind].text
         steps, psnr = window.plot.series(kind)
         assert list(steps) == list(range(60))  # every step's PSNR, in order, nothing lost
         assert np.all(np.isfinite(psnr)) and psnr[-1] >= FLOORS[kind]  # it learns
@@ -40,6 +51,7 @@ def test_live_training_streams_psnr_and_panels(window, qtbot) -> None:
     assert min(FLOORS.values()) >= mean_colour_psnr(window.session.working) + 5
     assert 1 <= len(batches) <= 60  # throttled: not one signal per step
     assert window.session.record.final["hs"]["step"] == 60
+    assert window.session.record.final["hs"]["best_step"] == last["hs"].best_step
     assert window.panel.start_btn.isEnabled()
 
 
