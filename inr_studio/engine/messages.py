@@ -6,7 +6,7 @@ Every message carries the run's ``generation``, so a consumer can drop a stale r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,9 @@ class ModelStats:
     elapsed_s: float  # wall time of the run so far, pauses excluded
     eta_s: float  # wall time left for this model at the current interleaved pace
     params: int
+    #: The rate the model trains, bits per pixel, estimated from its last step (the latent-grid
+    #: model: its latents under its ARM); NaN for models that train no rate.
+    bpp: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class PreviewFrame:
     ssim: dict[str, float]
     error_scale: float  # shared colour scale of the error maps
     final: bool = False
+    #: kind -> a latent-grid model's rounded latent grids (int32 arrays, finest first).
+    grids: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

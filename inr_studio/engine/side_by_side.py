@@ -190,13 +190,14 @@ class SideBySide:
                 iters_per_s=done / compute[key] if compute[key] > 0 else 0.0,
                 elapsed_s=elapsed,
                 eta_s=pace.eta_s(work_total - work_done),
-                params=trainer.problem.config.parameter_count())
+                params=trainer.problem.config.parameter_count(),
+                bpp=trainer.estimated_bpp())
         return ProgressBatch(self.request.generation, points, stats)
 
     def _preview(self, final: bool) -> PreviewFrame:
         """Each model's picture: during the run, the one its last full-batch step already drew
         (no second forward); at the end, and after a step on a random batch, a render."""
-        recon, error, psnr, ssim, steps = {}, {}, {}, {}, {}
+        recon, error, psnr, ssim, steps, grids = {}, {}, {}, {}, {}, {}
         for key, trainer in self.trainers.items():
             drawn = None if final else trainer.last_forward()
             rec, steps[key] = drawn if drawn is not None else (trainer.reconstruct(),
@@ -206,8 +207,11 @@ class SideBySide:
             error[key] = error_magnitude(rec, ref)
             psnr[key] = min(psnr_of(rec, ref), PSNR_CAP)
             ssim[key] = ssim_of(rec, ref)
+            if latent := trainer.latent_grids():
+                grids[key] = tuple(latent)
         return PreviewFrame(self.request.generation, steps, recon, error, psnr, ssim,
-                            error_scale=shared_error_scale(*error.values()), final=final)
+                            error_scale=shared_error_scale(*error.values()), final=final,
+                            grids=grids)
 
 
 def train(request: RunRequest, control: RunControl | None = None

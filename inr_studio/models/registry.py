@@ -13,7 +13,16 @@ from dataclasses import dataclass, replace
 
 from ..errors import OptionError
 from .config import ModelConfig, default_pe_levels, make_model_config
+from .latent_config import DEFAULT_PRESET, LatentConfig, make_latent_config
 from .spec import ModelSpec, Phase
+
+
+#: The latent-grid model's default rate weight (a mid-rate point, about 30 dB at 256 px).
+LATENT_LAMBDA = 2e-3
+#: Its last share of the steps trains with rounded latents (straight through), keeping the best.
+LATENT_STE_SHARE = 0.15
+#: The rounding phase's learning rate, against the noise phase's (cosine from there).
+LATENT_STE_LR = 1e-3
 
 
 @dataclass(frozen=True)
@@ -44,6 +53,15 @@ class ModelOptions:
     #: steps of the optional colour phase after it (0: the closed-form constant only).
     eoren_pixel_weight: float = 0.0
     eoren_colour_steps: int = 0
+    #: The latent-grid model: λ (the rate weight of MSE + λ·R/(H·W), R in bits), its
+    #: complexity preset (MACs per pixel: "500", "1000", "2000"), how training stands in for
+    #: rounding before the last straight-through steps ("noise" or "softround"), the
+    #: upsampling of its grids, and an ARM context size other than the preset's (ablations).
+    latent_lambda: float = LATENT_LAMBDA
+    latent_preset: str = DEFAULT_PRESET
+    latent_quantiser: str = "noise"
+    latent_upsampling: str = "bilinear"
+    latent_context: int | None = None
 
 
 def _paper(kind: str) -> Callable[[ModelOptions], ModelConfig]:
@@ -71,6 +89,9 @@ class ModelEntry:
     #: The label of one built network, when it depends on the options (``siren-matched``
     #: shows its width); None: :attr:`label`.
     describe: Callable[[ModelConfig], str] | None = None
+    #: Offered in the window's model list (the latent-grid model trains from the command line
+    #: until the window shows its rate and grids).
+    window: bool = True
 
     def spec(self, options: ModelOptions = ModelOptions()) -> ModelSpec:
         config = self.make_config(options)
@@ -128,6 +149,23 @@ def _eoren_phases(o: ModelOptions) -> tuple[Phase, ...]:
     return tuple(phases)
 
 
+def _latent(o: ModelOptions) -> LatentConfig:
+    h, w = o.image_size
+    return make_latent_config(h, w, o.latent_preset, o.latent_upsampling,
+                              arm_context=o.latent_context)
+
+
+def _latent_phases(o: ModelOptions) -> tuple[Phase, ...]:
+    """Noisy (or soft-rounded) latents for most steps, then rounded ones (straight-through
+    gradient) from a lower learning rate, keeping the best state (SPEC-style schedule of
+    Cool-chic and C3; each phase a cosine decay)."""
+    lam = ("lam", float(o.latent_lambda))
+    return (Phase("latent", share=1 - LATENT_STE_SHARE,
+                  options=(lam, ("quantiser", o.latent_quantiser))),
+            Phase("latent", share=LATENT_STE_SHARE,
+                  options=(lam, ("quantiser", "ste"), ("lr", LATENT_STE_LR), ("keep_best", True))))
+
+
 _ENTRIES = (
     ModelEntry("siren", "SIREN", "#4c78a8", "sine MLP, one weight matrix per layer",
                "Sitzmann et al. 2020", _paper("siren")),
@@ -153,6 +191,11 @@ _ENTRIES = (
                "plain SIREN widened to LoE FtC's parameter count at the same depth",
                "Sitzmann et al. 2020", _matched,
                describe=lambda c: f"SIREN (matched, w={c.width})"),
+    ModelEntry("latent", "Latent grids", "#17becf",
+               "Cool-chic / C3 latent-grid codec: quantised latent pyramid, tiny synthesis, "
+               "auto-regressive Laplace probability model; trained for MSE + λ·rate",
+               "Ladune et al. 2023; Kim et al. 2024", _latent, _latent_phases,
+               describe=lambda c: f"Latent grids ({c.grids} grids)", window=False),
 )
 
 #: Every model, in display order. Add a model by adding an entry with :func:`register`.

@@ -17,6 +17,7 @@ from inr_studio.errors import OptionError
 from inr_studio.imaging import resize_image
 from inr_studio.metrics import edge_psnr, psnr
 from inr_studio.models import registry
+from inr_studio.models.build import build_network
 from inr_studio.models.config import default_pe_levels, make_model_config
 from inr_studio.models.encoding import PositionalEncoding, gauss_matrix
 from inr_studio.models.network import CoordinateNet
@@ -128,7 +129,7 @@ def test_every_model_trains_side_by_side_through_the_engine(small_image) -> None
     assert set(frame.psnr) == set(keys)
     for key, trainer in run.trainers.items():
         assert trainer.done and trainer.steps_done == 60
-        untrained = psnr(render(CoordinateNet(trainer.problem.config, seed=0), 12, 16,
+        untrained = psnr(render(build_network(trainer.problem.config, seed=0), 12, 16,
                                 trainer.problem.class_map), pixels)
         assert frame.psnr[key] > untrained + 1, (key, untrained, frame.psnr[key])
 
