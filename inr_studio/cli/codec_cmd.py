@@ -23,6 +23,7 @@ from ..metrics import psnr
 from ..render import render
 from .compress_options import add_compress_options, improve
 from .ladder_cmd import add_ladder_options, run_ladder
+from .latent_codec_cmd import format_latent_info, refuse_latent_checkpoint, run_latent_encode
 from .common import (
     add_model_options,
     check_scale,
@@ -89,7 +90,9 @@ def _register_encode(subparsers) -> None:
     p = subparsers.add_parser(
         "encode", help="save a checkpoint or an image as a SINR-compressed .sinr file",
         description="Encode a checkpoint (from 'fit') as .sinr; given an image, fit it first "
-                    "with the network and training options below.")
+                    "with the network and training options below. --model latent trains the "
+                    "latent-grid model for MSE + λ·rate (--lambda, or --target-psnr) and "
+                    "writes its own file (format version 3).")
     p.add_argument("input", help="checkpoint (.safetensors) or image (PNG, JPEG, TIFF, WebP, BMP)")
     p.add_argument("-o", "--output", required=True, help="the .sinr file to write")
     add_codec_options(p)
@@ -113,10 +116,15 @@ def run_encode(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.is_dir():
         raise OptionError(f"-o {out} is a folder; give a file name such as {out}/image.sinr.")
-    if Path(args.input).suffix.lower() in SUPPORTED_SUFFIXES:
+    image = Path(args.input).suffix.lower() in SUPPORTED_SUFFIXES
+    if image and args.model == "latent":
+        return run_latent_encode(args, out, _fit_image)
+    if image:
         model, h, w, class_map, reference, before = _fit_image(args)
     else:
         ckpt = load_checkpoint(args.input)
+        if ckpt.config.kind == "latent":
+            refuse_latent_checkpoint()
         model, h, w, class_map = ckpt.model, ckpt.height, ckpt.width, ckpt.class_map
         reference, before = render(model, h, w, class_map), None
     model, options, codes, notes = improve(args, model, h, w, class_map, reference, options)
@@ -226,6 +234,8 @@ def run_info(args: argparse.Namespace) -> int:
     if args.json:
         text = json.dumps({"file_bytes": size, "bpp": f.bpp, "sections": f.sections,
                            "header": f.header}, indent=2)
+    elif f.header.get("family") == "latent grids":
+        text = format_latent_info(f, Path(args.input).name, size)
     else:
         text = format_info(f, Path(args.input).name, size, args.tensors)
     return print_to_pipe(text)
@@ -339,6 +349,9 @@ def run_rd(args: argparse.Namespace) -> int:
     models = [rd.RdModel.parse(m) for m in args.models.split(",") if m.strip()]
     if not models:
         raise OptionError("--models names no network; e.g. --models siren:3x64,hs:3x256@100.")
+    if any(m.kind == "latent" for m in models):
+        raise OptionError("the latent model's rate–distortion curve is a λ ladder (one training "
+                          "per point): add --ladder.")
     if args.from_csv and not Path(args.from_csv).is_file():
         raise OptionError(f"--from-csv {args.from_csv}: no such file.")
     train = train_config_from_args(args)

@@ -24,6 +24,7 @@ from ..models.registry import ModelOptions
 from ..models.spec import ModelSpec
 from ..segmentation import SEG_METHODS
 from ..tiling import aliasing_warning, auto_tile_scale
+from .latent_options import LATENT_SPECIFIC, add_latent_options, latent_options
 
 TILE_SCALE_HELP = ("multiplier on every LoE scale A_i: 'paper' (1, the paper's A for 768×512), "
                    "'auto' (keeps the paper's cell sizes in pixels at this image size) or a number")
@@ -53,6 +54,7 @@ def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
                    help="HS-LoE thresholds: multiotsu (default) or equal (equal-size bins)")
     g.add_argument("--seg-classes", type=int, default=None, help="HS-LoE classes (default 4)")
     add_encoding_options(parser)
+    add_latent_options(parser)
     if train:
         add_train_options(parser)
     if image:
@@ -68,6 +70,7 @@ MODEL_SPECIFIC = {
     "--pe-features": ("pe_features", PE_MODELS),
     "--eoren-pixel-weight": ("eoren_pixel_weight", ("eoren",)),
     "--eoren-colour-steps": ("eoren_colour_steps", ("eoren",)),
+    **LATENT_SPECIFIC,
 }
 
 
@@ -206,7 +209,7 @@ def spec_from_args(args: argparse.Namespace, height: int, width: int,
     options = ModelOptions(width=w, depth=d, omega0=omega0, tile_scale=tile_scale,
                            seg_layer=seg_layer, seg_method=seg_method or "multiotsu",
                            seg_classes=seg_classes or 4, image_size=(height, width),
-                           **encoding_options(args))
+                           **encoding_options(args), **latent_options(args))
     return entry.spec(options)
 
 

@@ -11,7 +11,10 @@ option of a phase):
 - ``ste``: ŷ = round(y) in the forward pass, the gradient passed straight through.
 
 The registry's spec runs noise (or soft-rounding) for most steps, then straight-through
-rounding. Each phase sets its own learning rate on the optimiser, a cosine from ``lr`` down to
+rounding. With a ``target_psnr``, λ is not fixed: each step of a noise phase moves log λ by
+:data:`RATE_CONTROL_GAIN` per dB the step's PSNR lies above the target (below: down), and the
+rounding phase keeps the λ reached (kept on the model between phases), so the file lands near
+the target without a second training. Each phase sets its own learning rate on the optimiser, a cosine from ``lr`` down to
 ``lr · lr_floor`` over the phase (C3's schedule), and a ``keep_best`` phase ends on the
 parameters of its lowest loss (with rounding the loss is the file's own, deterministic). Both
 are this objective's own, minimal versions; the trainer-wide schedule and best-keeping will
@@ -35,6 +38,9 @@ QUANTISERS = ("noise", "softround", "ste")
 #: latent values on an integer grid, on a scale unrelated to a coordinate network's weights.
 LATENT_LR = 1e-2
 SOFTROUND_T = (0.3, 0.1)
+#: Rate control: change of log λ per step and dB away from the target PSNR, and λ's bounds.
+RATE_CONTROL_GAIN = 2e-3
+LOG_LAMBDA_RANGE = (math.log(1e-6), math.log(1.0))
 
 
 def softround(x: torch.Tensor, t: float) -> torch.Tensor:
@@ -54,13 +60,13 @@ def cosine(step: int, total: int, floor: float) -> float:
 @register_objective("latent")
 class RateDistortion(Objective):
     """MSE + λ·R/(H·W) of a :class:`LatentNet` (options: ``lam``, ``quantiser``, ``lr``,
-    ``lr_floor``, ``keep_best``, ``seed`` of the noise)."""
+    ``lr_floor``, ``keep_best``, ``seed`` of the noise, ``target_psnr``: 0 for a fixed λ)."""
 
     graphable = False  # fresh noise every step
 
     def __init__(self, problem: FitProblem, batcher: Batcher, lam: float = 1e-3,
                  quantiser: str = "noise", lr: float = LATENT_LR, lr_floor: float = 0.01,
-                 keep_best: bool = False, seed: int = 0) -> None:
+                 keep_best: bool = False, seed: int = 0, target_psnr: float = 0.0) -> None:
         super().__init__(problem, batcher)
         if not (0 <= float(lam) < 1e3 and math.isfinite(float(lam))):
             raise OptionError(f"the rate weight λ must be in [0, 1000), got {lam}.")
@@ -73,6 +79,10 @@ class RateDistortion(Objective):
         self.quantiser = str(quantiser)
         self.lr, self.lr_floor = float(lr), float(lr_floor)
         self.keep_best = bool(keep_best)
+        if not (0 <= float(target_psnr) < 100):
+            raise OptionError(f"the target PSNR must be in (0, 100) dB, got {target_psnr}.")
+        self.target = float(target_psnr)
+        self._log_lam: torch.Tensor | None = None
         self._gen = torch.Generator(device=batcher.device).manual_seed(int(seed))
         self._pixels = problem.height * problem.width
         self._optimizer: torch.optim.Optimizer | None = None
@@ -90,6 +100,11 @@ class RateDistortion(Objective):
         if not isinstance(model, LatentNet):
             raise OptionError("the rate–distortion objective trains latent-grid models only.")
         self._best, self._best_loss = None, None
+        if self.target:
+            carried = getattr(model, "rate_log_lambda", None)
+            start = math.log(min(max(self.lam, 1e-6), 1.0))
+            self._log_lam = carried.detach().clone() if carried is not None else torch.tensor(
+                start, device=self.batcher.device)
 
     # --- one step ---
     def quantised(self, model: LatentNet) -> list[torch.Tensor]:
@@ -116,12 +131,21 @@ class RateDistortion(Objective):
         pred = model.picture(grids)
         mse01 = torch.mean((pred - batch.target) ** 2) * 0.25  # [-1, 1] → [0, 1] units
         bits = model.rate_bits(grids)
-        loss = mse01 + self.lam * bits / self._pixels
+        lam = self.lam if self._log_lam is None else torch.exp(self._log_lam)
+        loss = mse01 + lam * bits / self._pixels
+        if self._log_lam is not None and self.quantiser != "ste":
+            self._control(model, mse01.detach())
         self.last_bits = bits.detach()
         if self.keep_best:
             self._remember(model, loss.detach())
         self._t += 1
         return loss, pred
+
+    def _control(self, model: LatentNet, mse01: torch.Tensor) -> None:
+        """One step of rate control, on the device (no host sync)."""
+        psnr = -10.0 * torch.log10(mse01.clamp_min(1e-12))
+        self._log_lam.add_(RATE_CONTROL_GAIN * (psnr - self.target)).clamp_(*LOG_LAMBDA_RANGE)
+        model.rate_log_lambda = self._log_lam
 
     def _remember(self, model: LatentNet, loss: torch.Tensor) -> None:
         """Copy the parameters (before this step's update) when their loss is the lowest yet,

@@ -80,7 +80,7 @@ def context_offsets(count: int) -> tuple[tuple[int, int], ...]:
 
 @dataclass(frozen=True)
 class LatentConfig:
-    """A latent-grid network for an ``height`` × ``width`` image (SPEC-style field names)."""
+    """A latent-grid network for an ``height`` × ``width`` image."""
 
     height: int
     width: int

@@ -62,6 +62,8 @@ class ModelOptions:
     latent_quantiser: str = "noise"
     latent_upsampling: str = "bilinear"
     latent_context: int | None = None
+    #: Instead of a fixed λ: adjust λ during training so the picture reaches this PSNR (dB).
+    latent_target_psnr: float | None = None
 
 
 def _paper(kind: str) -> Callable[[ModelOptions], ModelConfig]:
@@ -157,13 +159,16 @@ def _latent(o: ModelOptions) -> LatentConfig:
 
 def _latent_phases(o: ModelOptions) -> tuple[Phase, ...]:
     """Noisy (or soft-rounded) latents for most steps, then rounded ones (straight-through
-    gradient) from a lower learning rate, keeping the best state (SPEC-style schedule of
-    Cool-chic and C3; each phase a cosine decay)."""
-    lam = ("lam", float(o.latent_lambda))
+    gradient) from a lower learning rate, keeping the best state (the schedule of Cool-chic
+    and C3; each phase a cosine decay)."""
+    rate: tuple = (("lam", float(o.latent_lambda)),)
+    if o.latent_target_psnr is not None:
+        rate += (("target_psnr", float(o.latent_target_psnr)),)
     return (Phase("latent", share=1 - LATENT_STE_SHARE,
-                  options=(lam, ("quantiser", o.latent_quantiser))),
+                  options=rate + (("quantiser", o.latent_quantiser),)),
             Phase("latent", share=LATENT_STE_SHARE,
-                  options=(lam, ("quantiser", "ste"), ("lr", LATENT_STE_LR), ("keep_best", True))))
+                  options=rate + (("quantiser", "ste"), ("lr", LATENT_STE_LR),
+                                  ("keep_best", True))))
 
 
 _ENTRIES = (

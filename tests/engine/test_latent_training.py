@@ -141,3 +141,19 @@ def test_fit_and_the_memory_guard_take_the_latent_model(small_image) -> None:
     assert est.peak > 0
     run, results, _ = fit_side_by_side(small_image, specs[:1], TrainConfig(iters=5))
     assert results["latent"].steps == 5 and np.isfinite(results["latent"].psnr)
+
+
+def test_a_target_psnr_moves_lambda_towards_it(small_image) -> None:
+    """Rate control: above the target λ grows (fewer bits), below it shrinks; the rounding
+    phase keeps the λ the noise phase reached."""
+    reached = {}
+    for target in (12.0, 45.0):
+        spec = _specs(small_image, latent_lambda=1e-3, latent_target_psnr=target)[0]
+        trainer = Trainer(FitProblem.create(small_image, spec.config), TrainConfig(iters=120),
+                          spec.phases)
+        while not trainer.done:
+            trainer.step()
+            if trainer._objective.quantiser == "ste":
+                assert float(trainer._objective._log_lam) == float(trainer.model.rate_log_lambda)
+        reached[target] = math.exp(float(trainer.model.rate_log_lambda))
+    assert reached[12.0] > 1e-3 > reached[45.0]
