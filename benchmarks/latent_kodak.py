@@ -137,28 +137,30 @@ def report(args: argparse.Namespace, path: Path) -> None:
     tags = list(dict.fromkeys(r.tag for r in records))
     images = sorted({r.image for r in records if r.tag == tags[0]})
     anchors = [row for n in images for row in anchor_rows(n, working(n, args.side))]
-    earlier = [row for f in sorted(Path(args.out).glob("ladder*.csv"))
-               for row in from_csv(f.read_bytes()) if row.image in images
-               and row.family not in ANCHOR_FAMILIES]
     am = ladder_means(anchors)
     curves = {fam.upper(): [(m.bpp, m.psnr) for m in am if m.family == fam]
               for fam in ANCHOR_FAMILIES}
-    for model in sorted({r.model for r in earlier}):
-        rows = [r for r in earlier if r.model == model]
-        if {r.image for r in rows} == set(images):
-            ms = ladder_means(rows)
-            curves[f"{model} best"] = best_front([(m.bpp, m.psnr) for m in ms])
+    for f in sorted(Path(args.out).glob("ladder*.csv")):  # each earlier measurement on its own
+        earlier = [row for row in from_csv(f.read_bytes()) if row.image in images
+                   and row.family not in ANCHOR_FAMILIES]
+        for model in sorted({r.model for r in earlier}):
+            rows = [r for r in earlier if r.model == model]
+            if {r.image for r in rows} == set(images):
+                ms = ladder_means(rows)
+                curves[f"{model} best ({f.stem})"] = best_front([(m.bpp, m.psnr) for m in ms])
     print(f"{len(images)} image(s): {', '.join(images)}; machine: {platform.machine()}, "
           f"{torch.get_num_threads()} torch threads for the report\n")
-    print("| variant | λ | images | bpp | PSNR (dB) | float PSNR | train wall (s) | train CPU (s) "
-          "| encode (s) | decode (s) | MACs/px |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| variant | λ | images | bpp | of which weights | PSNR (dB) | float PSNR | train wall (s) "
+          "| train CPU (s) | encode (s) | decode (s) | MACs/px |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|")
     for tag in tags:
         for lam in sorted({r.lam for r in records if r.tag == tag}, reverse=True):
             rs = [r for r in records if r.tag == tag and r.lam == lam and r.image in images]
             if not rs:
                 continue
             f = lambda k: float(np.mean([getattr(r, k) for r in rs]))  # noqa: E731
-            print(f"| {tag} | {lam:g} | {len(rs)} | {f('bpp'):.3f} | {f('psnr'):.2f} | "
+            wbpp = float(np.mean([r.bpp * r.weights_bytes / r.file_bytes for r in rs]))
+            print(f"| {tag} | {lam:g} | {len(rs)} | {f('bpp'):.3f} | {wbpp:.3f} | {f('psnr'):.2f} | "
                   f"{f('psnr_float'):.2f} | {f('train_s'):.0f} | {f('train_cpu_s'):.0f} | "
                   f"{f('encode_s'):.1f} | {f('decode_s'):.2f} | {f('macs_per_pixel'):.0f} |")
     print("\n| variant | vs | BD-rate | PSNR range |\n|---|---|---|---|")

@@ -21,6 +21,7 @@ from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
 from ..render import render
+from .budget import byte_budget
 from .compress_options import add_compress_options, improve
 from .ladder_cmd import add_ladder_options, run_ladder
 from .latent_codec_cmd import format_latent_info, refuse_latent_checkpoint, run_latent_encode
@@ -273,14 +274,8 @@ def format_info(f, name: str, size: int, tensors: bool = False) -> str:
         "sections: " + ", ".join(f"{k} {v['coding']}" for k, v in hd["streams"].items())
         + f", class map {hd['class_map']['method']}",
         "",
-        f"{'section':<22}{'bytes':>12}{'share':>9}{'bpp':>10}",
+        *byte_budget(f, size),
     ]
-    total = sum(f.sections.values())
-    for sec, n in f.sections.items():
-        lines.append(f"{sec:<22}{n:>12,}{100 * n / total:>8.1f}%{8 * n / (f.width * f.height):>10.4f}")
-    lines.append(f"{'total':<22}{total:>12,}{'100.0%':>9}{f.bpp:>10.4f}")
-    if total != size:
-        lines.append(f"warning: sections sum to {total:,} bytes, the file has {size:,}")
     if tensors:
         lines.append("")
         lines.append(f"{'tensor':<22}{'layout':<9}{'s':>5}{'bits':>5}{'vectors':>9}{'length':>8}")

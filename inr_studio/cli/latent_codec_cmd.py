@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 from ..errors import OptionError
+from .budget import byte_budget
 
 #: Coordinate-network coding options, with their defaults: none applies to latent grids.
 _NOT_FOR_LATENT = {"plain": False, "sparsity": None, "target_error": None, "qat_steps": 0,
@@ -78,12 +79,6 @@ def format_latent_info(f, name: str, size: int) -> str:
         f"coding: steps {steps}; weights entropy-coded, latents range-coded (integer ARM, "
         "Laplace, wavefront order)",
         "",
-        f"{'section':<22}{'bytes':>12}{'share':>9}{'bpp':>10}",
+        *byte_budget(f, size),
     ]
-    total = sum(f.sections.values())
-    for sec, n in f.sections.items():
-        lines.append(f"{sec:<22}{n:>12,}{100 * n / total:>8.1f}%{8 * n / (f.width * f.height):>10.4f}")
-    lines.append(f"{'total':<22}{total:>12,}{'100.0%':>9}{f.bpp:>10.4f}")
-    if total != size:
-        lines.append(f"warning: sections sum to {total:,} bytes, the file has {size:,}")
     return "\n".join(lines)
