@@ -174,6 +174,18 @@ def report(args: argparse.Namespace, path: Path) -> None:
             v = bd_rate(pts, mine)
             print(f"| {tag} | {name} | {'n/a' if not np.isfinite(v) else f'{100 * v:+.1f} %'} "
                   f"| {rng} |")
+    print("\n| variant | image | BD-rate vs JPEG | vs WebP | vs AVIF |\n|---|---|---|---|---|")
+    for tag in tags:
+        for name in images:
+            mine = [(r.bpp, r.psnr) for r in records if r.tag == tag and r.image == name]
+            if len(mine) < 4:
+                continue
+            own = [a for a in anchors if a.image == name]
+            cells = []
+            for fam in ANCHOR_FAMILIES:
+                v = bd_rate([(a.bpp, a.psnr) for a in own if a.family == fam], mine)
+                cells.append("n/a" if not np.isfinite(v) else f"{100 * v:+.1f} %")
+            print(f"| {tag} | {name} | " + " | ".join(cells) + " |")
     series = [Series(f"latent {t}", tuple(mean_curve(records, t, images)), c, True, "o")
               for t, c in zip(tags, ("#17becf", "#d62728", "#9467bd", "#8c564b"))]
     for (name, pts), c in zip(curves.items(), ("#000000", "#7f7f7f", "#bcbd22", "#ff7f0e",

@@ -33,6 +33,7 @@ def run_latent_encode(args: argparse.Namespace, out: Path, fit_image) -> int:
     from ..metrics import psnr
 
     check_latent_encode(args)
+    _check_size(args)
     model, h, w, _, reference, before = fit_image(args)
     data, report = encode_latent_model(model, reference)
     write_sinr(out, data)
@@ -48,6 +49,18 @@ def run_latent_encode(args: argparse.Namespace, out: Path, fit_image) -> int:
           f"{after:.2f} dB decoded; weights {decoded.sections['weights']:,} bytes, latents "
           f"{decoded.sections['latents']:,} bytes; encoded in {report.seconds:.1f} s")
     return 0
+
+
+def _check_size(args: argparse.Namespace) -> None:
+    """A picture too large for a latent-grid file is refused before any training."""
+    from ..codec.latent_file import MAX_LATENT_PIXELS, MAX_LATENT_SIDE
+    from .common import load_scaled
+
+    h, w = load_scaled(args.input, args.scale, warn=False)[1].shape[:2]
+    if max(h, w) > MAX_LATENT_SIDE or h * w > MAX_LATENT_PIXELS:
+        raise OptionError(f"a latent-grid file holds at most {MAX_LATENT_SIDE} px a side and "
+                          f"{MAX_LATENT_PIXELS:,} pixels; this picture is {w}×{h} at --scale "
+                          f"{args.scale:g}: use a smaller --scale.")
 
 
 def _default_lambda() -> float:

@@ -67,6 +67,8 @@ def test_options_of_other_files_and_models_are_refused(tmp_path, image, capsys) 
     assert rc == 2 and "--lambda only applies to the latent model" in capsys.readouterr().err
     rc = main(["rd", str(image), "--models", "latent"])
     assert rc == 2 and "add --ladder" in capsys.readouterr().err
+    rc = main(["encode", str(image), "-o", str(tmp_path / "x.sinr"), "--scale", "50", *LATENT])
+    assert rc == 2 and "use a smaller --scale" in capsys.readouterr().err  # before training
     assert not (tmp_path / "x.sinr").exists()
 
 
