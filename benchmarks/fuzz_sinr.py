@@ -3,9 +3,10 @@
     python3 benchmarks/fuzz_sinr.py --mutants 100000          # or --seconds 600
     python3 benchmarks/fuzz_sinr.py --seconds 60 --seed 7 --out crashes/
 
-Seeds: version 1 files (SINR HS-LoE with a class map, plain FtC) and version 2 files
+Seeds: version 1 files (SINR HS-LoE with a class map, plain FtC), version 2 files
 (entropy-coded sections, a SINR SIREN, and an HS-LoE map coded as bytes/packed, by context and
-by thumbnail luminance and thumbnail labels). Every mutant must either decode (and render) or raise SinrFormatError with a
+by thumbnail luminance and thumbnail labels) and version 3 files (two latent-grid files, whose
+latents and weights sections are range-coded, and a coordinate network after its family byte). Every mutant must either decode (and render) or raise SinrFormatError with a
 one-line message. Anything else (another exception, a multi-line message, a decode slower
 than --slow seconds, or a Python heap peak above --max-mb on the mutants traced with
 tracemalloc, one in --trace-every) is a finding: its bytes are written to --out and the run
@@ -43,6 +44,18 @@ from inr_studio.models import CoordinateNet, make_model_config  # noqa: E402
 from inr_studio.thumbmap import ThumbnailMap  # noqa: E402
 
 
+def latent_seed(seed: int) -> bytes:
+    """An 8×10 latent-grid file: random integer latents, ARM and synthesis as initialised."""
+    from inr_studio.codec.latent_file import encode_latent_model
+    from inr_studio.models.latent_config import make_latent_config
+    from inr_studio.models.latent_net import LatentNet
+
+    net = LatentNet(make_latent_config(8, 10), seed=seed)
+    rng = np.random.default_rng(seed)
+    net.set_latents([rng.integers(-3, 4, shape) for shape in net.config.grid_shapes()])
+    return encode_latent_model(net, rng.random((8, 10, 3)).astype(np.float32))[0]
+
+
 def seed_files() -> dict[str, bytes]:
     cmap = (np.arange(8 * 10).reshape(8, 10) * 7 % 3).astype(np.uint8)
     hs = CoordinateNet(make_model_config("hs", width=6, depth=1, seg_classes=3, tile_scale=0.1), 1)
@@ -75,6 +88,10 @@ def seed_files() -> dict[str, bytes]:
     data, report = encode_with_report(bell, 8, 10, None, CodecOptions(
         sparsity=20, target_error=None, k2=512, bits=9, tensor_bits=(9, 12, 9, 7, 9, 16)))
     files["v2 siren sinr per-tensor bits"] = data
+    files["v3 latent grids"] = latent_seed(0)
+    files["v3 latent grids (other seed)"] = latent_seed(1)
+    files["v3 ftc plain"] = encode_model(ftc, 8, 10, None, CodecOptions(plain=True, bits=10,
+                                                                         version=3))
     return files
 
 

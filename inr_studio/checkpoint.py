@@ -13,7 +13,7 @@ import torch
 from .atomic import atomic_write_bytes
 from .errors import CheckpointError, OptionError
 from .imaging import size_ok
-from .models.config import ModelConfig
+from .models.build import build_network, config_from_dict
 from .models.network import CoordinateNet
 from .render import TrainedNetwork
 
@@ -67,7 +67,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
         raise CheckpointError(f"{p.name} is not an inr-studio checkpoint (no format tag).")
     try:
         version = int(meta.get("version", "0"))
-        config = ModelConfig.from_dict(json.loads(meta["config"]))
+        config = config_from_dict(json.loads(meta["config"]))
         height, width = int(meta["height"]), int(meta["width"])
         extra = json.loads(meta.get("extra", "{}"))
     except (KeyError, ValueError, TypeError, AttributeError, OptionError) as exc:
@@ -82,7 +82,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     if class_map is not None and (class_map.dtype != torch.uint8
                                   or tuple(class_map.shape) != (height, width)):
         raise CheckpointError(f"{p.name}: its segmentation map is not {height}×{width} classes.")
-    model = CoordinateNet(config, seed=0)  # seeded: every weight is overwritten by the file, and
+    model = build_network(config, seed=0)  # seeded: every weight is overwritten by the file, and
     # torch's global generator is left alone
     expected = model.state_dict()
     if set(tensors) != set(expected) or any(tensors[k].shape != expected[k].shape for k in expected):

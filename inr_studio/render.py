@@ -21,7 +21,10 @@ DEFAULT_CHUNK = 1 << 17
 def render(model: CoordinateNet, height: int, width: int, class_map: np.ndarray | None = None,
            chunk: int = DEFAULT_CHUNK) -> np.ndarray:
     """H×W×C float32 image in [0, 1]. ``class_map`` is the source segmentation (HS-LoE);
-    at another resolution each coordinate takes the class of the nearest source pixel."""
+    at another resolution each coordinate takes the class of the nearest source pixel.
+    A grid model (the latent-grid network) draws the whole picture from its grids at once."""
+    if not isinstance(model, CoordinateNet):
+        return to_unit(model.draw(height, width))
     device = next(model.parameters()).device
     total = height * width
     out = np.empty((total, model.config.out_features), dtype=np.float32)

@@ -21,8 +21,10 @@ from ..errors import OptionError
 from ..imaging import SUPPORTED_SUFFIXES, scaled_size
 from ..metrics import psnr
 from ..render import render
+from .budget import byte_budget
 from .compress_options import add_compress_options, improve, qat_from_args
 from .ladder_cmd import add_ladder_options, check_ladder_only, run_ladder
+from .latent_codec_cmd import format_latent_info, refuse_latent_checkpoint, run_latent_encode
 from .common import (
     add_model_options,
     load_scaled,
@@ -97,7 +99,9 @@ def _register_encode(subparsers) -> None:
     p = subparsers.add_parser(
         "encode", help="save a checkpoint or an image as a SINR-compressed .sinr file",
         description="Encode a checkpoint (from 'fit') as .sinr; given an image, fit it first "
-                    "with the network and training options below.")
+                    "with the network and training options below. --model latent trains the "
+                    "latent-grid model for MSE + λ·rate (--lambda, or --target-psnr) and "
+                    "writes its own file (format version 3).")
     p.add_argument("input", help="checkpoint (.safetensors) or image (PNG, JPEG, TIFF, WebP, BMP)")
     p.add_argument("-o", "--output", required=True, help="the .sinr file to write")
     add_codec_options(p)
@@ -122,10 +126,15 @@ def run_encode(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.is_dir():
         raise OptionError(f"-o {out} is a folder; give a file name such as {out}/image.sinr.")
-    if Path(args.input).suffix.lower() in SUPPORTED_SUFFIXES:
+    image = Path(args.input).suffix.lower() in SUPPORTED_SUFFIXES
+    if image and args.model == "latent":
+        return run_latent_encode(args, out, _fit_image)
+    if image:
         model, h, w, class_map, reference, before, trained = _fit_image(args)
     else:
         ckpt = load_checkpoint(args.input)
+        if ckpt.config.kind == "latent":
+            refuse_latent_checkpoint()
         model, h, w, class_map = ckpt.model, ckpt.height, ckpt.width, ckpt.class_map
         if args.lr is None and isinstance(ckpt.extra.get("lr"), float):
             args.lr = ckpt.extra["lr"]  # fine-tuning goes on from the rate it was trained at
@@ -252,6 +261,8 @@ def run_info(args: argparse.Namespace) -> int:
     if args.json:
         text = json.dumps({"file_bytes": size, "bpp": f.bpp, "sections": f.sections,
                            "header": f.header}, indent=2)
+    elif f.header.get("family") == "latent grids":
+        text = format_latent_info(f, Path(args.input).name, size)
     else:
         text = format_info(f, Path(args.input).name, size, args.tensors)
     return print_to_pipe(text)
@@ -289,14 +300,8 @@ def format_info(f, name: str, size: int, tensors: bool = False) -> str:
         "sections: " + ", ".join(f"{k} {v['coding']}" for k, v in hd["streams"].items())
         + f", class map {hd['class_map']['method']}",
         "",
-        f"{'section':<22}{'bytes':>12}{'share':>9}{'bpp':>10}",
+        *byte_budget(f, size),
     ]
-    total = sum(f.sections.values())
-    for sec, n in f.sections.items():
-        lines.append(f"{sec:<22}{n:>12,}{100 * n / total:>8.1f}%{8 * n / (f.width * f.height):>10.4f}")
-    lines.append(f"{'total':<22}{total:>12,}{'100.0%':>9}{f.bpp:>10.4f}")
-    if total != size:
-        lines.append(f"warning: sections sum to {total:,} bytes, the file has {size:,}")
     if tensors:
         lines.append("")
         lines.append(f"{'tensor':<22}{'layout':<9}{'s':>5}{'bits':>5}{'vectors':>9}{'length':>8}")
@@ -369,6 +374,9 @@ def run_rd(args: argparse.Namespace) -> int:
     models = [rd.RdModel.parse(m) for m in args.models.split(",") if m.strip()]
     if not models:
         raise OptionError("--models names no network; e.g. --models siren:3x64,hs:3x256@100.")
+    if any(m.kind == "latent" for m in models):
+        raise OptionError("the latent model's rate–distortion curve is a λ ladder (one training "
+                          "per point): add --ladder.")
     if args.from_csv and not Path(args.from_csv).is_file():
         raise OptionError(f"--from-csv {args.from_csv}: no such file.")
     train = train_config_from_args(args)

@@ -38,6 +38,7 @@ from .train_options import (  # noqa: F401 - train_config_from_args re-exported
     train_config_from_args,
     width_from_args,
 )
+from .latent_options import LATENT_SPECIFIC, add_latent_options, latent_options
 
 TILE_SCALE_HELP = ("multiplier on every LoE scale A_i: 'paper' (1, the paper's A for 768×512), "
                    "'auto' (keeps the paper's cell sizes in pixels at this image size) or a number")
@@ -75,6 +76,7 @@ def add_model_options(parser: argparse.ArgumentParser, *, model: bool = True,
     g.add_argument("--seg-classes", type=int, default=None,
                    help=f"HS-LoE classes (default {ModelOptions.seg_classes})")
     add_encoding_options(parser)
+    add_latent_options(parser)
     if train:
         add_train_options(parser)
     if image:
@@ -90,6 +92,7 @@ MODEL_ONLY_OPTIONS = {
     "--pe-features": ("pe_features", PE_MODELS),
     "--eoren-pixel-weight": ("eoren_pixel_weight", ("eoren",)),
     "--eoren-colour-steps": ("eoren_colour_steps", ("eoren",)),
+    **LATENT_SPECIFIC,
 }
 
 
@@ -202,7 +205,8 @@ def spec_from_args(args: argparse.Namespace, height: int, width: int,
     options = ModelOptions(width=w, depth=d, omega0=omega0, tile_scale=tile_scale,
                            seg_layer=seg_layer, seg_method=seg_method or ModelOptions.seg_method,
                            seg_classes=seg_classes or ModelOptions.seg_classes,
-                           image_size=(height, width), **encoding_options(args))
+                           image_size=(height, width), **encoding_options(args),
+                           **latent_options(args))
     return entry.spec(options)
 
 

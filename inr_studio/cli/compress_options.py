@@ -24,7 +24,8 @@ def add_compress_options(parser: argparse.ArgumentParser) -> None:
                         f"(default {QatConfig.lr_scale:g})")
     g.add_argument("--target-psnr", type=float, default=None, metavar="DB",
                    help="choose one bit depth per tensor (at most --bits) for the smallest file "
-                        "whose decoded PSNR reaches DB")
+                        "whose decoded PSNR reaches DB; with --model latent: adjust λ during "
+                        "training to reach DB")
 
 
 def qat_from_args(args: argparse.Namespace, bits: int) -> QatConfig:

@@ -13,6 +13,7 @@ from ..engine.config import QatConfig
 from ..errors import OptionError
 from .common import load_scaled
 from .study_run import execute, kept_rows, read_bytes
+from ..studies.latent_ladder import LAMBDAS, LATENT_ITERS
 
 
 def add_ladder_options(parser: argparse.ArgumentParser) -> None:
@@ -25,9 +26,27 @@ def add_ladder_options(parser: argparse.ArgumentParser) -> None:
                         f"(default {QatConfig.steps})")
     g.add_argument("--target-psnr", type=float, action="append", default=[], metavar="DB",
                    help="add a bit-allocation rung for this PSNR (repeatable)")
+    g.add_argument("--lambdas", default=None, metavar="L,L,…",
+                   help="the latent model's λ ladder, one training each (default "
+                        f"{','.join(f'{x:g}' for x in LAMBDAS)}); its steps: latent@STEPS, "
+                        f"else {LATENT_ITERS}")
+
     from .cluster_options import add_cluster_options
 
     add_cluster_options(parser)
+
+
+def parse_lambdas(text: str | None) -> tuple[float, ...]:
+    """'0.01,0.002' → (0.01, 0.002); None: the default ladder."""
+    if text is None:
+        return LAMBDAS
+    try:
+        out = tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise OptionError(f"--lambdas {text!r} is not a comma-separated list of numbers.") from None
+    if not out or not all(0 <= x < 1e3 for x in out):
+        raise OptionError(f"--lambdas must list one or more λ in [0, 1000), got {text!r}.")
+    return out
 
 
 def check_ladder_only(args: argparse.Namespace) -> None:
@@ -55,12 +74,15 @@ def run_ladder(args: argparse.Namespace) -> int:
     out = Path(args.out)
     t0 = time.perf_counter()
     training = ""
+    latent_iters = next((m.iters for m in models if m.kind == "latent" and m.iters), LATENT_ITERS)
     if args.from_csv:
         if not Path(args.from_csv).is_file():
             raise OptionError(f"--from-csv {args.from_csv}: no such file.")
         rows = from_csv(Path(args.from_csv).read_bytes())
     else:
         train_config_from_args(args)  # option errors before any image is read
+        parse_lambdas(args.lambdas)
+        args = argparse.Namespace(**{**vars(args), "latent_iters": latent_iters})
         training = f"training with {announce(args)}; "
         out.mkdir(parents=True, exist_ok=True)
         csv_path = out / "ladder.csv"
@@ -78,7 +100,9 @@ def run_ladder(args: argparse.Namespace) -> int:
     ms = means(rows)
     images = sorted({r.image for r in rows})
     note = (f"{len(images)} image(s) ({', '.join(images)}); {args.iters} training steps, {training}"
-            f"{qat.steps} fine-tuning steps per QAT/SINR rung; bpp = 8·file bytes/pixels; means over "
+            f"{qat.steps} fine-tuning steps per QAT/SINR rung"
+            + (f", {latent_iters} steps per latent-model λ" if any(m.kind == "latent" for m in models)
+               else "") + "; bpp = 8·file bytes/pixels; means over "
             f"images of per-image bpp and PSNR; {time.perf_counter() - t0:.0f} s\n\n")
     table = markdown(ms)
     atomic_write_bytes(out / "ladder.md", (note + table + "\n").encode("utf-8"))

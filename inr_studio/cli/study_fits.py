@@ -95,8 +95,10 @@ def ladder_fit(args: argparse.Namespace, name: str, source: np.ndarray | bytes,
     """One network (kind, depth, width) through every rung of the file ladder, or with
     ``model`` None the image's JPEG/WebP/AVIF points: its rows of ladder.csv."""
     from ..engine.config import QatConfig
+    from ..studies.latent_ladder import LATENT_ITERS
     from ..studies.ladder_run import anchor_rows, measure_image
     from .common import train_config_from_args
+    from .ladder_cmd import parse_lambdas
 
     pixels = working_pixels(args, name, source, scale=args.scale)
     stem = Path(name).stem
@@ -106,7 +108,9 @@ def ladder_fit(args: argparse.Namespace, name: str, source: np.ndarray | bytes,
     with torch_threads(threads):
         return measure_image(stem, pixels, [model], train_config_from_args(args), qat.steps,
                              tuple(args.target_psnr), log=log or (lambda _m: None),
-                             with_anchors=False, qat_lr_scale=qat.lr_scale)
+                             with_anchors=False, qat_lr_scale=qat.lr_scale,
+                             lambdas=parse_lambdas(getattr(args, "lambdas", None)),
+                             latent_iters=getattr(args, "latent_iters", LATENT_ITERS))
 
 
 def ladder_error(name: str, model: str, error: str) -> list:

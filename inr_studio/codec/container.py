@@ -1,4 +1,5 @@
-"""The ``.sinr`` binary layout, versions 1 and 2 (docs/format.md is the normative description).
+"""The ``.sinr`` binary layout of coordinate networks, versions 1 to 3 (docs/format.md is the
+normative description; the latent-grid model's version 3 layout is :mod:`.latent_file`).
 
     preamble   magic (8) · version u16 · header length u16
     header     image · model and tilings · codec · tensor table · lengths / sections
@@ -36,13 +37,17 @@ from .header import (
     STREAMS,
     V1,
     V2,
+    V3,
     Reader,
 )
 from .layout import LAYOUT_NAMES, ROLE_BIAS, TensorEntry, TensorSlot, cut_shape, tensor_slots
 
 MAGIC = b"\x89SINR\r\n\x1a"
-#: The version the encoder writes; readers open every version up to it.
+#: The version the encoder writes for a coordinate network (3 adds nothing to its layout but the
+#: family byte, so older readers keep opening them); the latent-grid model is written as 3.
 VERSION = V2
+#: Readers open every version up to this one.
+READABLE = V3
 MODE_PLAIN, MODE_SINR = header.MODE_PLAIN, header.MODE_SINR
 
 
@@ -243,13 +248,15 @@ def header_groups(h: Header, check: bool = False) -> dict[str, bytes]:
     """The header's field groups, in file order (their sizes make ``info``'s byte budget);
     ``check``: refuse a field out of its declared bounds."""
     v = h.version
-    groups = {
-        "image": header.IMAGE.pack(h.image.__dict__, v, check),
+    groups = {"image": header.IMAGE.pack(h.image.__dict__, v, check)}
+    if v >= V3:
+        groups["family"] = header.FAMILY.pack({"family": header.FAMILY_COORDINATE}, v, check)
+    groups.update({
         "model": write_model(h.config, v, check),
         "codec": write_codec(h.codec, v, check),
         "tensor_table": write_tensors(h.tensors, v, check),
         "lengths" if v == V1 else "sections": write_lengths(h.lengths, v, check),
-    }
+    })
     if h.thumbnail is not None:
         groups["thumbnail"] = write_thumbnail(h.thumbnail, v, check)
     return groups
@@ -276,20 +283,36 @@ def read_preamble(data: bytes) -> tuple[int, int]:
     magic, version, header_len = PREAMBLE.unpack_from(data, 0)
     if magic != MAGIC:
         raise SinrFormatError("this is not a .sinr file (no SINR signature).")
-    if version > VERSION:
+    if version > READABLE:
         raise SinrFormatError(f"this .sinr file is format version {version}; this inr-studio reads "
-                              f"version {VERSION} and older. Update inr-studio to open it.")
+                              f"version {READABLE} and older. Update inr-studio to open it.")
     if version == 0:
         raise SinrFormatError("this .sinr file declares format version 0, which never existed.")
     return version, header_len
 
 
-def read_header(data: bytes, version: int, header_len: int) -> Header:
-    """Parse the header block (field syntax and bounds; :mod:`.decoder` checks the rest)."""
+def header_reader(data: bytes, header_len: int) -> Reader:
+    """A bounded reader over the header block (the file must hold it and its checksum)."""
     if PREAMBLE.size + header_len + CHECKSUM.size > len(data):
         raise SinrFormatError(f"the file is truncated: its header alone needs {header_len} bytes.")
-    r = Reader(memoryview(data)[PREAMBLE.size:PREAMBLE.size + header_len], "header")
+    return Reader(memoryview(data)[PREAMBLE.size:PREAMBLE.size + header_len], "header")
+
+
+def read_family(data: bytes, version: int, header_len: int) -> int:
+    """The model family a file holds (versions 1 and 2: always a coordinate network)."""
+    if version < V3:
+        return header.FAMILY_COORDINATE
+    r = header_reader(data, header_len)
+    header.IMAGE.read(r, version)
+    return header.FAMILY.read(r, version)["family"]
+
+
+def read_header(data: bytes, version: int, header_len: int) -> Header:
+    """Parse the header block (field syntax and bounds; :mod:`.decoder` checks the rest)."""
+    r = header_reader(data, header_len)
     image = ImageInfo(**header.IMAGE.read(r, version))
+    if version >= V3 and header.FAMILY.read(r, version)["family"] != header.FAMILY_COORDINATE:
+        raise SinrFormatError("this file holds latent grids, not a coordinate network.")
     config = read_model(r, version)
     codec = read_codec(r, version)
     tensors = read_tensors(r, tensor_slots(config), codec, version)
@@ -307,6 +330,18 @@ def read_header(data: bytes, version: int, header_len: int) -> Header:
         raise SinrFormatError(f"the header has {r.remaining} bytes more than its fields: the file "
                               "is damaged.")
     return Header(image, config, codec, tensors, lengths, version, thumb)
+
+
+def check_whole(data: bytes, header_len: int, sections: int) -> None:
+    """The file is exactly its preamble, header, ``sections`` bytes and checksum, and the
+    checksum matches (before anything is decoded)."""
+    expected = PREAMBLE.size + header_len + sections + CHECKSUM.size
+    if expected != len(data):
+        if expected > len(data):
+            raise SinrFormatError(f"the file is truncated (or its lengths are damaged): its header "
+                                  f"declares {expected:,} bytes, it has {len(data):,}.")
+        raise SinrFormatError(f"the file has {len(data) - expected:,} bytes after its declared end.")
+    verify_checksum(data)
 
 
 def verify_checksum(data: bytes) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import brotli
@@ -19,11 +18,10 @@ import torch
 from ..errors import OptionError, SinrFormatError
 from ..imaging import MAX_PIXELS, size_ok
 from ..models.network import CoordinateNet
-from ..render import TrainedNetwork
 from . import classmap, entropy
+from . import container as C
 from .container import (CHECKSUM, MODE_SINR, PREAMBLE, SECTIONS, STREAMS, CodecInfo, Header,
-                        bpp, header_dict, header_groups, read_header, read_preamble,
-                        verify_checksum)
+                        header_dict, header_groups)
 from .dictionary import MAX_DICTIONARY_VALUES, fingerprint, reconstruct
 from .header import (
     CM_BYTES,
@@ -35,34 +33,21 @@ from .header import (
     CODING_ENTROPY,
     CODING_NONE,
     CODING_STORED,
+    FAMILY_LATENT,
     INDEX_BITS,
     MAX_K2,
     V1,
 )
 from .layout import LAYOUT_DENSE, ROLE_BIAS, TensorEntry, TensorSlot, from_vectors, tensor_slots
+from .latent_file import decode_latent
 from .quantise import dequantise, planes_size, split_planes
+from .sinr_file import SinrFile
 from .streams import unpack_bytes
 
 #: Largest network a file may declare (parameters); a 3×1024 LoE has ~12.6 M.
 MAX_PARAMETERS = 1 << 24
 #: Largest file read from disk (a 16 M-parameter network at 16 bits is ~32 MB).
 MAX_FILE_BYTES = 256 << 20
-
-
-@dataclass(frozen=True)
-class SinrFile(TrainedNetwork):
-    """A decoded ``.sinr`` file: the network (on the CPU) and what is needed to render it."""
-
-    header: dict = field(default_factory=dict)
-    sections: dict = field(default_factory=dict)
-
-    @property
-    def file_bytes(self) -> int:
-        return int(sum(self.sections.values()))
-
-    @property
-    def bpp(self) -> float:
-        return bpp(self.file_bytes, self.height, self.width)
 
 
 def read_sinr(path: str | os.PathLike) -> SinrFile:
@@ -94,15 +79,11 @@ def decode_bytes(data: bytes) -> SinrFile:
 
 
 def _decode(data: bytes) -> SinrFile:
-    version, header_len = read_preamble(data)
-    h = read_header(data, version, header_len)
-    expected = PREAMBLE.size + header_len + h.lengths.coded_total() + CHECKSUM.size
-    if expected != len(data):
-        if expected > len(data):
-            raise SinrFormatError(f"the file is truncated (or its lengths are damaged): its header "
-                                  f"declares {expected:,} bytes, it has {len(data):,}.")
-        raise SinrFormatError(f"the file has {len(data) - expected:,} bytes after its declared end.")
-    verify_checksum(data)
+    version, header_len = C.read_preamble(data)
+    if C.read_family(data, version, header_len) == FAMILY_LATENT:
+        return decode_latent(data, version, header_len)
+    h = C.read_header(data, version, header_len)
+    C.check_whole(data, header_len, h.lengths.coded_total())
     slots = _check_header(h)
     pos = PREAMBLE.size + header_len
     view = memoryview(data)

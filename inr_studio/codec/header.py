@@ -7,6 +7,8 @@ values (refusing one out of bounds, so the encoder cannot write what the reader 
 :meth:`Group.read` reads one back from a :class:`Reader`, checking each field's bounds as it
 goes. Which fields a version holds is part of the declaration (``Field.versions``), so
 version 1 files are written byte for byte as before and version 2 adds its fields here.
+Version 3 names the model family after the image (a coordinate network, laid out as in
+version 2, or the latent-grid model, with its own groups at the end of this module).
 
 Rules that tie several fields together (a sparse tensor in a plain file, channels = outputs,
 lengths the tensor table implies) are the decoder's: :mod:`.decoder`.
@@ -21,8 +23,10 @@ from dataclasses import dataclass
 from ..errors import OptionError, SinrFormatError
 from ..models.quantiser import MAX_BITS
 
-V1, V2 = 1, 2
-ALL = (V1, V2)
+V1, V2, V3 = 1, 2, 3
+ALL = (V1, V2, V3)
+#: The fields version 2 added, which every later version keeps.
+V2UP = (V2, V3)
 
 #: Largest |A| and |β| of a grid tiling (the paper's largest A is 128).
 MAX_GRID = 1e6
@@ -60,7 +64,7 @@ STREAMS = SECTIONS[1:]
 
 @dataclass(frozen=True)
 class Field:
-    """One header field: ``fmt`` is a struct code (``B H I Q f d``) or ``text`` (a u8 length,
+    """One header field: ``fmt`` is a struct code (``B h H I Q f d``) or ``text`` (a u8 length,
     then that many ASCII bytes). ``lo``/``hi`` bound a number (NaN never passes), ``codes``
     lists the values an enumeration allows."""
 
@@ -147,7 +151,7 @@ class Group:
         return sum(_STRUCTS[f.fmt].size for f in self.active(version))
 
 
-_STRUCTS = {c: struct.Struct("<" + c) for c in "BHIQfd"}
+_STRUCTS = {c: struct.Struct("<" + c) for c in "BhHIQfd"}
 
 
 class Reader:
@@ -187,7 +191,7 @@ IMAGE = Group("image", (
 
 MODEL = Group("model", (
     Field("kind", "B", codes=tuple(V1_MODEL_CODES.values()), versions=(V1,)),
-    Field("kind", "text", versions=(V2,)),
+    Field("kind", "text", versions=V2UP),
     Field("width", "H", 1, 4096),
     Field("hidden", "B", 1, 32),
     Field("omega0", "d", 1e-3, 1e4 - 1e-9),
@@ -195,13 +199,13 @@ MODEL = Group("model", (
     Field("out_features", "B", 1, 4),
     Field("seg_method", "B", codes=tuple(SEG_CODES.values())),
     Field("seg_classes", "B", 0, 16),
-    Field("activation", "B", codes=tuple(ACTIVATION_CODES.values()), versions=(V2,)),
-    Field("encoding", "B", codes=tuple(ENCODING_CODES.values()), versions=(V2,)),
-    Field("pe_levels", "B", 0, 16, versions=(V2,), when=("encoding", (1,))),
-    Field("pe_features", "H", 0, 4096, versions=(V2,), when=("encoding", (2,))),
-    Field("pe_sigma", "d", 0.0, 1e4, versions=(V2,), when=("encoding", (2,))),
-    Field("pe_seed", "Q", 0, 2**63 - 1, versions=(V2,), when=("encoding", (2,))),
-    Field("gradient_fit", "B", codes=(0, 1), versions=(V2,)),
+    Field("activation", "B", codes=tuple(ACTIVATION_CODES.values()), versions=V2UP),
+    Field("encoding", "B", codes=tuple(ENCODING_CODES.values()), versions=V2UP),
+    Field("pe_levels", "B", 0, 16, versions=V2UP, when=("encoding", (1,))),
+    Field("pe_features", "H", 0, 4096, versions=V2UP, when=("encoding", (2,))),
+    Field("pe_sigma", "d", 0.0, 1e4, versions=V2UP, when=("encoding", (2,))),
+    Field("pe_seed", "Q", 0, 2**63 - 1, versions=V2UP, when=("encoding", (2,))),
+    Field("gradient_fit", "B", codes=(0, 1), versions=V2UP),
 ))
 
 TILING = Group("tiling", (
@@ -229,7 +233,7 @@ TENSOR = Group("tensor", (
     Field("role", "B", codes=(0, 1)),
     Field("layout", "B", codes=(0, 1, 2, 3)),
     Field("s", "H"),
-    Field("bits", "B", 1, MAX_BITS, versions=(V2,)),
+    Field("bits", "B", 1, MAX_BITS, versions=V2UP),
     Field("lo", "f"), Field("hi", "f"),  # finite, lo ≤ hi: the decoder (names the tensor)
 ))
 
@@ -260,3 +264,31 @@ ENTROPY_MODEL = Group("entropy model", (
     Field("loc", "f", -MAX_LOC, MAX_LOC),
     Field("scale", "f", 1.0 / 16, MAX_LOC),
 ))
+
+# -- version 3 ---------------------------------------------------------------------------------
+#: After the image group: which family of model the file holds.
+FAMILY_COORDINATE, FAMILY_LATENT = 0, 1
+FAMILY_NAMES = {FAMILY_COORDINATE: "coordinate network", FAMILY_LATENT: "latent grids"}
+FAMILY = Group("family", (Field("family", "B", codes=tuple(FAMILY_NAMES), versions=(V3,)),))
+
+#: The latent-grid model (family 1): its shape, then its alphabet of latent values.
+UPSAMPLING_CODES = {"bilinear": 0, "bicubic": 1}
+MAX_LATENT = 1 << 12
+LATENT_MODEL = Group("latent model", (
+    Field("kind", "text", versions=(V3,)),
+    Field("grids", "B", 1, 12, versions=(V3,)),
+    Field("synthesis_width", "H", 1, 256, versions=(V3,)),
+    Field("arm_context", "B", 1, 40, versions=(V3,)),
+    Field("arm_hidden", "B", 0, 4, versions=(V3,)),
+    Field("upsampling", "B", codes=tuple(UPSAMPLING_CODES.values()), versions=(V3,)),
+    Field("latent_lo", "h", -MAX_LATENT, MAX_LATENT - 1, versions=(V3,)),
+    Field("latent_hi", "h", -MAX_LATENT, MAX_LATENT - 1, versions=(V3,)),
+))
+#: Quantisation steps 2^−e of the two modules' weights and biases.
+MAX_STEP_EXP = 12
+LATENT_STEPS = Group("quantisation steps", tuple(
+    Field(f"{module}_{role}_exp", "B", 0, MAX_STEP_EXP, versions=(V3,))
+    for module in ("arm", "synthesis") for role in ("weight", "bias")))
+#: Coded bytes of the two sections that follow the header.
+LATENT_SECTIONS = Group("latent sections", (
+    Field("weights_coded", "I", versions=(V3,)), Field("latents_coded", "I", versions=(V3,))))

@@ -7,9 +7,11 @@ import math
 from dataclasses import dataclass
 
 from ..errors import OptionError
-from .header import MAX_BITS, MAX_K2, V2
+from .header import MAX_BITS, MAX_K2, V2, V3
 
 VERSION = V2
+#: Versions a coordinate network can be written as (3: the same layout after a family byte).
+WRITABLE = (1, V2, V3)
 #: "auto": the smallest coding of the map (a thumbnail map is always stored as one of the two
 #: thumbnail codings); the thumbnail codings need a thumbnail map.
 CLASS_MAP_CODINGS = ("auto", "bytes", "packed", "context", "thumbnail", "thumbnail-labels")
@@ -30,7 +32,8 @@ class CodecOptions:
     ``tensor_bits``: one bit depth per tensor of the file's table (a bit-allocation step sets
     them; ``None``: ``bits`` for all). ``entropy``: also try the range coder on each integer
     section and keep the smaller (version 2). ``class_map_coding``: force a lossless coding of
-    the HS-LoE map. ``version``: the format written (1 only for files an old reader must open).
+    the HS-LoE map. ``version``: the format written (1 only for files an old reader must open;
+    3 adds the model-family byte that latent-grid files need, nothing else).
 
     Defaults (docs/format.md, docs/results.md): target error 1 %, k2 = 4096, 16 bits. With
     ω0 = 30 SIRENs a 1 % weight error already costs dB, and most tensors cannot reach it with
@@ -56,8 +59,9 @@ class CodecOptions:
             raise OptionError(f"per-tensor bits must each be 1..{MAX_BITS}.")
         if self.class_map_coding not in CLASS_MAP_CODINGS:
             raise OptionError(f"class-map coding must be one of {', '.join(CLASS_MAP_CODINGS)}.")
-        if self.version not in (1, VERSION):
-            raise OptionError(f"the .sinr version written must be 1 or {VERSION}.")
+        if self.version not in WRITABLE:
+            raise OptionError(f"the .sinr version written must be one of "
+                              f"{', '.join(map(str, WRITABLE))}.")
         if self.version == 1 and (self.tensor_bits is not None or self.entropy
                                   or self.class_map_coding not in ("auto", "bytes", "packed")):
             raise OptionError("version 1 files have one bit depth, Brotli sections and a bytes "

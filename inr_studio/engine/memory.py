@@ -35,6 +35,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import InrStudioError
+from ..models.latent_config import LatentConfig
 from ..models.spec import ModelSpec
 
 F32, I64 = 4, 8
@@ -89,13 +90,15 @@ class MemoryEstimate:
 
 
 def _hidden_width(spec: ModelSpec) -> tuple[int, int]:
+    if isinstance(spec.config, LatentConfig):
+        return 1, spec.config.synthesis_width
     shapes = spec.config.layer_shapes()
     return len(shapes) - 1, max(o for o, _ in shapes[:-1]) if len(shapes) > 1 else 1
 
 
 def _permutations(spec: ModelSpec) -> int:
     """Row permutations a full-batch routing holds (each: an index and its inverse)."""
-    multi = [t.experts > 1 for t in spec.config.tilings]
+    multi = [t.experts > 1 for t in spec.config.tilings]  # none for a latent-grid model
     return sum(multi) + (1 if any(multi) else 0)
 
 
@@ -114,7 +117,19 @@ def model_run_bytes(spec: ModelSpec, pixels: int, batch: int, channels: int,
     return out
 
 
+def latent_step_bytes(config: LatentConfig, pixels: int) -> int:
+    """One step of the latent-grid model (full batch only): per pixel the G upsampled grids,
+    the synthesis' activations and their gradients; per latent its context, the ARM's
+    activations and the rate's terms, forward and backward; the context index (int64) kept."""
+    c, latents = config.arm_context, config.latent_count()
+    per_pixel = 2 * (config.grids + 3 * config.synthesis_width + 24)
+    per_latent = 2 * (c * (2 + 2 * config.arm_hidden) + 24)
+    return int(pixels * per_pixel * F32 + latents * (per_latent * F32 + c * I64))
+
+
 def model_step_bytes(spec: ModelSpec, pixels: int, batch: int, channels: int) -> int:
+    if isinstance(spec.config, LatentConfig):
+        return latent_step_bytes(spec.config, pixels)
     hidden, width = _hidden_width(spec)
     rows = min(batch, pixels)
     out = rows * width * F32 * (SAVED_PER_HIDDEN * hidden + BACKWARD_EXTRA)

@@ -38,6 +38,9 @@ class ModelStats:
     best_step: int = -1
     #: PSNR of the last step's weights (the whole image), once the run has ended; NaN before.
     last_psnr: float = float("nan")
+    #: The rate the model trains, bits per pixel, estimated from its last step (the latent-grid
+    #: model: its latents under its ARM); NaN for models that train no rate.
+    bpp: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class PreviewFrame:
     #: The models whose picture (in a final frame) is their kept best weights, from the step
     #: in ``steps``; the others show their last step's.
     best: frozenset[str] = frozenset()
+    #: kind -> a latent-grid model's rounded latent grids (int32 arrays, finest first).
+    grids: dict[str, tuple[np.ndarray, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

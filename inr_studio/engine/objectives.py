@@ -91,6 +91,14 @@ class Objective:
     def finish(self, model: CoordinateNet) -> None:
         """After the phase's last step (or when a run stops inside the phase)."""
 
+    def bind(self, optimizer: torch.optim.Optimizer, steps: int) -> None:
+        """When the phase's optimiser is built: the objective may drive its learning rate over
+        the phase's ``steps`` (the latent model's own cosine)."""
+
+    def estimated_bpp(self) -> float:
+        """The rate this objective trains, in bits per pixel, as of the last step (NaN: none)."""
+        return float("nan")
+
 
 class CoarseWarmUp(Objective):
     """The pixel MSE on one random pixel of each ``stride``×``stride`` cell, drawn anew each

@@ -228,7 +228,7 @@ class SideBySide:
                 eta_s=pace.eta_s(work_total - work_done),
                 params=trainer.problem.config.parameter_count(),
                 last_psnr=trainer.last_psnr if ended else float("nan"),
-                **self._best_of(key, best))
+                bpp=trainer.estimated_bpp(), **self._best_of(key, best))
         return ProgressBatch(self.request.generation, points, stats)
 
     def _best_of(self, key: str, read: dict[str, tuple[float, int]]) -> dict:
@@ -247,7 +247,7 @@ class SideBySide:
     def _preview(self, final: bool) -> PreviewFrame:
         """Each model's picture: during the run, the one its last full-batch step already drew
         (no second forward); at the end, and after a step on a random batch, a render."""
-        recon, error, psnr, ssim, steps, best = {}, {}, {}, {}, {}, set()
+        recon, error, psnr, ssim, steps, best, grids = {}, {}, {}, {}, {}, set(), {}
         for key, trainer in self.trainers.items():
             drawn = None if final else trainer.last_forward()
             rec, steps[key] = drawn if drawn is not None else (trainer.reconstruct(),
@@ -261,7 +261,9 @@ class SideBySide:
             error[key] = error_magnitude(rec, ref)
             psnr[key] = min(psnr_of(rec, ref), PSNR_CAP)
             ssim[key] = ssim_of(rec, ref)
+            if latent := trainer.latent_grids():
+                grids[key] = tuple(latent)
         return PreviewFrame(self.request.generation, steps, recon, error, psnr, ssim,
                             error_scale=shared_error_scale(*error.values()), final=final,
-                            best=frozenset(best))
+                            best=frozenset(best), grids=grids)
 

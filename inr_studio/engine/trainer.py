@@ -20,6 +20,7 @@ import torch
 
 from ..device import pick_device
 from ..metrics import psnr_from_mse, to_unit
+from ..models.build import build_network
 from ..models.network import CoordinateNet
 from ..models.spec import Phase
 from ..problem import FitProblem
@@ -30,6 +31,7 @@ from . import eoren as _eoren  # noqa: F401 - registers the objectives gradients
 from .config import TrainConfig
 from .fast_step import FastStep, FastStepConfig, set_lr
 from . import qat  # noqa: F401 - registers the "qat" objective
+from . import rate_distortion  # noqa: F401 - registers the "latent" objective
 from .objectives import Objective, make_objective, phase_cost
 from .schedule import lr_factor, resolve
 from .step import PlainStep, adam
@@ -92,7 +94,7 @@ class Trainer:
         self.problem = problem
         self.config = config
         self.device = pick_device(config.device)
-        self.model = CoordinateNet(problem.config, seed=config.seed).to(self.device)
+        self.model = build_network(problem.config, seed=config.seed).to(self.device)
         if init is not None:
             self.model.load_state_dict(init)
         self.batcher = Batcher(problem, config.batch_pixels, config.seed, self.device)
@@ -117,6 +119,7 @@ class Trainer:
         self._fast: FastStepConfig | None = FastStepConfig() if config.fast else None
         self._strict = False
         self._settled = True
+        self._rate_before = float("nan")
         self._advance()
 
     # --- phases ---
@@ -134,6 +137,8 @@ class Trainer:
         run their closed-form ``finish``)."""
         while self.steps_done >= self._phase_end and self._phase + 1 < len(self.phases):
             self.settle()
+            if self._objective is not None:  # a rate carries over until the next phase's first step
+                self._rate_before = self._objective.estimated_bpp()
             self._phase += 1
             phase = self.phases[self._phase]
             self._phase_end += phase.length(self.config.iters)
@@ -149,6 +154,7 @@ class Trainer:
                                      self.steps_done) if keeps else None
             self._step = None
             self.use_step(self._fast, self._strict, optimizer)
+            self._objective.bind(self.optimizer, phase.length(self.config.iters))
         if self.steps_done >= self.total_steps:
             self.settle()
 
@@ -160,7 +166,7 @@ class Trainer:
         assert self._objective is not None
         optimizer = optimizer or self.optimizer
         self._fast, self._strict = fast, strict
-        if fast is None:
+        if fast is None or not isinstance(self.model, CoordinateNet):  # grid models: plain
             self._step = PlainStep(self.model, optimizer, self._objective, self.batcher,
                                    self.keeper)
         else:
@@ -294,7 +300,8 @@ class Trainer:
         full = self.batcher.full
         self.model.eval()
         try:
-            if full is not None and (h, w) == (self.problem.height, self.problem.width):
+            if full is not None and (h, w) == (self.problem.height, self.problem.width) and \
+                    isinstance(self.model, CoordinateNet):
                 # Full-batch training holds this whole forward already, and its routing is
                 # built: reuse it (building it again is a sixth of an LoE render).
                 with torch.no_grad():
@@ -316,6 +323,17 @@ class Trainer:
         """A whole-grid prediction in raster order → the H×W×C image in [0, 1]."""
         h, w = self.problem.height, self.problem.width
         return to_unit(pred.float().cpu().numpy().reshape(h, w, -1))
+
+    def estimated_bpp(self) -> float:
+        """The rate the current phase's objective estimates, bits per pixel (NaN for a model
+        that does not train a rate: every coordinate network)."""
+        now = self._objective.estimated_bpp() if self._objective is not None else float("nan")
+        return now if np.isfinite(now) else self._rate_before
+
+    def latent_grids(self) -> list[np.ndarray]:
+        """A latent-grid model's rounded grids, finest first (empty for other models)."""
+        grids = getattr(self.model, "latent_grids", None)
+        return grids() if grids is not None else []
 
     def full_psnr(self) -> tuple[float, float]:
         """(loss on [-1, 1], PSNR) of the whole image now."""

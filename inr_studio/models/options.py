@@ -36,3 +36,14 @@ class ModelOptions:
     #: optional colour phase after it (0: the closed-form constant only).
     eoren_pixel_weight: float = 0.0
     eoren_colour_steps: int = 0
+    #: The latent-grid model: λ (the rate weight of MSE + λ·R/(H·W), R in bits), its
+    #: complexity preset (MACs per pixel: "500", "1000", "2000"), how training stands in for
+    #: rounding before the last straight-through steps ("noise" or "softround"), the
+    #: upsampling of its grids, and an ARM context size other than the preset's (ablations).
+    latent_lambda: float = 2e-3
+    latent_preset: str = "1000"
+    latent_quantiser: str = "noise"
+    latent_upsampling: str = "bilinear"
+    latent_context: int | None = None
+    #: Instead of a fixed λ: adjust λ during training so the picture reaches this PSNR (dB).
+    latent_target_psnr: float | None = None

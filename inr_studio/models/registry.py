@@ -13,8 +13,16 @@ from dataclasses import dataclass, replace
 
 from ..errors import OptionError
 from .config import ModelConfig, default_pe_levels, make_model_config
+from .latent_config import DEFAULT_PRESET, LatentConfig, make_latent_config
 from .options import ModelOptions
 from .spec import ModelSpec, Phase
+
+#: The latent-grid model's default rate weight (a mid-rate point, about 30 dB at 256 px).
+LATENT_LAMBDA = ModelOptions.latent_lambda
+#: Its last share of the steps trains with rounded latents (straight through), keeping the best.
+LATENT_STE_SHARE = 0.15
+#: The rounding phase's learning rate, against the noise phase's (cosine from there).
+LATENT_STE_LR = 1e-3
 
 
 def _paper(kind: str) -> Callable[[ModelOptions], ModelConfig]:
@@ -49,6 +57,8 @@ class ModelEntry:
     #: ``step``, ``cooldown``), measured per model (docs/results.md, "Training to the best");
     #: None: the engine's default. A phase that names its own keeps it.
     schedule: str | None = None
+    #: Offered in the window's model list.
+    window: bool = True
 
     def spec(self, options: ModelOptions = ModelOptions()) -> ModelSpec:
         config = self.make_config(options)
@@ -109,6 +119,26 @@ def _eoren_phases(o: ModelOptions) -> tuple[Phase, ...]:
     return tuple(phases)
 
 
+def _latent(o: ModelOptions) -> LatentConfig:
+    h, w = o.image_size
+    return make_latent_config(h, w, o.latent_preset, o.latent_upsampling,
+                              arm_context=o.latent_context)
+
+
+def _latent_phases(o: ModelOptions) -> tuple[Phase, ...]:
+    """Noisy (or soft-rounded) latents for most steps, then rounded ones (straight-through
+    gradient) from a lower learning rate, keeping the best state (the schedule of Cool-chic
+    and C3; each phase a cosine decay)."""
+    rate: tuple = (("lam", float(o.latent_lambda)),)
+    if o.latent_target_psnr is not None:
+        rate += (("target_psnr", float(o.latent_target_psnr)),)
+    return (Phase("latent", share=1 - LATENT_STE_SHARE,
+                  options=rate + (("quantiser", o.latent_quantiser),)),
+            Phase("latent", share=LATENT_STE_SHARE,
+                  options=rate + (("quantiser", "ste"), ("lr", LATENT_STE_LR),
+                                  ("keep_best", True))))
+
+
 _ENTRIES = (
     ModelEntry("siren", "SIREN", "#4c78a8", "sine MLP, one weight matrix per layer",
                "Sitzmann et al. 2020", _paper("siren")),
@@ -134,6 +164,11 @@ _ENTRIES = (
                "plain SIREN widened to LoE FtC's parameter count at the same depth",
                "Sitzmann et al. 2020", _matched,
                describe=lambda c: f"SIREN (matched, w={c.width})"),
+    ModelEntry("latent", "Latent grids", "#17becf",
+               "Cool-chic / C3 latent-grid codec: quantised latent pyramid, tiny synthesis, "
+               "auto-regressive Laplace probability model; trained for MSE + λ·rate",
+               "Ladune et al. 2023; Kim et al. 2024", _latent, _latent_phases,
+               describe=lambda c: f"Latent grids ({c.grids} grids)", window=False),
 )
 
 #: Every model, in display order. Add a model by adding an entry with :func:`register`.

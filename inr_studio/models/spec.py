@@ -32,15 +32,22 @@ class Phase:
     #: cosine, step), measured per model where it matters; None: the engine's default. A run
     #: whose ``TrainConfig.schedule`` names one overrides it.
     schedule: str | None = None
+    #: With ``steps`` None: this share of the run's iterations instead of all of them (a
+    #: schedule split in proportions, as the latent model's noise then rounding phases).
+    share: float | None = None
 
     def __post_init__(self) -> None:
         if self.steps is not None and self.steps < 0:
             raise OptionError(f"a phase needs 0 or more steps, got {self.steps}.")
         if not self.lr_scale > 0:
             raise OptionError(f"a phase's learning-rate scale must be positive, got {self.lr_scale}.")
+        if self.share is not None and not 0 < self.share <= 1:
+            raise OptionError(f"a phase's share of the steps must be in (0, 1], got {self.share}.")
 
     def length(self, iters: int) -> int:
-        return iters if self.steps is None else self.steps
+        if self.steps is not None:
+            return self.steps
+        return iters if self.share is None else max(1, round(self.share * iters))
 
     def kwargs(self) -> dict:
         return dict(self.options)

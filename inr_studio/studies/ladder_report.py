@@ -136,7 +136,7 @@ def _pct(v: float) -> str:
 
 
 FAMILY_COLOURS = {"plain": "#1f77b4", "qat": "#d62728", "sinr": "#2ca02c", "sinr-ft": "#9467bd",
-                  "alloc": "#ff7f0e", "qat-alloc": "#8c564b"}
+                  "alloc": "#ff7f0e", "qat-alloc": "#8c564b", "latent": "#17becf"}
 MODEL_MARKERS = ("o", "^", "x", "s")
 
 

@@ -18,7 +18,7 @@ from ..models import registry
 from ..models.registry import ModelOptions
 from ..problem import FitProblem
 from ..tiling import auto_tile_scale
-from . import anchors, ladder
+from . import anchors, ladder, latent_ladder
 from .ladder_report import Row
 
 
@@ -33,12 +33,20 @@ def measure_image(name: str, pixels: np.ndarray, models: list[tuple[str, int, in
                   families: tuple[str, ...] = ladder.FAMILIES,
                   log: Callable[[str], None] = lambda _m: None,
                   with_anchors: bool = True,
-                  qat_lr_scale: float = QatConfig.lr_scale) -> list[Row]:
-    """``models``: (registry key, depth, width) each; ``targets``: absolute PSNRs for extra
-    bit-allocation rungs (``--target-psnr``); ``with_anchors``: JPEG/WebP/AVIF rows too."""
+                  qat_lr_scale: float = QatConfig.lr_scale,
+                  lambdas: tuple[float, ...] = latent_ladder.LAMBDAS,
+                  latent_iters: int = latent_ladder.LATENT_ITERS) -> list[Row]:
+    """``models``: (registry key, depth, width) each — for the latent model (key ``latent``,
+    depth 0, width its preset) a λ ladder of ``latent_iters`` steps a point; ``targets``:
+    absolute PSNRs for extra bit-allocation rungs (``--target-psnr``); ``with_anchors``:
+    JPEG/WebP/AVIF rows too."""
     rows = anchor_rows(name, pixels) if with_anchors else []
     h, w = pixels.shape[:2]
     for kind, depth, width in models:
+        if kind == latent_ladder.FAMILY:
+            rows += latent_rows(name, pixels, str(width), replace(train, iters=latent_iters),
+                                lambdas, log)
+            continue
         cfg = registry.entry(kind).spec(ModelOptions(
             width=width, depth=depth, tile_scale=auto_tile_scale(h, w), image_size=(h, w))).config
         t0 = time.perf_counter()
@@ -54,6 +62,20 @@ def measure_image(name: str, pixels: np.ndarray, models: list[tuple[str, int, in
                             " ".join(map(str, pt.tensor_bits)), train_s))
             log(f"  {pt.rung.name:<18} {pt.file_bytes:>8,} B {pt.bpp:7.3f} bpp "
                 f"{pt.psnr:6.2f} dB ({pt.psnr - pt.psnr_float:+.2f})")
+    return rows
+
+
+def latent_rows(name: str, pixels: np.ndarray, preset: str, train: TrainConfig,
+                lambdas: tuple[float, ...], log: Callable[[str], None]) -> list[Row]:
+    """The latent model's λ ladder as ladder rows (family ``latent``, one setting per λ)."""
+    model = f"{latent_ladder.FAMILY}:{preset}"
+    rows = []
+    for pt in latent_ladder.measure(pixels, train, lambdas, preset):
+        rows.append(Row(name, model, latent_ladder.FAMILY, pt.setting, 0, 0, pt.file_bytes,
+                        pt.bpp, pt.psnr, pt.psnr_float, "", pt.train_s))
+        log(f"{name} {model} {pt.setting:<18} {pt.file_bytes:>8,} B {pt.bpp:7.3f} bpp "
+            f"{pt.psnr:6.2f} dB; trained {pt.steps} steps in {pt.train_s:.0f} s "
+            f"({pt.train_cpu_s:.0f} s CPU)")
     return rows
 
 

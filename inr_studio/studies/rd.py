@@ -24,6 +24,7 @@ from ..engine.fit import fit
 from ..errors import OptionError
 from ..metrics import psnr, to_uint8
 from ..models import registry
+from ..models.latent_config import DEFAULT_PRESET, LATENT_KIND as LATENT, PRESETS
 from ..models.registry import ModelOptions
 from ..problem import FitProblem
 from ..render import TrainedNetwork
@@ -40,7 +41,8 @@ RD_SCALE = 0.25
 
 @dataclass(frozen=True)
 class RdModel:
-    """``KIND:DEPTHxWIDTH`` or ``KIND:DEPTHxWIDTH@ITERS`` (its own number of steps)."""
+    """``KIND:DEPTHxWIDTH`` or ``KIND:DEPTHxWIDTH@ITERS`` (its own number of steps); the
+    latent-grid model is ``latent[:PRESET][@ITERS]`` (depth 0, width the preset's MACs)."""
 
     kind: str
     depth: int
@@ -49,14 +51,24 @@ class RdModel:
 
     @property
     def name(self) -> str:
+        if self.kind == LATENT:
+            return f"{LATENT}:{self.width}"
         return f"{self.kind}:{self.depth}x{self.width}"
 
     @staticmethod
     def parse(text: str) -> RdModel:
+        lat = re.fullmatch(r"\s*latent(?::(\d+))?(?:@(\d+))?\s*", text)
+        if lat:  # the latent-grid model: its complexity preset, not a depth and width
+            preset = lat.group(1) or DEFAULT_PRESET
+            if preset not in PRESETS or (lat.group(2) and int(lat.group(2)) < 1):
+                raise OptionError(f"model {text!r} is not understood; write latent[:PRESET]"
+                                  f"[@STEPS] with PRESET one of {', '.join(PRESETS)}.")
+            return RdModel(LATENT, 0, int(preset), int(lat.group(2)) if lat.group(2) else None)
         m = re.fullmatch(r"\s*([\w-]+):(\d+)x(\d+)(?:@(\d+))?\s*", text)
         if not m or m.group(1) not in registry.REGISTRY or int(m.group(2)) < 1 or int(m.group(3)) < 1:
             raise OptionError(f"model {text!r} is not understood; write KIND:DEPTHxWIDTH[@STEPS], "
-                              f"e.g. siren:3x64 or hs:3x256@100 (kinds: {', '.join(registry.REGISTRY)}).")
+                              f"e.g. siren:3x64 or hs:3x256@100 (kinds: {', '.join(registry.REGISTRY)}), "
+                              "or latent[:PRESET][@STEPS].")
         iters = int(m.group(4)) if m.group(4) else None
         if iters is not None and iters < 1:
             raise OptionError(f"model {text!r}: the steps after @ must be at least 1.")

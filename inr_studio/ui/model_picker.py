@@ -42,12 +42,15 @@ class ModelPicker(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        """One row per registry entry (models registered later appear on the next call)."""
+        """One row per registry entry the window offers (models registered later appear on the
+        next call)."""
         chosen = self.models() if self.list.count() else PAPER_MODELS
         self._loading = True
         try:
             self.list.clear()
             for key, entry in registry.REGISTRY.items():
+                if not entry.window:  # trains from the command line only, for now
+                    continue
                 item = QListWidgetItem(swatch(entry.colour), registry.titled(key))
                 item.setData(KEY, key)
                 item.setToolTip(entry.summary)

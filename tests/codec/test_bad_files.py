@@ -119,7 +119,7 @@ def test_checksum_mismatch_names_itself(plain_file) -> None:
 
 
 def test_future_and_impossible_versions(hs_file) -> None:
-    for version, fragment in ((3, "version 3"), (999, "update inr-studio"), (0, "version 0")):
+    for version, fragment in ((4, "version 4"), (999, "update inr-studio"), (0, "version 0")):
         data = bytearray(hs_file)
         struct.pack_into("<H", data, 8, version)
         expect_error(reseal(bytes(data)), fragment)

@@ -21,9 +21,24 @@ from sinr_files import noisy_siren, reseal
 EXAMPLES = 1500  # per test; two tests: 3,000 mutants
 
 
+def latent_seed(seed: int = 0) -> bytes:
+    """A version 3 latent-grid file of an 8×10 picture: random integer latents, its ARM and
+    synthesis as initialised (the encoder's step search and both coded sections run)."""
+    from inr_studio.codec.latent_file import encode_latent_model
+    from inr_studio.models.latent_config import make_latent_config
+    from inr_studio.models.latent_net import LatentNet
+
+    net = LatentNet(make_latent_config(8, 10), seed=seed)
+    rng = np.random.default_rng(seed)
+    net.set_latents([rng.integers(-3, 4, shape) for shape in net.config.grid_shapes()])
+    image = rng.random((8, 10, 3)).astype(np.float32)
+    return encode_latent_model(net, image)[0]
+
+
 def _files() -> list[bytes]:
-    """Version 1 seeds, and version 2 seeds with entropy-coded sections and each class-map
-    coding (context, thumbnail, thumbnail labels)."""
+    """Version 1 seeds, version 2 seeds with entropy-coded sections and each class-map
+    coding (context, thumbnail, thumbnail labels), and version 3 seeds: a latent-grid file
+    and a coordinate network after its family byte."""
     torch.set_num_threads(1)
     out = []
     cmap = (np.arange(8 * 10).reshape(8, 10) * 7 % 3).astype(np.uint8)
@@ -43,6 +58,8 @@ def _files() -> list[bytes]:
     data, report = encode_with_report(siren, 8, 10, None, CodecOptions(plain=True, bits=12))
     assert report.codings["values"] == "entropy"
     out.append(data)
+    out.append(latent_seed())
+    out.append(encode_model(ftc, 8, 10, None, CodecOptions(plain=True, bits=10, version=3)))
     return out
 
 

@@ -17,6 +17,7 @@ from inr_studio.errors import OptionError
 from inr_studio.imaging import resize_image
 from inr_studio.metrics import edge_psnr, psnr
 from inr_studio.models import registry
+from inr_studio.models.build import build_network
 from inr_studio.models.config import default_pe_levels, make_model_config
 from inr_studio.models.encoding import PositionalEncoding, gauss_matrix
 from inr_studio.models.network import CoordinateNet
