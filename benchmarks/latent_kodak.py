@@ -1,8 +1,8 @@
 """The latent-grid model on Kodak at 256 px (longest side): a λ ladder per image, every point a
 real .sinr file, against JPEG/WebP/AVIF and the best earlier INR ladder.
 
-    nice -n 10 env PYTHONPATH=$PWD python3 benchmarks/latent_kodak.py --images 12 --out docs/data
-    PYTHONPATH=$PWD python3 benchmarks/latent_kodak.py --report --out docs/data
+    nice -n 10 python3 benchmarks/latent_kodak.py --images 12 --out docs/data
+    python3 benchmarks/latent_kodak.py --report --out docs/data
 
 Images run one after the other in this one process (``--threads`` torch threads, 2 by default).
 The CSV (``--csv`` under ``--out``) is rewritten after every point, so a run cut short keeps
@@ -10,23 +10,24 @@ what it measured and a second run adds only the points it lacks; ``--tag`` names
 (an ablation: ``--quantiser softround``, ``--upsampling bicubic``, ``--context 8``…) so several
 live in one CSV. ``--report`` prints the mean curves, the BD-rates against JPEG, WebP, AVIF and
 the earlier INRs' best fronts (``docs/data/ladder*.csv``), costs per point, and writes a plot.
-Timings are wall and CPU seconds (resource.getrusage: every thread of this process).
+Timings are wall and CPU seconds (resource.getrusage: every thread of this process). The
+yardsticks are JPEG, WebP and AVIF of the same pictures, coded in this process.
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
-import io
-import platform
-import sys
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+import _bench
 
-from inr_studio.process import tune_process
+_bench.tune()  # as the program does, before torch loads
 
-tune_process()
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import io  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from dataclasses import asdict, dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -35,14 +36,11 @@ from inr_studio.atomic import atomic_write, atomic_write_bytes  # noqa: E402
 from inr_studio.engine.config import TrainConfig  # noqa: E402
 from inr_studio.imaging import load_image, resize_image, scaled_size  # noqa: E402
 from inr_studio.studies import latent_ladder  # noqa: E402
-from inr_studio.studies.ladder_report import ANCHOR_FAMILIES, Row, best_front, from_csv  # noqa: E402
+from inr_studio.studies.ladder_report import ANCHOR_FAMILIES, best_front, from_csv  # noqa: E402
 from inr_studio.studies.ladder_report import means as ladder_means  # noqa: E402
 from inr_studio.studies.ladder_run import anchor_rows  # noqa: E402
 from inr_studio.studies.bdrate import bd_rate, overlap  # noqa: E402
 from inr_studio.studies.rdplot import Series, draw  # noqa: E402
-
-KODAK = Path("/work/shared/data/kodak")
-
 
 @dataclass(frozen=True)
 class Record:
@@ -72,7 +70,7 @@ def log(msg: str) -> None:
 
 
 def working(name: str, side: int) -> np.ndarray:
-    loaded = load_image(KODAK / f"{name}.png")
+    loaded = load_image(_bench.kodak_image(name))
     h, w = loaded.pixels.shape[:2]
     return resize_image(loaded.pixels, *scaled_size(h, w, side / max(h, w)))
 

@@ -32,10 +32,12 @@ ImageLike = Union[str, os.PathLike, np.ndarray, "Image.Image"]
 class ModelResult:
     """One model's end of a :func:`fit`: its figures, its PSNR curve and the trained network.
 
-    ``best_psnr`` at ``best_step`` (updates done) is the highest PSNR the run reached;
-    ``last_psnr`` and ``ssim`` are the whole image's after the last step. ``steps`` and ``psnr``
-    are the curve (the PSNR of each step's forward pass, before its update). ``seconds`` is the
-    model's own training time; ``iters`` the steps it took (fewer than planned if stopped).
+    ``best_psnr`` is the whole-image PSNR of the network the run returns, ``network``: the
+    weights of its best step, ``best_step`` (updates done), under the ``cpu`` and ``gpu``
+    presets; the last step's under ``paper``. ``last_psnr`` is the last step's weights' either
+    way; ``ssim`` the returned network's. ``steps`` and ``psnr`` are the curve (the PSNR of each
+    step's forward pass, before its update). ``seconds`` is the model's own training time;
+    ``iters`` the steps it took (fewer than planned if stopped).
     """
 
     key: str
@@ -191,15 +193,12 @@ def fit(image: ImageLike, models: str | Iterable[str] = registry.PAPER_MODELS, *
         r, trainer = results[spec.key], run.trainers[spec.key]
         s = np.concatenate(steps[spec.key]) if steps[spec.key] else np.zeros(0, np.int64)
         p = np.concatenate(curves[spec.key]) if curves[spec.key] else np.zeros(0)
-        # Best-weights engine: take FitResult.best_psnr / best_step and render the best weights;
-        # until then the curve's highest point (or the end, if higher) and the last weights.
-        i = int(np.argmax(p)) if p.size else -1
-        best, best_step = (float(p[i]), int(s[i])) if i >= 0 and p[i] > r.psnr else (r.psnr,
-                                                                                       r.steps)
+        best_step = r.best_step if r.kept_best else r.steps
+        last = r.last_psnr if np.isfinite(r.last_psnr) else r.psnr
         problem = trainer.problem
         net = TrainedNetwork(trainer.model.cpu().eval(), problem.height, problem.width,
                              problem.class_map)
-        out.append(ModelResult(spec.key, spec.label, best, best_step, r.psnr, r.ssim, s, p,
+        out.append(ModelResult(spec.key, spec.label, r.psnr, best_step, last, r.ssim, s, p,
                                spec.config.parameter_count(), r.seconds, r.steps, r.stopped,
                                net, problem, train))
     return Run(tuple(out), pixels, (loaded.height, loaded.width), preset_from_args(args).name,
