@@ -177,7 +177,8 @@ class RunActions:
                     params=int(f.get("parameters", 0)),
                     best_psnr=float(f.get("best_psnr_db", float("nan"))),
                     best_step=int(f.get("best_step", -1)),
-                    last_psnr=float(f.get("last_step_psnr_db", float("nan"))))
+                    last_psnr=float(f.get("last_step_psnr_db", float("nan"))),
+                    bpp=float(f.get("bpp", float("nan"))))
                 if stats[kind].best_step >= 0:
                     self.plot.set_best(kind, stats[kind].best_step, stats[kind].best_psnr)
         self.table.show_stats(stats)
