@@ -41,7 +41,7 @@ def network_state(trainer) -> dict[str, np.ndarray]:
 
 def saved_frame(run: SavedRun, trainers: dict):
     """The panels of the saved networks: each rendered at the working size, as the final
-    preview of a run shows them."""
+    preview of a run shows them (with a latent-grid model's grids)."""
     from ..engine.messages import PSNR_CAP, PreviewFrame
     from ..metrics import error_magnitude, psnr, shared_error_scale, ssim, to_uint8
 
@@ -54,7 +54,8 @@ def saved_frame(run: SavedRun, trainers: dict):
         {k: to_uint8(r) for k, r in renders.items()}, errors,
         {k: min(psnr(r, run.working), PSNR_CAP) for k, r in renders.items()},
         {k: ssim(r, run.working) for k, r in renders.items()},
-        error_scale=shared_error_scale(*errors.values()), final=True, best=kept)
+        error_scale=shared_error_scale(*errors.values()), final=True, best=kept,
+        grids={k: tuple(g) for k, t in trainers.items() if (g := t.latent_grids())})
 
 
 def open_run_job(path: str) -> Job:
@@ -184,6 +185,7 @@ class RunActions:
         self.table.show_stats(stats)
         self.compare.show_frame(frame)
         self.table.show_frame(frame)
+        self.maps_view.show_latent(frame.grids)
 
     def shutdown_runs(self) -> None:
         if self._run_lane is not None:
