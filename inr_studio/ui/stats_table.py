@@ -105,7 +105,7 @@ class StatsTable(QTableWidget):
             if params and kind in params:
                 self._set(r, COL["Params"], f"{params[kind]:,}")
             if macs and kind in macs:
-                self._set(r, COL["MACs/px"], f"{macs[kind]:,}")
+                self._set(r, COL["MACs/px"], f"{round(macs[kind]):,}")  # a latent model's: float
             if (best := self.item(r, BEST)) is not None:  # Qt calls reset() while rows grow
                 best.setToolTip("")
 
