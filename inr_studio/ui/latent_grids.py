@@ -71,7 +71,7 @@ class LatentGridsView(QWidget):
         self.canvas.clear()
         self.items, self.titles = {}, {}
         for r, (kind, levels) in enumerate(grids.items()):
-            self.canvas.addLabel(f"<b>{registry.label(kind)}</b><br>latent grids",
+            self.canvas.addLabel(f"<b>{registry.label(kind)}</b><br>finest first",
                                  row=2 * r, col=0, rowspan=2, color=registry.colour(kind))
             items, titles = [], []
             for c in range(len(levels)):

@@ -18,6 +18,8 @@ COLUMNS = ("Model", "Step", "PSNR (dB)", "Best (dB)", "SSIM", "bpp", "Params", "
            "It/s", "Elapsed", "ETA")
 COL = {name: c for c, name in enumerate(COLUMNS)}
 BEST = COL["Best (dB)"]
+#: Columns whose figures are short (sized to their contents; the others share the rest).
+NARROW = ("SSIM", "bpp", "It/s", "Elapsed", "ETA")
 TIPS = {
     "PSNR (dB)": "Whole image, from the latest preview (the curve shows every step). Once a "
                  "run ends: the network it returns.",
@@ -78,6 +80,8 @@ class StatsTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         for c in (0, 1):  # names and "step / total" must not wrap
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        for name in NARROW:  # short figures: the room goes to "PSNR (dB)", "Best (dB)", ...
+            header.setSectionResizeMode(COL[name], QHeaderView.ResizeMode.ResizeToContents)
         self.models: tuple[str, ...] = ()
         self.set_models(PAPER_MODELS)
 
