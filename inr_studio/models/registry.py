@@ -168,7 +168,7 @@ _ENTRIES = (
                "Cool-chic / C3 latent-grid codec: quantised latent pyramid, tiny synthesis, "
                "auto-regressive Laplace probability model; trained for MSE + λ·rate",
                "Ladune et al. 2023; Kim et al. 2024", _latent, _latent_phases,
-               describe=lambda c: f"Latent grids ({c.grids} grids)", window=False),
+               describe=lambda c: f"Latent grids ({c.grids} grids)"),
 )
 
 #: Every model, in display order. Add a model by adding an entry with :func:`register`.

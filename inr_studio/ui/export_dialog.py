@@ -25,6 +25,7 @@ from ..metrics import psnr as psnr_of
 from ..models import registry
 from ..models.quantiser import MAX_BITS
 from .background import Job, Lane
+from .latent_export import LATENT_NOTE, encode_latent_target, is_latent_target
 
 #: The bit depths the dialog offers, up to the finest quantiser; it opens on the codec options'
 #: default.
@@ -72,11 +73,14 @@ class Estimate:
     psnr_trained: float
     sparse_tensors: int  # weight tensors stored as a sparse code (the rest dense)
     weight_tensors: int
+    #: What the file holds, in words, where the sparse-code count does not say it.
+    detail: str = ""
 
     def summary(self) -> str:
+        what = self.detail or (f"{self.sparse_tensors} of {self.weight_tensors} weight tensors "
+                               "sparse-coded")
         return (f"<b>{len(self.data):,} bytes · {self.bpp:.3f} bpp</b> · PSNR after decoding "
-                f"{self.psnr_decoded:.2f} dB (as trained: {self.psnr_trained:.2f} dB) · "
-                f"{self.sparse_tensors} of {self.weight_tensors} weight tensors sparse-coded")
+                f"{self.psnr_decoded:.2f} dB (as trained: {self.psnr_trained:.2f} dB) · {what}")
 
 
 def encode_target(target: ExportTarget, options) -> Estimate:
@@ -85,11 +89,19 @@ def encode_target(target: ExportTarget, options) -> Estimate:
     from ..codec import roundtrip
     from ..render import TrainedNetwork
 
+    if is_latent_target(target):
+        return latent_estimate(target)
     network = TrainedNetwork(target.model, target.height, target.width, target.class_map)
     rt = roundtrip(network, target.reference, options, class_map=target.source)
     trained = network.render()
     return Estimate(rt.data, rt.bpp, rt.psnr, psnr_of(trained, target.reference),
                     rt.report.sparse_tensors, rt.report.weight_tensors)
+
+
+def latent_estimate(target: ExportTarget) -> Estimate:
+    """A latent-grid network's one file (:mod:`.latent_export`): no options to choose."""
+    f = encode_latent_target(target)
+    return Estimate(f.data, f.bpp, f.psnr_decoded, f.psnr_trained, 0, 0, detail=f.detail)
 
 
 def search_default(target: ExportTarget, qat_steps: int = 0,
@@ -100,6 +112,8 @@ def search_default(target: ExportTarget, qat_steps: int = 0,
     from ..render import TrainedNetwork
     from ..studies.export_default import qat_smallest_within, smallest_within
 
+    if is_latent_target(target):  # one file: its writer searches its own steps
+        return latent_estimate(target)
     network = TrainedNetwork(target.model, target.height, target.width, target.class_map)
     if qat_steps > 0 and target.problem is not None:
         choice = qat_smallest_within(network, target.reference, target.problem, target.train,
@@ -216,7 +230,9 @@ class ExportDialog(QDialog):
     def _model_changed(self, *_: object) -> None:
         target = self.targets.get(self.kind())
         self.weights.setText(f"Codes {target.weights}." if target and target.weights else "")
-        if target is not None:
+        if target is not None and is_latent_target(target):
+            self.weights.setText(" ".join(t for t in (self.weights.text(), LATENT_NOTE) if t))
+        elif target is not None:
             k = target.model.config.width
             self.sparsity.setValue(max(1, k // 8))  # 2s < k with room to spare (docs/coding.md)
             self.k2.setValue(self.codec_defaults.k2)
@@ -234,6 +250,13 @@ class ExportDialog(QDialog):
                                  and not self.use_target.isChecked())
         self.target_error.setEnabled(not auto and self.use_target.isChecked()
                                      and not self.plain.isChecked())
+        target = self.targets.get(self.kind()) if hasattr(self, "targets") else None
+        if target is not None and is_latent_target(target):  # none of these options apply
+            for w in (self.auto, self.qat_steps, self.plain, self.use_target, self.sparsity,
+                      self.target_error, self.k2, self.bits, self.seed):
+                w.setEnabled(False)
+        else:
+            self.auto.setEnabled(True)
         self.result.setText("Press “Compute size” to see the file size before saving.")
         if auto and self.isVisible():
             self.compute()
@@ -261,8 +284,9 @@ class ExportDialog(QDialog):
     def _start_search(self) -> None:
         target, steps = self.targets[self.kind()], int(self.qat_steps.value())
         self._in_background(
-            f"Searching for the smallest file within {self.tolerance_db:g} dB (every candidate "
-            "encoded and decoded)…",
+            "Encoding the latent grids, then decoding the file…" if is_latent_target(target)
+            else f"Searching for the smallest file within {self.tolerance_db:g} dB (every "
+                 "candidate encoded and decoded)…",
             lambda cancelled: [search_default(target, steps, cancelled.is_set)])
 
     def compute_in_background(self) -> None:

@@ -221,6 +221,8 @@ class MainWindow(LayoutActions, StartupActions, LoadingActions, TrainingActions,
                             operations_by_model(specs, train, h, w))
         self.table.reset({sp.key: sp.config.parameter_count() for sp in specs},
                          {sp.key: sp.macs_per_pixel() for sp in specs})
+        if self.maps_view is not None:
+            self.maps_view.show_latent({})  # the grids of the run to come arrive with its frames
 
     # --- settings ---
     def _show_settings(self) -> None:

@@ -1,6 +1,7 @@
 """Where each expert works: the luminance segmentation (classes coloured, thresholds on the
 histogram) and the expert-id map of every layer of each chosen model that has experts (LoE FtC,
-LoE QT, HS-LoE, ...), laid over the picture with an opacity the user sets.
+LoE QT, HS-LoE, ...), laid over the picture with an opacity the user sets; beneath them, the
+latent grids of a latent-grid model (:mod:`.latent_grids`), which has no tiles.
 
 Its own controls (classes, method, segmentation layer) only emit ``segmentationChanged``; the
 window recomputes :class:`MapsData` and calls :meth:`show_maps`, so what is drawn always comes
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSlider, QSpinBox
 
 from ..models import registry
 from .histogram import ThresholdHistogram
+from .latent_grids import LatentGridsView
 from .map_cells import cell_view, edge_segments, grid_edges
 from .palette import colour_ids
 from .panels import FlexLabel, canvas, image_box
@@ -147,9 +149,15 @@ class MapsView(QWidget):
         self.pictures: list[pg.ImageItem] = [seg_picture]  # under every map
         self.map_items: list[pg.ImageItem] = [self.seg_item]
 
+        self.latent = LatentGridsView()
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.grid)
+        right.addWidget(self.latent)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 1)
         split = QSplitter()
         split.addWidget(left)
-        split.addWidget(self.grid)
+        split.addWidget(right)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -221,6 +229,10 @@ class MapsView(QWidget):
     def notes(self, kind: str) -> list[str]:
         """The note shown in place of each layer's map ("" where the map is drawn)."""
         return [("" if p.drawn else p.note.toPlainText()) for p in self.panels.get(kind, [])]
+
+    def show_latent(self, grids: dict[str, tuple[np.ndarray, ...]]) -> None:
+        """The latent grids of the run's latent-grid models (``PreviewFrame.grids``)."""
+        self.latent.show_grids(grids)
 
     def show_maps(self, maps: MapsData | None) -> None:
         notes = [t for t in ((maps.error if maps else None), (maps.warning if maps else None)) if t]

@@ -5,6 +5,16 @@ its time estimated once the tab is looked at after a run."""
 from __future__ import annotations
 
 RD_TAB = "Rate–distortion"
+#: Why the tab's ladder leaves a latent-grid model out, and where its curve is measured.
+LATENT_RD = ("The latent grids train their rate in (one fit per λ), so their curve is measured "
+             "from the command line: inr-studio rd IMAGE --ladder --models latent.")
+
+
+def coded_by_ladder(trainers: dict) -> dict:
+    """The trained models the tab's ladder re-codes at many rates: the coordinate networks."""
+    from ..models.build import is_grid_model
+
+    return {k: t for k, t in trainers.items() if not is_grid_model(t.problem.config)}
 
 
 class RdActions:
@@ -44,7 +54,12 @@ class RdActions:
         if s.working is None:
             self.show_error("Open an image and train the models first.")
             return False
-        return view.start(s.working, dict(s.trainers), Path(s.name).stem or "image")
+        trainers = coded_by_ladder(s.trainers)
+        if s.trainers and not trainers:
+            self.show_error(LATENT_RD)
+            return False
+        view.show_note(LATENT_RD if len(trainers) < len(s.trainers) else "")
+        return view.start(s.working, trainers, Path(s.name).stem or "image")
 
     def estimate_rd(self) -> bool:
         """Time the models' ladder, once per finished run, when its tab is shown."""
@@ -53,7 +68,9 @@ class RdActions:
                 or self.tabs.tabText(self.tabs.currentIndex()) != RD_TAB:
             return False
         self._rd_estimated_for = trainers
-        return self.rd_view.estimate(dict(trainers))
+        coded = coded_by_ladder(trainers)
+        self.rd_view.show_note(LATENT_RD if len(coded) < len(trainers) else "")
+        return self.rd_view.estimate(coded)
 
     def forget_rd(self, pixels=None) -> None:
         """A new image or working size: the tab's curves measured another picture (or size);

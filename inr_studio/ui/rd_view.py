@@ -71,6 +71,10 @@ class RdView(QWidget):
         self.status = QLabel("Open an image: JPEG, WebP and AVIF appear here at once; train the "
                              "models, then compute their curves. Click a point to save its file.")
         self.status.setWordWrap(True)
+        self.note = QLabel("")  # a model the ladder leaves out, and why
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color:#8a4b00;")
+        self.note.hide()
         top = QHBoxLayout()
         top.addWidget(self.compute_btn)
         top.addWidget(self.stop_btn)
@@ -83,6 +87,7 @@ class RdView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.status)
+        layout.addWidget(self.note)
         self.stop_btn.clicked.connect(self.stop)
         self.lane = Lane(self._on_message, self._on_error, self._on_finished, self)
         self.anchor_lane = Lane(self._on_anchor, self._on_error, self._on_anchors_done, self)
@@ -135,6 +140,10 @@ class RdView(QWidget):
         self.status.setText(f"JPEG, WebP and AVIF at the working size, {w}×{h} (Pillow). Train "
                             "the models, then compute their curves; click a model's point to "
                             "save that file." + (f" {notes}" if notes else ""))
+
+    def show_note(self, text: str) -> None:
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
 
     # --- the estimate ---
     def estimate(self, trainers: dict) -> bool:

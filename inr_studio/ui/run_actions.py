@@ -41,7 +41,7 @@ def network_state(trainer) -> dict[str, np.ndarray]:
 
 def saved_frame(run: SavedRun, trainers: dict):
     """The panels of the saved networks: each rendered at the working size, as the final
-    preview of a run shows them."""
+    preview of a run shows them (with a latent-grid model's grids)."""
     from ..engine.messages import PSNR_CAP, PreviewFrame
     from ..metrics import error_magnitude, psnr, shared_error_scale, ssim, to_uint8
 
@@ -54,7 +54,8 @@ def saved_frame(run: SavedRun, trainers: dict):
         {k: to_uint8(r) for k, r in renders.items()}, errors,
         {k: min(psnr(r, run.working), PSNR_CAP) for k, r in renders.items()},
         {k: ssim(r, run.working) for k, r in renders.items()},
-        error_scale=shared_error_scale(*errors.values()), final=True, best=kept)
+        error_scale=shared_error_scale(*errors.values()), final=True, best=kept,
+        grids={k: tuple(g) for k, t in trainers.items() if (g := t.latent_grids())})
 
 
 def open_run_job(path: str) -> Job:
@@ -177,12 +178,14 @@ class RunActions:
                     params=int(f.get("parameters", 0)),
                     best_psnr=float(f.get("best_psnr_db", float("nan"))),
                     best_step=int(f.get("best_step", -1)),
-                    last_psnr=float(f.get("last_step_psnr_db", float("nan"))))
+                    last_psnr=float(f.get("last_step_psnr_db", float("nan"))),
+                    bpp=float(f.get("bpp", float("nan"))))
                 if stats[kind].best_step >= 0:
                     self.plot.set_best(kind, stats[kind].best_step, stats[kind].best_psnr)
         self.table.show_stats(stats)
         self.compare.show_frame(frame)
         self.table.show_frame(frame)
+        self.maps_view.show_latent(frame.grids)
 
     def shutdown_runs(self) -> None:
         if self._run_lane is not None:

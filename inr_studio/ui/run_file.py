@@ -26,7 +26,8 @@ from ..atomic import atomic_write_bytes
 from ..errors import InrStudioError
 from ..imaging import size_ok
 from ..models import registry
-from ..models.config import ModelConfig
+from ..models.build import AnyConfig, config_from_dict, is_grid_model
+from ..models.latent_config import LatentConfig
 from .session import RunRecord, RunSettings
 
 FORMAT = "inr-studio-run"
@@ -52,12 +53,15 @@ class SavedRun:
     image_name: str
     image_size: tuple[int, int]  # (height, width) of the image the working copy came from
     working: np.ndarray  # float32 H×W×3 in [0, 1]
-    configs: dict[str, ModelConfig]
+    configs: dict[str, AnyConfig]
     states: dict[str, dict[str, np.ndarray]]  # kind -> the network's state dict
 
 
-def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """The tensors of a :class:`~inr_studio.models.network.CoordinateNet`'s state dict."""
+def state_shapes(config: AnyConfig) -> dict[str, tuple[int, ...]]:
+    """The tensors of a :class:`~inr_studio.models.network.CoordinateNet`'s state dict (or of
+    a :class:`~inr_studio.models.latent_net.LatentNet`'s)."""
+    if is_grid_model(config):
+        return latent_state_shapes(config)
     out: dict[str, tuple[int, ...]] = {}
     for i, (tiling, (o, n)) in enumerate(zip(config.tilings, config.layer_shapes())):
         out[f"layers.{i}.weight"] = (tiling.experts, o, n)
@@ -65,9 +69,22 @@ def state_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     return out
 
 
+def latent_state_shapes(config: LatentConfig) -> dict[str, tuple[int, ...]]:
+    """The tensors of a latent-grid network's state dict: its grids, synthesis and ARM."""
+    out: dict[str, tuple[int, ...]] = {f"latents.{g}": shape
+                                       for g, shape in enumerate(config.grid_shapes())}
+    names = ["synthesis.expand", "synthesis.project", "synthesis.refine.0", "synthesis.refine.1"]
+    for name, (o, i, k) in zip(names, config.synthesis_shapes()):
+        out[f"{name}.weight"], out[f"{name}.bias"] = (o, i, k, k), (o,)
+    names = [f"arm.hidden.{j}" for j in range(config.arm_hidden)] + ["arm.out", "arm.linear"]
+    for name, (o, i) in zip(names, config.arm_shapes()):
+        out[f"{name}.weight"], out[f"{name}.bias"] = (o, i), (o,)
+    return out
+
+
 # ---------------------------------------------------------------------------- writing
 def run_bytes(record: RunRecord, image_name: str, image_size: tuple[int, int],
-              working: np.ndarray, configs: dict[str, ModelConfig],
+              working: np.ndarray, configs: dict[str, AnyConfig],
               states: dict[str, dict[str, np.ndarray]]) -> bytes:
     """The archive's bytes (the caller writes them atomically)."""
     from safetensors.numpy import save
@@ -166,7 +183,7 @@ def _parse(meta: object, tensors: dict[str, np.ndarray], name: str) -> SavedRun:
         record = RunRecord(settings, device, h, w)
         configs, states = {}, {}
         for kind, entry in models.items():
-            configs[kind] = ModelConfig.from_dict(entry["config"])
+            configs[kind] = config_from_dict(entry["config"])
             states[kind] = {k: _tensor(tensors, f"net/{kind}/{k}", np.float32, shape)
                             for k, shape in state_shapes(configs[kind]).items()}
             steps = _tensor(tensors, f"curve/{kind}/step", np.int64, None)

@@ -326,7 +326,7 @@ class RunRecord:
             self.final.setdefault(kind, {}).update(
                 step=st.step, total=st.total, iters_per_s=st.iters_per_s,
                 elapsed_s=st.elapsed_s, parameters=st.params, best_psnr_db=st.best_psnr,
-                best_step=st.best_step, last_step_psnr_db=st.last_psnr)
+                best_step=st.best_step, last_step_psnr_db=st.last_psnr, bpp=st.bpp)
 
     def add_frame(self, frame) -> None:
         """A :class:`~inr_studio.engine.messages.PreviewFrame`: each model's PSNR and SSIM."""

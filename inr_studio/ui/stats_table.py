@@ -1,6 +1,6 @@
-"""Per-model figures: PSNR, the best PSNR kept (and its step), SSIM, parameters,
-multiply-accumulates per pixel, iterations/s,
-elapsed time, ETA."""
+"""Per-model figures: PSNR, the best PSNR kept (and its step), SSIM, the estimated rate of a
+model that trains one, parameters, multiply-accumulates per pixel, iterations/s, elapsed time,
+ETA."""
 
 from __future__ import annotations
 
@@ -14,16 +14,20 @@ from ..engine.messages import ModelStats, PreviewFrame
 from ..models import registry
 from ..models.registry import PAPER_MODELS
 
-COLUMNS = ("Model", "Step", "PSNR (dB)", "Best (dB)", "SSIM", "Params", "MACs/px", "It/s",
-           "Elapsed", "ETA")
+COLUMNS = ("Model", "Step", "PSNR (dB)", "Best (dB)", "SSIM", "bpp", "Params", "MACs/px",
+           "It/s", "Elapsed", "ETA")
 COL = {name: c for c, name in enumerate(COLUMNS)}
 BEST = COL["Best (dB)"]
+#: Columns whose figures are short (sized to their contents; the others share the rest).
+NARROW = ("SSIM", "bpp", "It/s", "Elapsed", "ETA")
 TIPS = {
     "PSNR (dB)": "Whole image, from the latest preview (the curve shows every step). Once a "
                  "run ends: the network it returns.",
     "Best (dB)": "The weights the run keeps and returns (its lowest whole-image loss so far) "
                  "and the step they come from; saving codes them. Once a run ends, the cell's "
                  "tooltip gives the last step's PSNR.",
+    "bpp": "The latents' estimated rate under the model's probability model, in bits per "
+           "pixel, from the last step ('—' for models that train no rate).",
     "It/s": "The model's own compute speed, as if it ran alone.",
     "ETA": "Wall time left at the current pace, the models taking turns.",
     "Params": "Trainable parameters (weights of every expert, and biases).",
@@ -54,6 +58,11 @@ def best_text(psnr: float, step: int) -> str:
     return f"{psnr:.2f} @ {step:,}"
 
 
+def bpp_text(bpp: float) -> str:
+    """``0.734``; a dash for a model that trains no rate (NaN)."""
+    return f"{bpp:.3f}" if bpp is not None and math.isfinite(bpp) else "—"
+
+
 class StatsTable(QTableWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(0, len(COLUMNS), parent)
@@ -71,6 +80,8 @@ class StatsTable(QTableWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         for c in (0, 1):  # names and "step / total" must not wrap
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        for name in NARROW:  # short figures: the room goes to "PSNR (dB)", "Best (dB)", ...
+            header.setSectionResizeMode(COL[name], QHeaderView.ResizeMode.ResizeToContents)
         self.models: tuple[str, ...] = ()
         self.set_models(PAPER_MODELS)
 
@@ -98,7 +109,7 @@ class StatsTable(QTableWidget):
             if params and kind in params:
                 self._set(r, COL["Params"], f"{params[kind]:,}")
             if macs and kind in macs:
-                self._set(r, COL["MACs/px"], f"{macs[kind]:,}")
+                self._set(r, COL["MACs/px"], f"{round(macs[kind]):,}")  # a latent model's: float
             if (best := self.item(r, BEST)) is not None:  # Qt calls reset() while rows grow
                 best.setToolTip("")
 
@@ -120,6 +131,7 @@ class StatsTable(QTableWidget):
             self._set(r, BEST, best_text(s.best_psnr, s.best_step))
             if math.isfinite(s.last_psnr) and (best := self.item(r, BEST)) is not None:
                 best.setToolTip(f"the last step's weights: {s.last_psnr:.2f} dB")
+            self._set(r, COL["bpp"], bpp_text(s.bpp))
             self._set(r, COL["Params"], f"{s.params:,}")
             self._set(r, COL["It/s"], f"{s.iters_per_s:.1f}")
             self._set(r, COL["Elapsed"], _duration(s.elapsed_s))

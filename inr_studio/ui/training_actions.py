@@ -132,6 +132,7 @@ class TrainingActions:
     def _on_preview(self, frame) -> None:
         self.compare.show_frame(frame)
         self.table.show_frame(frame)
+        self.maps_view.show_latent(frame.grids)
         if self.session.record is not None:
             self.session.record.add_frame(frame)
 

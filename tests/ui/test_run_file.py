@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from inr_studio.models import registry
+from inr_studio.models.build import build_network
 from inr_studio.models.network import CoordinateNet
 from inr_studio.models.registry import ModelOptions
 from inr_studio.ui.run_file import RunFileError, read_run, state_shapes, write_run
@@ -61,7 +62,7 @@ def test_a_run_comes_back_equal(tmp_path: Path, small_image: np.ndarray) -> None
 @pytest.mark.parametrize("key", sorted(registry.REGISTRY))
 def test_state_shapes_are_the_networks(key: str) -> None:
     cfg = registry.entry(key).spec(ModelOptions(width=8, depth=2, image_size=(16, 20))).config
-    net = CoordinateNet(cfg)
+    net = build_network(cfg)  # a coordinate network, or the latent grids
     assert state_shapes(cfg) == {k: tuple(v.shape) for k, v in net.state_dict().items()}
 
 
