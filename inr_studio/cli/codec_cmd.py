@@ -15,32 +15,18 @@ import sys
 import time
 from pathlib import Path
 
-from ..imaging import save_png
 from ..checkpoint import load_checkpoint
 from ..errors import OptionError
-from ..imaging import SUPPORTED_SUFFIXES, scaled_size
+from ..imaging import SUPPORTED_SUFFIXES, save_png, scaled_size
 from ..metrics import psnr
 from ..render import render
 from .budget import byte_budget
 from .compress_options import add_compress_options, improve, qat_from_args
 from .ladder_cmd import add_ladder_options, check_ladder_only, run_ladder
 from .latent_codec_cmd import format_latent_info, refuse_latent_checkpoint, run_latent_encode
-from .common import (
-    add_model_options,
-    load_scaled,
-    prepare_fit,
-    train_config_from_args,
-    train_specs,
-)
-from .train_options import (
-    add_train_options,
-    announce,
-    check_image_options,
-    check_scale,
-    preset_from_args,
-    use_preset_threads,
-    warn_if_long,
-)
+from .common import add_model_options, load_scaled, prepare_fit, train_config_from_args, train_specs
+from .train_options import (add_train_options, announce, check_image_options, check_scale,
+                            preset_from_args, use_preset_threads, warn_if_long)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

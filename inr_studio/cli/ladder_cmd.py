@@ -14,6 +14,7 @@ from ..errors import OptionError
 from .common import load_scaled
 from .study_run import execute, kept_rows, read_bytes
 from ..studies.latent_ladder import LAMBDAS, LATENT_ITERS
+from .latent_options import parse_lambdas
 
 
 def add_ladder_options(parser: argparse.ArgumentParser) -> None:
@@ -34,19 +35,6 @@ def add_ladder_options(parser: argparse.ArgumentParser) -> None:
     from .cluster_options import add_cluster_options
 
     add_cluster_options(parser)
-
-
-def parse_lambdas(text: str | None) -> tuple[float, ...]:
-    """'0.01,0.002' → (0.01, 0.002); None: the default ladder."""
-    if text is None:
-        return LAMBDAS
-    try:
-        out = tuple(float(t) for t in text.split(",") if t.strip())
-    except ValueError:
-        raise OptionError(f"--lambdas {text!r} is not a comma-separated list of numbers.") from None
-    if not out or not all(0 <= x < 1e3 for x in out):
-        raise OptionError(f"--lambdas must list one or more λ in [0, 1000), got {text!r}.")
-    return out
 
 
 def check_ladder_only(args: argparse.Namespace) -> None:

@@ -52,3 +52,18 @@ def latent_options(args: argparse.Namespace) -> dict:
             "latent_quantiser": getattr(args, "latent_quantiser", None) or "noise",
             "latent_upsampling": getattr(args, "latent_upsampling", None) or "bilinear",
             "latent_context": ctx, "latent_target_psnr": target}
+
+
+def parse_lambdas(text: str | None) -> tuple[float, ...]:
+    """'0.01,0.002' → (0.01, 0.002); None: the default ladder."""
+    from ..studies.latent_ladder import LAMBDAS
+
+    if text is None:
+        return LAMBDAS
+    try:
+        out = tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError:
+        raise OptionError(f"--lambdas {text!r} is not a comma-separated list of numbers.") from None
+    if not out or not all(0 <= x < 1e3 for x in out):
+        raise OptionError(f"--lambdas must list one or more λ in [0, 1000), got {text!r}.")
+    return out

@@ -98,7 +98,7 @@ def ladder_fit(args: argparse.Namespace, name: str, source: np.ndarray | bytes,
     from ..studies.latent_ladder import LATENT_ITERS
     from ..studies.ladder_run import anchor_rows, measure_image
     from .common import train_config_from_args
-    from .ladder_cmd import parse_lambdas
+    from .latent_options import parse_lambdas
 
     pixels = working_pixels(args, name, source, scale=args.scale)
     stem = Path(name).stem
