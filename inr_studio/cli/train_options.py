@@ -171,10 +171,14 @@ def protocol(args: argparse.Namespace) -> str:
     trains."""
     p = preset_from_args(args)
     whose = "" if getattr(args, "preset", None) else ", the device's"
-    given = [f"--{name.replace('_', '-')} {_text(getattr(args, name))}" for name in PRESET_OPTIONS
+    given = [f"{_flag(name)} {_text(getattr(args, name))}" for name in PRESET_OPTIONS
              if getattr(args, name, None) is not None]
     return (f"the {p.name} preset{whose} ({p.describe()})"
             + (f"; overriding it: {', '.join(given)}" if given else ""))
+
+
+def _flag(name: str) -> str:
+    return "--return" if name == "returned" else f"--{name.replace('_', '-')}"
 
 
 def _text(value: object) -> str:

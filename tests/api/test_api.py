@@ -64,7 +64,7 @@ def test_results_match_their_networks_and_curves(run) -> None:
         assert m.iters == TINY["iters"] and not m.stopped and m.params > 0 and m.seconds > 0
         assert np.array_equal(m.steps, np.arange(TINY["iters"]))  # each step's PSNR, in order
         assert m.psnr.shape == m.steps.shape and np.isfinite(m.psnr).all()
-        assert m.best_psnr >= max(m.last_psnr, m.psnr.max()) - 1e-9
+        assert m.best_psnr >= max(m.last_psnr, m.psnr.max()) - 1e-4  # float32 on the device
         assert 0 <= m.best_step <= m.iters
         # The figures are the returned network's: rendered again, the same PSNR.
         assert psnr(m.render(), run.image) == pytest.approx(m.last_psnr, abs=1e-3)

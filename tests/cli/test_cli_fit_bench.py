@@ -272,7 +272,7 @@ def test_fit_metrics_carry_the_best_and_the_last_step(tmp_path, images, capsys) 
     m = json.loads((out / "metrics.json").read_text())
     assert m["returned"] == "best" and m["keep_best"] and m["schedule"] == "constant"
     assert 0 <= m["best_step"] <= 80 and m["psnr"] >= m["last_psnr"] - 1e-6
-    assert "best step's weights" in m["protocol"] and "best step's weights" in stdout
+    assert "best step's weights" in m["weights"] and "best step's weights" in stdout
     ck = load_checkpoint(out / "checkpoint.safetensors")  # the checkpoint is that network
     assert ck.extra["returned"] == "best" and ck.extra["best_step"] == m["best_step"]
     assert psnr(render(ck.model, 12, 16, ck.class_map), load_image(images / "a.png").pixels) == (
@@ -285,7 +285,7 @@ def test_fit_metrics_carry_the_best_and_the_last_step(tmp_path, images, capsys) 
     assert rc == 0 and p["returned"] == "last" and p["best_step"] == 80
     assert p["psnr"] == pytest.approx(p["last_psnr"], abs=1e-4)
     assert p["last_psnr"] == pytest.approx(m["last_psnr"], abs=1e-6)  # the same training
-    assert "the paper's protocol" in p["protocol"]
+    assert "the paper's protocol" in p["weights"] and "--return last" in p["protocol"]
 
 
 def test_bench_csv_carries_best_and_last_and_says_its_protocol(tmp_path, images,
@@ -298,7 +298,7 @@ def test_bench_csv_carries_best_and_last_and_says_its_protocol(tmp_path, images,
     rows = read_results_csv(path)
     assert {(r.returned, r.schedule, r.best_step) for r in rows} == {("last", "constant", 20)}
     assert all(r.psnr == pytest.approx(r.last_psnr, abs=1e-3) for r in rows)
-    assert "Protocol: a constant rate, the last step's weights (the paper's protocol)" in stdout
+    assert "Weights: a constant rate, the last step's weights (the paper's protocol)" in stdout
     rc, again, _ = cli(["bench", "--from-csv", str(path)], capsys)
     assert "Protocol (from the CSV): schedule constant, the last step's weights" in again
     rc, stdout, _ = cli(["bench", "--images", str(images), "--models", "siren", "--iters",

@@ -98,9 +98,14 @@ def test_the_rounding_phase_ends_on_its_best_state(small_image) -> None:
         loss, _ = trainer.step()
         if float(loss) < best:
             best, best_state = float(loss), state
-    for p, q in zip(trainer.model.parameters(), best_state):
+    # the phase's end scores the last update's parameters too (no forward saw them)
+    final_state = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.settle()
+    kept = float(objective._best_loss)
+    assert kept <= best + 1e-7
+    expected = best_state if kept == pytest.approx(best) else final_state
+    for p, q in zip(trainer.model.parameters(), expected):
         torch.testing.assert_close(p.detach(), q, rtol=0, atol=0)
-    assert objective._best_loss is not None and float(objective._best_loss) == pytest.approx(best)
 
 
 def test_learning_rate_follows_a_cosine_within_each_phase(small_image) -> None:
