@@ -176,7 +176,11 @@ def _step_vs_cpu(args, key: str, pixels, dev) -> dict:
 
 
 def _fast_vs_plain(args, key: str, pixels, dev) -> dict:
+    from inr_studio.models.network import CoordinateNet
+
     plain, fast = _trainer(args, key, pixels, dev), _trainer(args, key, pixels, dev, fast=True)
+    if not isinstance(fast.model, CoordinateNet):
+        return {"status": "skipped: a grid model always trains with the plain step"}
     losses = []
     for _ in range(5):
         lp, _ = plain.step()
