@@ -73,6 +73,9 @@ class RateDistortion(Objective):
                  quantiser: str = "noise", lr: float = LATENT_LR, lr_floor: float = 0.01,
                  keep_best: bool = False, seed: int = 0, target_psnr: float = 0.0) -> None:
         super().__init__(problem, batcher)
+        if batcher.full is None:
+            raise OptionError("the latent-grid model trains on the whole picture at once; set "
+                              "no pixel batch (every pixel, every step).", "batch_pixels")
         if not (0 <= float(lam) < 1e3 and math.isfinite(float(lam))):
             raise OptionError(f"the rate weight λ must be in [0, 1000), got {lam}.")
         if quantiser not in QUANTISERS:

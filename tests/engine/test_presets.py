@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from inr_studio.engine import presets
-from inr_studio.engine.config import QatConfig, TrainConfig
+from inr_studio.engine.config import PAPER_PROTOCOL, QatConfig, TrainConfig
 from inr_studio.engine.forecast import SLOW_STEP_S, forecast
 from inr_studio.engine.presets import CPU, GPU, PAPER, for_device, preset
 from inr_studio.engine.trainer import Trainer
@@ -34,20 +34,25 @@ def test_each_device_picks_its_preset() -> None:
 
 
 def test_the_paper_preset_is_the_papers_protocol() -> None:
-    """5000 full-batch Adam steps at a constant learning rate, no warm-up, width 256, the
-    full-size image with the paper's tile scales: the engine's own defaults."""
+    """5000 full-batch Adam steps at a constant learning rate, the last step's weights, no
+    warm-up, width 256, the full-size image with the paper's tile scales."""
     t = PAPER.train
     assert (t.iters, t.lr, t.batch_pixels, t.warmup, t.fast) == (5000, 1e-4, None, 0.0, False)
-    assert PAPER.train == TrainConfig()  # TrainConfig's defaults are this protocol
+    assert (t.schedule, t.keep_best) == ("constant", False)
+    assert PAPER.train == PAPER_PROTOCOL
+    # TrainConfig's own defaults are the paper's budget with the best kept per model's schedule
+    assert replace(TrainConfig(), schedule="constant", keep_best=False) == PAPER_PROTOCOL
     assert (PAPER.width, PAPER.long_side, PAPER.scale_tiles) == (256, 0, False)
     assert PAPER.width == ModelOptions.width and ModelOptions.depth == 3
     assert ModelOptions.omega0 == 30.0
 
 
 def test_the_device_presets() -> None:
-    assert GPU.train == PAPER.train and (GPU.width, GPU.long_side) == (256, 768)
+    assert GPU.train == TrainConfig() and (GPU.width, GPU.long_side) == (256, 768)
+    assert (GPU.train.schedule, GPU.train.keep_best) == ("auto", True)
     t = CPU.train
     assert (t.iters, t.lr, t.batch_pixels, t.warmup) == (2000, 1e-3, None, 0.25)
+    assert (t.schedule, t.keep_best) == ("auto", True)
     assert (CPU.width, CPU.long_side, CPU.scale_tiles, CPU.every_core) == (64, 256, True, True)
     assert CPU.cpu_threads() >= 1 and GPU.cpu_threads() is None
     assert "2000 steps" in CPU.describe() and "up to 256 px" in CPU.describe()

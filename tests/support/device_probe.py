@@ -32,6 +32,8 @@ READS = {"item", "__bool__", "__float__", "__int__", "__index__", "tolist", "num
          "nonzero", "masked_select"}
 CASTS_TO_F64 = {"double"}
 MOVES = {"to", "copy_", "cpu"}
+#: Random draws made where ``device=`` says (fresh noise each step, as the latent model's).
+RANDOM = {"rand", "randn", "randint"}
 
 
 def _tensors(obj) -> Iterable[torch.Tensor]:
@@ -131,4 +133,6 @@ class SimulatedDevice(TorchFunctionMode):
             self.blocking_copies.append(name)
         elif dev:
             _mark(out, keep=tuple(inputs))
+        elif name in RANDOM and kwargs.get("device") is not None:
+            _mark(out)  # noise drawn on the device (torch.rand(..., device=...))
         return out
