@@ -19,7 +19,7 @@ from ..atomic import atomic_write_bytes
 from ..imaging import save_png
 from ..metrics import error_magnitude, shared_error_scale
 from ..models import registry
-from .session import RunRecord
+from .run_record import RunRecord
 
 
 def error_rgb(error: np.ndarray, scale: float, lut: np.ndarray) -> np.ndarray:

@@ -28,7 +28,8 @@ from ..imaging import size_ok
 from ..models import registry
 from ..models.build import AnyConfig, config_from_dict, is_grid_model
 from ..models.latent_config import LatentConfig
-from .session import RunRecord, RunSettings
+from .run_record import RunRecord
+from .session import RunSettings
 
 FORMAT = "inr-studio-run"
 VERSION = 1

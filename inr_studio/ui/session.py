@@ -23,7 +23,7 @@ from ..models.options import ModelOptions
 from ..models.registry import MAX_SIDE_BY_SIDE, PAPER_MODELS
 from ..segmentation import Segmentation, SegmentationConfig, segment
 from ..tiling import LayerTiling, aliasing_warning, auto_tile_scale, cell_size_pixels
-from .curves import ComputeClock
+from .run_record import RunRecord
 
 # ``problem`` imports torch: it is imported where used, so that the window
 # paints before torch loads.
@@ -290,53 +290,6 @@ def load_failure(request: LoadRequest, exc: Exception) -> LoadFailure:
     else:
         message = f"{name} could not be opened: {type(exc).__name__}: {exc}"
     return LoadFailure(request.path, message, request.tag)
-
-
-@dataclass
-class RunRecord:
-    """The curves and last figures of a run, for the plot, the table, the CSV/JSON export and
-    the saved run."""
-
-    settings: RunSettings
-    device: str
-    height: int
-    width: int
-    steps: dict[str, list[int]] = field(default_factory=dict)  # kind -> curve steps
-    psnr: dict[str, list[float]] = field(default_factory=dict)
-    seconds: dict[str, list[float]] = field(default_factory=dict)  # the model's own, per point
-    final: dict[str, dict] = field(default_factory=dict)  # kind -> last stats (as dicts)
-    clock: ComputeClock = field(default_factory=ComputeClock, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        for kind in self.settings.models:
-            self.steps.setdefault(kind, [])
-            self.psnr.setdefault(kind, [])
-            self.seconds.setdefault(kind, [])
-
-    def add_progress(self, batch) -> None:
-        """A :class:`~inr_studio.engine.messages.ProgressBatch`: its points and figures."""
-        for kind, (steps, psnr) in batch.points.items():
-            st = batch.stats.get(kind)
-            seconds = self.clock.seconds(kind, steps, st.step, st.iters_per_s) if st else \
-                [float("nan")] * len(steps)
-            self.steps[kind].extend(int(v) for v in steps)
-            self.psnr[kind].extend(float(v) for v in psnr)
-            self.seconds[kind].extend(float(v) for v in seconds)
-        for kind, st in batch.stats.items():
-            self.final.setdefault(kind, {}).update(
-                step=st.step, total=st.total, iters_per_s=st.iters_per_s,
-                elapsed_s=st.elapsed_s, parameters=st.params, best_psnr_db=st.best_psnr,
-                best_step=st.best_step, last_step_psnr_db=st.last_psnr, bpp=st.bpp)
-
-    def add_frame(self, frame) -> None:
-        """A :class:`~inr_studio.engine.messages.PreviewFrame`: each model's PSNR and SSIM."""
-        for kind in frame.psnr:
-            self.final.setdefault(kind, {}).update(
-                psnr_db=frame.psnr[kind], ssim=frame.ssim[kind], preview_step=frame.steps[kind])
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        return self.settings.models
 
 
 class Session:

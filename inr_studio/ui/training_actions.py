@@ -12,7 +12,8 @@ from dataclasses import replace
 from ..engine.presets import CPU
 from ..errors import InrStudioError
 from .run_states import IDLE, PAUSED, RUNNING
-from .session import LONG_SIDES, RunRecord, rework_needed
+from .run_record import RunRecord
+from .session import LONG_SIDES, rework_needed
 
 
 def default_cpu_threads() -> int:

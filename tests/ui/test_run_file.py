@@ -15,7 +15,8 @@ from inr_studio.models.build import build_network
 from inr_studio.models.network import CoordinateNet
 from inr_studio.models.registry import ModelOptions
 from inr_studio.ui.run_file import RunFileError, read_run, state_shapes, write_run
-from inr_studio.ui.session import RunRecord, RunSettings
+from inr_studio.ui.run_record import RunRecord
+from inr_studio.ui.session import RunSettings
 
 KINDS = ("siren", "hs")
 
