@@ -140,12 +140,15 @@ def part_a(check) -> str:
         row(check, table, {"check": "memory guard", "model": "+".join(args.model_keys),
                            "detail": "fast" if fast else "plain"},
             lambda: _memory_guard(check, dev, fast))
-    from _gpu_runs import sinr_across_devices
+    from _gpu_runs import latent_across_devices, sinr_across_devices
 
     for key in ("hs", "ftc"):
         for coding in ("plain", "sinr"):
             row(check, table, {"check": "sinr decode", "model": key, "detail": coding},
                 lambda: sinr_across_devices(args, key, coding, small, dev))
+    if "latent" in registry.REGISTRY:
+        row(check, table, {"check": "sinr decode", "model": "latent", "detail": "range-coded"},
+            lambda: latent_across_devices(args, small, dev))
     row(check, table, {"check": "pytest", "model": "-", "detail": "device-parametrised"},
         lambda: _pytest(check, dev))
     bad = [r for r in table.rows if r["status"] != "ok" and not r["status"].startswith("skip")]

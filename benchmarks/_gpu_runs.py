@@ -197,3 +197,37 @@ def sinr_across_devices(args, key: str, coding: str, pixels: np.ndarray, dev) ->
     ok = same_bytes and diff <= 1e-4
     return {"value": diff, "limit": "same bytes, |Δ| ≤ 1e-4",
             "status": "ok" if ok else ("bytes differ" if not same_bytes else "renders differ")}
+
+
+def latent_across_devices(args, pixels: np.ndarray, dev) -> dict:
+    """The latent-grid model trained on the device: its file must be the one its CPU copy
+    gives, its decoded latents the trained ones exactly, and the picture drawn on the device
+    from the decoded network must match the CPU's (the range decoder runs in integers on the
+    CPU whatever the device, so decoding itself cannot depend on it)."""
+    from inr_studio.codec import decode_bytes
+    from inr_studio.codec.latent_file import encode_latent_model
+    from inr_studio.metrics import to_unit
+    from inr_studio.models.latent_net import LatentNet
+
+    spec = specs(args, ("latent",), *pixels.shape[:2])[0]
+    problem = FitProblem.create(pixels, spec.config)
+    trainer = Trainer(problem, TrainConfig(iters=60, lr=1e-2, device=str(dev)), spec.phases)
+    while not trainer.done:
+        trainer.step()
+    net = trainer.model
+    data, _ = encode_latent_model(net, pixels)
+    on_dev = next(net.parameters()).device.type == dev.type
+    copy = LatentNet(net.config)
+    copy.load_state_dict({k: v.cpu() for k, v in net.state_dict().items()})
+    same_bytes = data == encode_latent_model(copy, pixels)[0]
+    decoded = decode_bytes(data)
+    same_latents = all(np.array_equal(a, b) for a, b in
+                       zip(decoded.model.latent_grids(), net.latent_grids()))
+    on_cpu = decoded.render()
+    drawn = decoded.model.to(dev).draw(problem.height, problem.width)
+    diff = float(np.abs(on_cpu - to_unit(drawn)).max())
+    ok = same_bytes and same_latents and on_dev and diff <= 1e-4
+    why = ("bytes differ" if not same_bytes else "latents differ" if not same_latents else
+           "encoding moved the network off the device" if not on_dev else "renders differ")
+    return {"value": diff, "limit": "same bytes and latents, |Δ| ≤ 1e-4",
+            "status": "ok" if ok else why}

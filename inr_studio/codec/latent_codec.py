@@ -148,7 +148,7 @@ def int_arm(code: ModuleCode) -> IntArm:
 def find_code(net: LatentNet, image: np.ndarray) -> LatentCode:
     """Round the latents and search both modules' quantisation steps (see the module doc)."""
     cfg = net.config
-    net = net.cpu().eval()
+    net = copy.deepcopy(net).cpu().eval()  # the caller's network stays on its device, in its mode
     latents = [g.numpy().astype(np.int64) for g in net.rounded()]
     lo, hi = alphabet(latents)
     with torch.no_grad():

@@ -63,6 +63,18 @@ def test_round_trip_gives_the_encoders_picture(trained, small_image, encoded) ->
         np.testing.assert_array_equal(a, b)  # latents are coded losslessly
 
 
+def test_encoding_leaves_the_network_as_it_was(trained, small_image, encoded) -> None:
+    """The encoder works on its own copy: a network still training (on its device, in training
+    mode) is not moved or switched to evaluation by saving it."""
+    trained.train()
+    try:
+        data, _ = encode_latent_model(trained, small_image)
+        assert trained.training
+        assert data == encoded[0]
+    finally:
+        trained.eval()
+
+
 DECODE = """
 import sys, hashlib, torch
 torch.set_num_threads(int(sys.argv[2]))
