@@ -58,6 +58,13 @@ class _GroupedLinear(torch.autograd.Function):
         return gz, gw, gb, None
 
 
+def _autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The dtype autocast gives matrix products on this device type now, None when it is off."""
+    if not torch.is_autocast_enabled(device_type):
+        return None
+    return torch.get_autocast_dtype(device_type)
+
+
 class ExpertLinear(nn.Module):
     def __init__(self, in_features: int, out_features: int, experts: int = 1) -> None:
         super().__init__()
@@ -82,7 +89,11 @@ class ExpertLinear(nn.Module):
             return F.linear(z, self.weight[0], self.bias)
         if len(counts) != self.experts or sum(counts) != z.shape[0]:
             raise ValueError(f"counts {counts} do not fit {z.shape[0]} rows and {self.experts} experts")
-        return _GroupedLinear.apply(z, self.weight, self.bias, tuple(counts))
+        weight, bias = self.weight, self.bias
+        low = _autocast_dtype(z.device.type)
+        if low is not None:  # autocast skips the products written with out=: cast as F.linear is
+            z, weight, bias = z.to(low), weight.to(low), bias.to(low)
+        return _GroupedLinear.apply(z, weight, bias, tuple(counts))
 
     def extra_repr(self) -> str:
         return f"in={self.in_features}, out={self.out_features}, experts={self.experts}"

@@ -74,3 +74,26 @@ def test_sine_is_bit_identical_to_autograd_sin() -> None:
     assert torch.equal(z.grad, ref_grad)
     with torch.no_grad():
         assert torch.equal(sine(z, 30.0), ref.detach())
+
+
+def test_grouped_linear_follows_autocast_like_a_plain_linear() -> None:
+    """Under bf16 autocast the experts' products run in bf16 as ``F.linear`` does (autocast
+    itself skips products written with ``out=``), the weights' gradients stay fp32, and the
+    result is the reference's within bf16's precision."""
+    gen = torch.Generator().manual_seed(3)
+    layer = ExpertLinear(16, 8, experts=3)
+    layer.siren_init_(first=False, omega0=1.0, generator=gen)
+    counts = (10, 0, 22)
+    z = torch.randn(sum(counts), 16, generator=gen)
+    want = _reference(z, layer.weight, layer.bias, counts).detach()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = layer(z, counts)
+        plain = F.linear(z, layer.weight[0], layer.bias)
+    assert out.dtype == plain.dtype == torch.bfloat16
+    out.float().sum().backward()
+    assert layer.weight.grad.dtype == torch.float32 and layer.bias.grad.dtype == torch.float32
+    torch.testing.assert_close(out.float(), want, rtol=2e-2, atol=2e-2)
+    assert not torch.equal(out.float(), want)  # it really ran in bf16
+    out32 = layer(z, counts)  # outside autocast: fp32 as before
+    assert out32.dtype == torch.float32
+    torch.testing.assert_close(out32, want, rtol=1e-6, atol=1e-6)
