@@ -130,6 +130,7 @@ def _metrics(args: argparse.Namespace, loaded, problem: FitProblem, trainer: Tra
         "lr": cfg.lr,
         "batch_pixels": cfg.batch_pixels,
         "warmup": cfg.warmup,
+        "tf32": cfg.tf32,
         "seed": cfg.seed,
         "device": describe(trainer.device),
         "tile_scale": tile_scale_from_args(args),

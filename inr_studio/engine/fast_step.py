@@ -10,15 +10,14 @@ The plain step stays the reference. Where the device supports it, :class:`FastSt
 - a CUDA graph of the whole full-batch step (forward, backward, Adam), replayed every step.
 
 Options the device cannot honour are dropped with a note (``FastStep.notes``), or refused with
-``strict=True``. The trainer picks this step when ``TrainConfig.fast`` is set; it is off by
-default everywhere, since none of its CUDA parts has been measured on a GPU yet (docs/results.md,
-"GPU: not measured").
+``strict=True``. The trainer picks this step when ``TrainConfig.fast`` is set. It is off by
+default: on an H200 at the paper's size it matched the plain step (relative 1e-5) but saved only
+2–3 % of a step, and the memory guard's allowance for its graph pools is not yet checked there
+(docs/results.md, "GPU: one H200").
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import torch
@@ -28,7 +27,7 @@ from ..models.network import CoordinateNet
 from .batch import Batch, Batcher
 from .best import BestKeeper
 from .objectives import Objective
-from .step import offer_best
+from .step import offer_best, tf32_matmuls
 
 #: Untimed steps run before a CUDA graph is captured (their updates are undone afterwards).
 GRAPH_WARMUP_STEPS = 3
@@ -71,20 +70,6 @@ def resolve(config: FastStepConfig, device: torch.device | str, full_batch: bool
     if strict and notes:
         raise OptionError("fast path: " + "; ".join(notes) + ".")
     return replace(config, **changes), tuple(notes)
-
-
-@contextmanager
-def _tf32(on: bool) -> Iterator[None]:
-    """TF32 matmuls for the duration of a step only, so no other code sees the switch."""
-    if not on:
-        yield
-        return
-    prev = torch.backends.cuda.matmul.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = True
-    try:
-        yield
-    finally:
-        torch.backends.cuda.matmul.allow_tf32 = prev
 
 
 def _swap_adam(old: torch.optim.Optimizer, device: torch.device, fused: bool,
@@ -205,7 +190,7 @@ class FastStep:
 
     def step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """One Adam update; returns (loss, clipped-[0,1] MSE) of the forward it used, on device."""
-        with _tf32(self.config.tf32):
+        with tf32_matmuls(self.config.tf32):
             if self.config.cuda_graph:
                 # the model's device current: a graph replays on the current device's stream
                 # (on cuda:1 without this, it would capture and replay nothing: no error)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 
 from ..models.network import CoordinateNet
@@ -56,3 +59,18 @@ def adam(model: CoordinateNet, lr: float) -> torch.optim.Adam:
     """The paper's Adam. ``foreach``: one multi-tensor update, bit-identical to the per-tensor
     loop on CPU and ~2.7× faster (measured)."""
     return torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), foreach=True)
+
+
+@contextmanager
+def tf32_matmuls(on: bool) -> Iterator[None]:
+    """TF32 matrix products on CUDA for the duration of a step only, so no other code (a
+    render, another run) sees the switch. The flag means nothing to other devices."""
+    if not on:
+        yield
+        return
+    prev = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = prev

@@ -34,7 +34,7 @@ from . import qat  # noqa: F401 - registers the "qat" objective
 from . import rate_distortion  # noqa: F401 - registers the "latent" objective
 from .objectives import Objective, make_objective, phase_cost
 from .schedule import lr_factor, resolve
-from .step import PlainStep, adam
+from .step import PlainStep, adam, tf32_matmuls
 
 #: Random-batch runs without ``TrainConfig.best_every``: a whole-image check every this many
 #: passes over the pixels (a check's forward costs about a third of a pass's steps), at least
@@ -283,7 +283,8 @@ class Trainer:
         start, span, schedule = self._spans[self._phase]
         set_lr(self._step.optimizer, self.config.lr * self.phase.lr_scale
                * lr_factor(schedule, self.steps_done - start, span))
-        loss, mse01 = self._step.step()
+        with tf32_matmuls(self.config.tf32):
+            loss, mse01 = self._step.step()
         self.steps_done += 1
         if (self.keeper is not None and self._objective is not None
                 and self._objective.fixed_batch is None

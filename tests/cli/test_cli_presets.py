@@ -66,6 +66,13 @@ def test_an_explicit_preset_and_options_override_the_devices(tmp_path, photo, ca
     assert m["preset"] == "paper" and m["lr"] == 1e-4 and m["warmup"] == 0.0
     assert m["model_config"]["width"] == 8 and (m["height"], m["width"]) == (40, 60)
     assert m["tile_scale"] == "paper" and "--long-side 60" in m["protocol"]
+    assert "TF32" not in m["protocol"]
+    rc, _, err = cli(["fit", str(photo), "--model", "siren", "--iters", "2", "--device", "cpu",
+                      "--preset", "gpu", "--no-tf32", "--width", "8", "--long-side", "60",
+                      "--out", str(tmp_path / "gpu"), "--quiet"], capsys)
+    assert rc == 0, err
+    m = json.loads((tmp_path / "gpu" / "metrics.json").read_text())
+    assert m["preset"] == "gpu" and m["tf32"] is False and "--no-tf32" in m["protocol"]
     rc, _, err = cli(["fit", str(photo), "--long-side", "64", "--scale", "0.5"], capsys)
     assert rc == 2 and "not allowed with" in err
 
@@ -145,7 +152,7 @@ def test_help_shows_each_presets_defaults(capsys) -> None:
         with pytest.raises(SystemExit):
             main([command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
-        assert "--preset {cpu,gpu,paper}" in text and "cpu 0.001, gpu 0.0001" in text
+        assert "--preset {cpu,gpu,paper}" in text and "cpu 0.001, gpu 0.0003" in text
 
 
 def test_fine_tuning_a_checkpoint_goes_on_at_its_own_rate(tmp_path, tiny, capsys,

@@ -17,6 +17,7 @@ from inr_studio.imaging import resize_image
 from inr_studio.models import registry
 from inr_studio.models.config import ModelConfig, make_model_config
 from inr_studio.models.options import ModelOptions
+from inr_studio.problem import FitProblem
 
 
 def test_presets_are_looked_up_by_name_and_refuse_others() -> None:
@@ -48,8 +49,10 @@ def test_the_paper_preset_is_the_papers_protocol() -> None:
 
 
 def test_the_device_presets() -> None:
-    assert GPU.train == TrainConfig() and (GPU.width, GPU.long_side) == (256, 768)
+    assert GPU.train == TrainConfig(lr=3e-4, tf32=True) and (GPU.width, GPU.long_side) == (256, 768)
     assert (GPU.train.schedule, GPU.train.keep_best) == ("auto", True)
+    assert "TF32" in GPU.describe() and "TF32" not in CPU.describe() + PAPER.describe()
+    assert not CPU.train.tf32 and not PAPER.train.tf32  # the paper's protocol stays exact fp32
     t = CPU.train
     assert (t.iters, t.lr, t.batch_pixels, t.warmup) == (2000, 1e-3, None, 0.25)
     assert (t.schedule, t.keep_best) == ("auto", True)
@@ -69,7 +72,8 @@ def test_model_defaults_are_read_from_the_model_options() -> None:
 
 def test_one_check_per_value_names_its_field() -> None:
     for kwargs, field in (({"iters": 0}, "iters"), ({"lr": 0.0}, "lr"), ({"warmup": 1.0}, "warmup"),
-                          ({"batch_pixels": 0}, "batch_pixels"), ({"seed": -1}, "seed")):
+                          ({"batch_pixels": 0}, "batch_pixels"), ({"seed": -1}, "seed"),
+                          ({"tf32": 1}, "tf32")):
         with pytest.raises(OptionError) as caught:
             TrainConfig(**kwargs)
         assert caught.value.field == field
@@ -146,3 +150,29 @@ def test_the_warm_up_counts_its_share_of_a_step(tiny, monkeypatch) -> None:
                    clock=clock)
     assert got.work == {"siren": pytest.approx(750 + 250 / 4)}
     assert got.seconds == pytest.approx(4.0 * (750 + 250 / 4))
+
+
+@pytest.mark.parametrize("tf32", [False, True])
+def test_tf32_is_switched_on_for_the_training_step_only(tiny, monkeypatch, tf32) -> None:
+    """TF32 is a process-wide flag: a run that asks for it sets it around each of its steps
+    and puts it back, so a render, a preview or another run never computes in TF32 by accident."""
+    import torch
+
+    from inr_studio.engine import step as step_module
+
+    seen = []
+    real = step_module.PlainStep.step
+
+    def spy(self):
+        seen.append(torch.backends.cuda.matmul.allow_tf32)
+        return real(self)
+
+    monkeypatch.setattr(step_module.PlainStep, "step", spy)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    spec = _specs(tiny)[0]
+    trainer = Trainer(FitProblem.create(tiny, spec.config),
+                      TrainConfig(iters=3, device="cpu", tf32=tf32), spec.phases)
+    while not trainer.done:
+        trainer.step()
+        assert torch.backends.cuda.matmul.allow_tf32 is False
+    assert seen == [tf32] * 3
