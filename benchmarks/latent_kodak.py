@@ -35,6 +35,7 @@ import torch  # noqa: E402
 from inr_studio.atomic import atomic_write, atomic_write_bytes  # noqa: E402
 from inr_studio.engine.config import TrainConfig  # noqa: E402
 from inr_studio.imaging import load_image, resize_image, scaled_size  # noqa: E402
+from inr_studio.models.options import ModelOptions  # noqa: E402
 from inr_studio.studies import latent_ladder  # noqa: E402
 from inr_studio.studies.ladder_report import ANCHOR_FAMILIES, best_front, from_csv  # noqa: E402
 from inr_studio.studies.ladder_report import means as ladder_means  # noqa: E402
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace, path: Path) -> None:
     lambdas = tuple(float(x) for x in args.lambdas.split(","))
     train = TrainConfig(iters=args.iters, device="cpu", seed=args.seed)
     extra = dict(latent_quantiser=args.quantiser, latent_upsampling=args.upsampling,
-                 latent_context=args.context)
+                 latent_context=args.context, latent_ste_lr=args.ste_lr)
     for k in range(args.first, args.first + args.images):
         name = f"kodim{k:02d}"
         pixels = working(name, args.side)
@@ -207,6 +208,8 @@ def main() -> int:
     ap.add_argument("--quantiser", default="noise", choices=("noise", "softround"))
     ap.add_argument("--upsampling", default="bilinear", choices=("bilinear", "bicubic"))
     ap.add_argument("--context", type=int, default=None, help="ARM context (default: preset's)")
+    ap.add_argument("--ste-lr", type=float, default=ModelOptions.latent_ste_lr,
+                    help="learning rate of the rounding phase (default: the model's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tag", default="default", help="name of this variant in the CSV")

@@ -47,3 +47,5 @@ class ModelOptions:
     latent_context: int | None = None
     #: Instead of a fixed λ: adjust λ during training so the picture reaches this PSNR (dB).
     latent_target_psnr: float | None = None
+    #: The learning rate of the last, straight-through rounding phase (a cosine from there).
+    latent_ste_lr: float = 1e-3

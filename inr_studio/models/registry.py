@@ -21,8 +21,6 @@ from .spec import ModelSpec, Phase
 LATENT_LAMBDA = ModelOptions.latent_lambda
 #: Its last share of the steps trains with rounded latents (straight through), keeping the best.
 LATENT_STE_SHARE = 0.15
-#: The rounding phase's learning rate, against the noise phase's (cosine from there).
-LATENT_STE_LR = 1e-3
 
 
 def _paper(kind: str) -> Callable[[ModelOptions], ModelConfig]:
@@ -135,7 +133,7 @@ def _latent_phases(o: ModelOptions) -> tuple[Phase, ...]:
     return (Phase("latent", share=1 - LATENT_STE_SHARE,
                   options=rate + (("quantiser", o.latent_quantiser),)),
             Phase("latent", share=LATENT_STE_SHARE,
-                  options=rate + (("quantiser", "ste"), ("lr", LATENT_STE_LR),
+                  options=rate + (("quantiser", "ste"), ("lr", float(o.latent_ste_lr)),
                                   ("keep_best", True))))
 
 
