@@ -14,7 +14,9 @@ b. seconds per ``--steps`` run at ``--size`` and ``--width`` per model in fp32, 
 c. the learning rate: ``--rates`` × the models on kodim23, ``--steps`` full-batch steps;
 d. Table 1 with the chosen rate on as many Kodak images as the budget allows;
 e. the window on the device, offscreen: the models train ``--window-s`` seconds with previews;
-   a screenshot and the GUI thread's stalls.
+   a screenshot and the GUI thread's stalls;
+f. the latent-grid model at full size: one file per Kodak image trained to ``--latent-psnr``
+   dB, its bits per pixel against the published Cool-chic and C3 means.
 
 Yardsticks: the CPU's fp32 results (a), the plain step and fp32 (b), the paper's Table 1 (c, d)
 and the idle window's own stalls (e).
@@ -43,7 +45,7 @@ from pathlib import Path  # noqa: E402
 
 REPO = _bench.REPO
 
-PARTS = "abcde"
+PARTS = "abcdef"
 PAPER_MODELS = ("siren", "ftc", "qt", "hs")
 
 
@@ -153,7 +155,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="stop starting new work after this many seconds (default 480)")
     ap.add_argument("--resume", action="store_true",
                     help="go on in an output folder of an earlier run, skipping finished rows")
-    ap.add_argument("--parts", default=PARTS, help="which parts, in order (default abcde)")
+    ap.add_argument("--parts", default=PARTS, help="which parts, in order (default abcdef)")
     ap.add_argument("--device", default="auto", help="auto (default), cuda, cuda:N, mps or cpu")
     ap.add_argument("--tiny", action="store_true",
                     help="a dry run anywhere: 64x48 px, width 16, a few steps, 2 images")
@@ -173,10 +175,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--kodak", default=None,
                     help="Kodak folder (default: $INR_STUDIO_KODAK, .kodak/, ../shared/data/kodak)")
     ap.add_argument("--window-s", type=float, default=20.0, help="part e: seconds of training")
+    ap.add_argument("--latent-psnr", type=float, default=30.0,
+                    help="part f: the PSNR each latent-grid file is trained to (default 30)")
+    ap.add_argument("--latent-steps", type=int, default=10000,
+                    help="part f: training steps per image (default 10000)")
+    ap.add_argument("--latent-preset", default="1000",
+                    help="part f: complexity preset, MACs per pixel (default 1000)")
+    ap.add_argument("--latent-images", type=int, default=24,
+                    help="part f: at most this many Kodak images (default 24)")
     args = ap.parse_args(argv)
     if args.tiny:
         args.size, args.width, args.depth = "64x48", 16, 2
         args.steps, args.psnr_steps, args.images, args.window_s = 6, 6, 2, 4.0
+        args.latent_steps, args.latent_images = 6, 2
     try:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
@@ -204,8 +215,10 @@ def main(argv: list[str] | None = None) -> int:
     check.save()
     check.log(f"device {env['device']}, torch {env['torch']}, budget {args.budget_s:.0f} s, "
               f"size {args.size}, width {args.width}, steps {args.steps}")
+    from _gpu_latent import part_f
+
     runners = {"a": parts.part_a, "b": parts.part_b, "c": parts.part_c, "d": parts.part_d,
-               "e": parts.part_e}
+               "e": parts.part_e, "f": part_f}
     for letter in args.parts:
         if check.left() <= 0:
             check.log(f"part {letter}: not started, the budget is spent")

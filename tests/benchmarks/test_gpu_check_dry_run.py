@@ -27,6 +27,10 @@ COLUMNS = {
     "d_table1.csv": ["image", "model", "lr", "steps", "precision", "psnr", "ssim",
                      "seconds_model", "source", "status", "seconds"],
 }
+LATENT_COLUMNS = ["image", "size", "steps", "preset", "target_psnr", "bpp", "psnr", "psnr_float",
+                  "weights_bytes", "file_bytes", "train_s", "encode_s", "decode_s", "status",
+                  "seconds"]
+HAS_KODAK = (KODAK_DIR / "kodim01.png").is_file()
 
 
 def _run(out, *extra: str) -> subprocess.CompletedProcess:
@@ -79,7 +83,7 @@ def test_the_summary_says_what_ran_and_what_was_chosen(dry_run) -> None:
     assert env["device"].startswith("cpu") and env["torch"] and env["python"]
     assert env["packages"]["constriction"] and env["packages"]["brotli"]
     parts = summary["parts"]
-    assert set(parts) == set("abcde")
+    assert set(parts) == set("abcdef")
     assert all("status" in p and "seconds" in p for p in parts.values())
     assert parts["b"]["chosen_precision"] in ("fp32", "tf32", "bf16")
     assert parts["c"]["chosen_lr"] in (1e-4, 3e-4, 1e-3)
@@ -90,15 +94,30 @@ def test_the_summary_says_what_ran_and_what_was_chosen(dry_run) -> None:
     assert {"max_ms", "p99_ms", "p50_ms", "ticks"} <= set(e["gui_stalls"]) and e["previews"] > 0
     assert (dry_run / "e_window.png").stat().st_size > 10_000
     log = (dry_run / "log.txt").read_text()
-    assert all(f"part {p} starts" in log for p in "abcde")
+    assert all(f"part {p} starts" in log for p in "abcdef")
+    if not HAS_KODAK:
+        assert parts["f"]["status"].startswith("skipped: no Kodak")
 
 
-@pytest.mark.skipif(not (KODAK_DIR / "kodim01.png").is_file(), reason="Kodak images absent")
+@pytest.mark.skipif(not HAS_KODAK, reason="Kodak images absent")
 def test_table1_runs_the_first_kodak_images(dry_run) -> None:
     _, d = _rows(dry_run / "d_table1.csv")
     assert {r["image"] for r in d} == {"kodim01", "kodim02"}
     summary = json.loads((dry_run / "summary.json").read_text())["parts"]["d"]
     assert set(next(iter(summary["minus_paper_db"].values()))) == set(MODELS)
+
+
+@pytest.mark.skipif(not HAS_KODAK, reason="Kodak images absent")
+def test_the_latent_part_codes_a_file_per_kodak_image(dry_run) -> None:
+    header, f = _rows(dry_run / "f_latent.csv")
+    assert header == LATENT_COLUMNS
+    assert [r["image"] for r in f] == ["kodim01", "kodim02"]
+    assert all(r["status"] == "ok" and 0 < float(r["bpp"]) < 24 for r in f)
+    assert all(0 < float(r["psnr"]) < 100 and int(r["file_bytes"]) > int(r["weights_bytes"])
+               for r in f)
+    summary = json.loads((dry_run / "summary.json").read_text())["parts"]["f"]
+    assert summary["images"] == 2
+    assert summary["mean_bpp"] == pytest.approx(sum(float(r["bpp"]) for r in f) / 2, abs=1e-4)
 
 
 def test_a_resumed_run_redoes_only_what_is_missing(dry_run) -> None:
