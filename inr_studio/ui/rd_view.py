@@ -8,10 +8,11 @@ very file.
 Three background jobs (:mod:`inr_studio.ui.background`), each in its own lane: the codecs'
 points (:func:`inr_studio.studies.ladder_run.anchor_points`, milliseconds to a second each),
 the estimate (:mod:`inr_studio.studies.ladder_cost`: a few units measured on the trained
-networks; a latent training forecast as a run's is) and the models' ladder (:func:`~inr_studio.studies.ladder_run.window_ladder`). Each
-point is drawn as it arrives, the progress bar counts them and says the time left, *Stop* ends
-the ladder at its next point. A lane drops the points of a job that was replaced (a new image,
-a new computation) before they reach the plot.
+networks; a latent training forecast as a run's is) and the models' ladder
+(:func:`~inr_studio.studies.ladder_run.window_ladder`). Each point is drawn as it arrives, the
+progress bar counts them and says the time left, *Stop* ends the ladder at its next point (a
+latent training at its next step). A lane drops the points of a job that was replaced (a new
+image, a new computation) before they reach the plot.
 """
 
 from __future__ import annotations
