@@ -56,6 +56,11 @@ class Point:
     data: bytes  # the file itself (the window saves it when its point is clicked)
     tensor_bits: tuple[int, ...] = ()
 
+    @property
+    def setting(self) -> str:
+        """The point's name (as a latent point's ``setting``): its rung's."""
+        return self.rung.name
+
 
 def sinr_sparsity(width: int) -> int:
     """s for the ladder's SINR rungs: a quarter of the vector length (flattened matrices

@@ -15,6 +15,7 @@ from ..codec import finetune  # noqa: F401 - registers the "sinr-finetune" objec
 from ..engine.config import QatConfig, TrainConfig
 from ..engine.fit import fit
 from ..models import registry
+from ..models.latent_config import DEFAULT_PRESET
 from ..models.registry import ModelOptions
 from ..problem import FitProblem
 from ..tiling import auto_tile_scale
@@ -96,6 +97,29 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class LatentPlan:
+    """The latent-grid model's λ ladder as the window measures it: one training per λ with the
+    settings the window trained it with (``train``), at the model's default complexity."""
+
+    train: TrainConfig
+    lambdas: tuple[float, ...] = latent_ladder.LAMBDAS
+    preset: str = DEFAULT_PRESET
+
+    def settings(self) -> list[str]:
+        """Its points' names, in the order they are measured."""
+        return [latent_ladder.setting_name(lam) for lam in self.lambdas]
+
+    def fit_seconds(self, pixels: np.ndarray) -> float:
+        """One point's training time, forecast as a run's is (a few steps timed, times the
+        run's steps); encoding and decoding a point are not counted."""
+        from ..engine.forecast import forecast
+
+        spec = registry.entry(latent_ladder.FAMILY).spec(
+            latent_ladder.options(pixels, self.lambdas[0], self.preset))
+        return forecast(pixels, (spec,), self.train).seconds
+
+
+@dataclass(frozen=True)
 class Planned:
     total: int  # points to come
 
@@ -111,19 +135,28 @@ class RungDone:
     point: ladder.Point
 
 
+@dataclass(frozen=True)
+class LatentDone:
+    point: latent_ladder.LatentPoint
+
+
 def window_ladder(pixels: np.ndarray, snapshots: list[Snapshot],
                   qat_steps: int = QatConfig.steps,
                   families: tuple[str, ...] = ladder.FAMILIES,
                   qualities: tuple[int, ...] = anchors.QUALITIES,
                   should_stop: Callable[[], bool] = lambda: False,
-                  with_anchors: bool = True) -> Iterator[object]:
+                  with_anchors: bool = True,
+                  latent: LatentPlan | None = None) -> Iterator[object]:
     """The window's rate–distortion view as a generator of messages: :class:`Planned` first,
     then each JPEG/WebP/AVIF point (unless ``with_anchors`` is False: the window draws them
-    when the image opens) and each rung of each model as it is measured (a worker thread
-    iterates it; each yield is a point where it can stop)."""
+    when the image opens), each rung of each model as it is measured, then each λ of
+    ``latent`` (a worker thread iterates it; each yield is a point where it can stop, and
+    ``should_stop`` also ends a latent point's training at its next step)."""
     formats = anchors.available()[0] if with_anchors else ()
     plans = {s.key: ladder.rungs(s.model.config.width, families) for s in snapshots}
-    yield Planned(len(formats) * len(qualities) + sum(len(r) for r in plans.values()))
+    lambdas = latent.lambdas if latent is not None else ()
+    yield Planned(len(formats) * len(qualities) + sum(len(r) for r in plans.values())
+                  + len(lambdas))
     for point in anchor_points(pixels, formats, qualities):
         if should_stop():
             return
@@ -132,6 +165,10 @@ def window_ladder(pixels: np.ndarray, snapshots: list[Snapshot],
         for pt in ladder.measure(snap, plans[snap.key], qat_steps=qat_steps,
                                  should_stop=should_stop):
             yield RungDone(snap.key, pt)
+    if latent is not None and not should_stop():
+        for point in latent_ladder.measure(pixels, latent.train, lambdas, latent.preset,
+                                           should_stop=should_stop):
+            yield LatentDone(point)
 
 
 def anchor_points(pixels: np.ndarray, formats: tuple[str, ...] | None = None,

@@ -19,6 +19,7 @@ import numpy as np
 from ..codec import decode_bytes
 from ..codec.latent_file import encode_latent_model
 from ..engine.config import TrainConfig
+from ..engine.control import RunControl
 from ..engine.fit import fit_side_by_side
 from ..metrics import psnr
 from ..models import registry
@@ -51,7 +52,25 @@ class LatentPoint:
 
     @property
     def setting(self) -> str:
-        return f"lambda-{self.lam:g}"
+        return setting_name(self.lam)
+
+
+def setting_name(lam: float) -> str:
+    """A point's setting, as the ladder's tables and the window name it."""
+    return f"lambda-{lam:g}"
+
+
+class StopWhen(RunControl):
+    """A run control that also stops when ``should_stop()`` says so: a window's *Stop* ends a
+    point's training at its next step, not only between points."""
+
+    def __init__(self, should_stop: Callable[[], bool]) -> None:
+        super().__init__()
+        self._should_stop = should_stop
+
+    @property
+    def stop_requested(self) -> bool:
+        return super().stop_requested or self._should_stop()
 
 
 def cpu_seconds() -> float:
@@ -66,14 +85,17 @@ def options(pixels: np.ndarray, lam: float, preset: str, **extra) -> ModelOption
 
 
 def measure_point(pixels: np.ndarray, lam: float, train: TrainConfig, preset: str = "1000",
-                  **extra) -> LatentPoint:
-    """Train one network at ``lam`` and measure its file."""
+                  control: RunControl | None = None, **extra) -> LatentPoint | None:
+    """Train one network at ``lam`` and measure its file (None: ``control`` stopped the
+    training, so there is no point to measure)."""
     spec = registry.entry("latent").spec(options(pixels, lam, preset, **extra))
     t0, c0 = time.perf_counter(), cpu_seconds()
-    run, results, interrupted = fit_side_by_side(pixels, (spec,), train)
+    run, results, interrupted = fit_side_by_side(pixels, (spec,), train, control=control)
     train_s, train_cpu = time.perf_counter() - t0, cpu_seconds() - c0
     if interrupted:
         raise KeyboardInterrupt
+    if control is not None and control.stop_requested:
+        return None
     net = run.trainers["latent"].model.cpu()
     t0 = time.perf_counter()
     data, report = encode_latent_model(net, pixels)
@@ -92,8 +114,13 @@ def measure(pixels: np.ndarray, train: TrainConfig, lambdas: tuple[float, ...] =
             preset: str = "1000", should_stop: Callable[[], bool] = lambda: False,
             **extra) -> Iterator[LatentPoint]:
     """Every λ's point, in order (``extra``: other :class:`ModelOptions` fields of the latent
-    model, e.g. ``latent_quantiser``, for ablations)."""
+    model, e.g. ``latent_quantiser``, for ablations); ``should_stop`` is heard between points
+    and at every training step."""
+    control = StopWhen(should_stop)
     for lam in lambdas:
         if should_stop():
             return
-        yield measure_point(pixels, lam, train, preset, **extra)
+        point = measure_point(pixels, lam, train, preset, control, **extra)
+        if point is None:
+            return
+        yield point

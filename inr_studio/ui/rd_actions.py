@@ -1,13 +1,11 @@
 """The window's rate–distortion tab and its background work (a mixin of :class:`MainWindow`):
-the codecs' curves for every picture the window opens, the models' ladder on request, with
-its time estimated once the tab is looked at after a run."""
+the codecs' curves for every picture the window opens, the models' ladder on request (the
+latent grids' λ ladder after it), with its time estimated once the tab is looked at after a
+run."""
 
 from __future__ import annotations
 
 RD_TAB = "Rate–distortion"
-#: Why the tab's ladder leaves a latent-grid model out, and where its curve is measured.
-LATENT_RD = ("The latent grids train their rate in (one fit per λ), so their curve is measured "
-             "from the command line: inr-studio rd IMAGE --ladder --models latent.")
 
 
 def coded_by_ladder(trainers: dict) -> dict:
@@ -15,6 +13,21 @@ def coded_by_ladder(trainers: dict) -> dict:
     from ..models.build import is_grid_model
 
     return {k: t for k, t in trainers.items() if not is_grid_model(t.problem.config)}
+
+
+def latent_plan(trainers: dict, lambdas: tuple[float, ...] | None = None):
+    """The latent grids' λ ladder when they were trained: one training per λ with the settings
+    of the window's run (its steps, seed, schedule...; None: no latent model trained)."""
+    from dataclasses import replace
+
+    from ..studies.latent_ladder import FAMILY
+    from ..studies.ladder_run import LatentPlan
+
+    trainer = trainers.get(FAMILY)
+    if trainer is None:
+        return None
+    plan = LatentPlan(trainer.config)
+    return plan if lambdas is None else replace(plan, lambdas=tuple(lambdas))
 
 
 class RdActions:
@@ -54,12 +67,8 @@ class RdActions:
         if s.working is None:
             self.show_error("Open an image and train the models first.")
             return False
-        trainers = coded_by_ladder(s.trainers)
-        if s.trainers and not trainers:
-            self.show_error(LATENT_RD)
-            return False
-        view.show_note(LATENT_RD if len(trainers) < len(s.trainers) else "")
-        return view.start(s.working, trainers, Path(s.name).stem or "image")
+        return view.start(s.working, coded_by_ladder(s.trainers), Path(s.name).stem or "image",
+                          latent_plan(s.trainers, view.lambdas))
 
     def estimate_rd(self) -> bool:
         """Time the models' ladder, once per finished run, when its tab is shown."""
@@ -68,9 +77,9 @@ class RdActions:
                 or self.tabs.tabText(self.tabs.currentIndex()) != RD_TAB:
             return False
         self._rd_estimated_for = trainers
-        coded = coded_by_ladder(trainers)
-        self.rd_view.show_note(LATENT_RD if len(coded) < len(trainers) else "")
-        return self.rd_view.estimate(coded)
+        return self.rd_view.estimate(coded_by_ladder(trainers),
+                                     latent_plan(trainers, self.rd_view.lambdas),
+                                     self.session.working)
 
     def forget_rd(self, pixels=None) -> None:
         """A new image or working size: the tab's curves measured another picture (or size);

@@ -5,13 +5,19 @@ Qt-free but for the job it hands the tab's lane."""
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from .background import Job
 
+#: The latent model's key in the plan (its registry key, the ladder's family).
+LATENT = "latent"
 
-def estimate_job(snapshots: list, qat_steps: int, families: tuple[str, ...] | None) -> Job:
+
+def estimate_job(snapshots: list, qat_steps: int, families: tuple[str, ...] | None,
+                 latent=None, pixels=None) -> Job:
     """A background job that times the ladder's units on each network and yields
-    ``{key: (width, UnitCosts)}`` once, at the end."""
+    ``{key: (width, UnitCosts)}`` once, then, for a latent plan
+    (:class:`~inr_studio.studies.ladder_run.LatentPlan`) on ``pixels``, a :class:`LatentCost`."""
     def work(cancelled):
         from ..studies import ladder
         from ..studies.ladder_cost import measure_units
@@ -23,7 +29,17 @@ def estimate_job(snapshots: list, qat_steps: int, families: tuple[str, ...] | No
                 return
             out[snap.key] = (snap.model.config.width, measure_units(snap, qat_steps, fams))
         yield out
+        if latent is not None and not cancelled.is_set():
+            yield LatentCost(latent.fit_seconds(pixels), tuple(latent.settings()))
     return Job(work)
+
+
+@dataclass(frozen=True)
+class LatentCost:
+    """The latent model's λ ladder: the forecast seconds of one training, and its points."""
+
+    fit_s: float
+    settings: tuple[str, ...]
 
 
 class LadderClock:
@@ -31,6 +47,7 @@ class LadderClock:
 
     def __init__(self) -> None:
         self.units: dict = {}
+        self.latent: LatentCost | None = None
         self._plan: dict[tuple[str, str], float] = {}
         self._t0: float | None = None
         self._end: float | None = None
@@ -47,27 +64,37 @@ class LadderClock:
             rungs = ladder.rungs(width, fams)
             plan.update({(key, r.name): s for r, s in zip(rungs, rung_seconds(rungs, units,
                                                                               qat_steps))})
+        if self.latent is not None:
+            plan.update({(LATENT, name): self.latent.fit_s for name in self.latent.settings})
         return plan
 
     def total_s(self, qat_steps: int, families) -> float | None:
         """The predicted seconds of the whole ladder (None: not estimated)."""
-        return sum(self._predicted(qat_steps, families).values()) if self.units else None
+        if not self.units and self.latent is None:
+            return None
+        return sum(self._predicted(qat_steps, families).values())
 
     def describe(self) -> str:
         """The measured units, for the estimate's tooltip."""
-        if not self.units:
-            return ""
-        lines = ["Measured on each trained network, then multiplied out over the rungs "
-                 "(the bit allocation's search is assumed to lower each tensor by 4 bits):"]
+        lines = []
+        if self.units:
+            lines.append("Measured on each trained network, then multiplied out over the rungs "
+                         "(the bit allocation's search is assumed to lower each tensor by 4 "
+                         "bits):")
         for key, (_, u) in self.units.items():
             lines.append(f"{key}: a file round trip {u.roundtrip_s * 1e3:.0f} ms, a SINR file "
                          f"{u.sinr_roundtrip_s * 1e3:.0f} ms, a fine-tuning step "
                          f"{u.step_s * 1e3:.1f} ms, {u.tensors} tensors")
+        if self.latent is not None:
+            lines.append(f"{LATENT}: one training per λ, {len(self.latent.settings)} λ, each "
+                         f"about {self.latent.fit_s:.1f} s (a few steps timed, times the run's "
+                         "steps; encoding and decoding not counted)")
         return "\n".join(lines)
 
     # --- while the ladder runs ---
-    def start(self, snapshots: list, qat_steps: int, families) -> None:
-        keys = {s.key for s in snapshots}
+    def start(self, snapshots: list, qat_steps: int, families, latent: bool = False) -> None:
+        """The ladder starts (``latent``: with the latent model's λ ladder after the rest)."""
+        keys = {s.key for s in snapshots} | ({LATENT} if latent else set())
         self._plan = {k: v for k, v in self._predicted(qat_steps, families).items()
                       if k[0] in keys}
         self._t0, self._end, self._done = time.perf_counter(), None, 0.0

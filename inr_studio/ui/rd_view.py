@@ -1,15 +1,18 @@
 """The rate–distortion tab: for the open image at the working size, JPEG, WebP and AVIF curves
 (Pillow), drawn as soon as the image opens, and each trained model's files at the ladder of
-settings (plain, QAT, SINR, SINR fine-tuned, bit allocation), computed on request after an
-estimate of how long they will take; clicking a point saves that very file.
+settings (plain, QAT, SINR, SINR fine-tuned, bit allocation) — for the latent-grid model, whose
+rate is trained in, one training per λ — computed on request after an estimate of how long
+they will take, with each curve's BD-rates against the codecs; clicking a point saves that
+very file.
 
 Three background jobs (:mod:`inr_studio.ui.background`), each in its own lane: the codecs'
 points (:func:`inr_studio.studies.ladder_run.anchor_points`, milliseconds to a second each),
 the estimate (:mod:`inr_studio.studies.ladder_cost`: a few units measured on the trained
-networks) and the models' ladder (:func:`~inr_studio.studies.ladder_run.window_ladder`). Each
-point is drawn as it arrives, the progress bar counts them and says the time left, *Stop* ends
-the ladder at its next point. A lane drops the points of a job that was replaced (a new image,
-a new computation) before they reach the plot.
+networks; a latent training forecast as a run's is) and the models' ladder
+(:func:`~inr_studio.studies.ladder_run.window_ladder`). Each point is drawn as it arrives, the
+progress bar counts them and says the time left, *Stop* ends the ladder at its next point (a
+latent training at its next step). A lane drops the points of a job that was replaced (a new
+image, a new computation) before they reach the plot.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from PySide6.QtWidgets import (
 from ..engine.config import QatConfig
 from ..errors import InrStudioError
 from .background import Job, Lane
-from .rd_estimate import LadderClock, estimate_job
+from .rd_bdrates import BdRateTable
+from .rd_estimate import LATENT, LadderClock, LatentCost, estimate_job
 
 FAMILY_COLOURS = {"plain": "#1f77b4", "qat": "#d62728", "sinr": "#2ca02c", "sinr-ft": "#9467bd",
-                  "alloc": "#ff7f0e", "qat-alloc": "#8c564b"}
+                  "alloc": "#ff7f0e", "qat-alloc": "#8c564b", LATENT: "#17becf"}
+FAMILY_NAMES = {LATENT: "λ ladder"}  # a curve's name after its model's, where not the family
 ANCHOR_COLOURS = {"JPEG": "#000000", "WEBP": "#7f7f7f", "AVIF": "#bcbd22"}
 ANCHOR_NAMES = {"JPEG": "JPEG", "WEBP": "WebP", "AVIF": "AVIF"}
 MODEL_SYMBOLS = ("o", "t", "s", "d", "+", "x")
@@ -71,10 +76,7 @@ class RdView(QWidget):
         self.status = QLabel("Open an image: JPEG, WebP and AVIF appear here at once; train the "
                              "models, then compute their curves. Click a point to save its file.")
         self.status.setWordWrap(True)
-        self.note = QLabel("")  # a model the ladder leaves out, and why
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color:#8a4b00;")
-        self.note.hide()
+        self.bd_rates = BdRateTable()
         top = QHBoxLayout()
         top.addWidget(self.compute_btn)
         top.addWidget(self.stop_btn)
@@ -86,8 +88,8 @@ class RdView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
+        layout.addWidget(self.bd_rates)
         layout.addWidget(self.status)
-        layout.addWidget(self.note)
         self.stop_btn.clicked.connect(self.stop)
         self.lane = Lane(self._on_message, self._on_error, self._on_finished, self)
         self.anchor_lane = Lane(self._on_anchor, self._on_error, self._on_anchors_done, self)
@@ -102,6 +104,7 @@ class RdView(QWidget):
         self.save_folder = Path.home()
         self.stem = "image"
         self.families: tuple[str, ...] | None = None  # None: the whole ladder
+        self.lambdas: tuple[float, ...] | None = None  # the latent model's; None: the default
 
     # --- the codecs' points, at once ---
     def show_anchors(self, pixels) -> None:
@@ -141,26 +144,27 @@ class RdView(QWidget):
                             "the models, then compute their curves; click a model's point to "
                             "save that file." + (f" {notes}" if notes else ""))
 
-    def show_note(self, text: str) -> None:
-        self.note.setText(text)
-        self.note.setVisible(bool(text))
-
     # --- the estimate ---
-    def estimate(self, trainers: dict) -> bool:
-        """Time a few units of the ladder on ``trainers`` in the background; the estimate shows
-        beside the button (and follows the QAT steps)."""
+    def estimate(self, trainers: dict, latent=None, pixels=None) -> bool:
+        """Time a few units of the ladder on ``trainers`` (and a few training steps of a
+        ``latent`` plan on ``pixels``) in the background; the estimate shows beside the button
+        (and follows the QAT steps)."""
         from ..studies.ladder_run import Snapshot
 
-        if not trainers or self.running:
+        if (not trainers and latent is None) or self.running:
             return False
         snaps = [Snapshot.of(k, t) for k, t in trainers.items()]
         self.clock = LadderClock()
         self.estimate_label.setText("estimating the time…")
-        self.estimate_lane.start(estimate_job(snaps, int(self.qat_steps.value()), self.families))
+        self.estimate_lane.start(estimate_job(snaps, int(self.qat_steps.value()), self.families,
+                                              latent, pixels))
         return True
 
-    def _on_estimate(self, units) -> None:
-        self.clock.units = units
+    def _on_estimate(self, found) -> None:
+        if isinstance(found, LatentCost):
+            self.clock.latent = found
+        else:
+            self.clock.units = found
         self._show_estimate()
 
     def _show_estimate(self, *_: object) -> None:
@@ -173,11 +177,12 @@ class RdView(QWidget):
     def running(self) -> bool:
         return self.lane.busy
 
-    def start(self, pixels, trainers: dict, stem: str = "image") -> bool:
-        """Measure ``trainers`` (key → finished Trainer) on ``pixels`` in a background job."""
+    def start(self, pixels, trainers: dict, stem: str = "image", latent=None) -> bool:
+        """Measure ``trainers`` (key → finished Trainer) on ``pixels`` in a background job, then
+        the ``latent`` plan's λ ladder (:class:`~inr_studio.studies.ladder_run.LatentPlan`)."""
         from ..studies.ladder_run import Snapshot, window_ladder
 
-        if not trainers:
+        if not trainers and latent is None:
             self.failed.emit("Nothing to measure yet: train the models first.")
             return False
         self.stop()
@@ -186,19 +191,21 @@ class RdView(QWidget):
             self.show_anchors(pixels)  # the codecs' points of this very picture
         self.stem = stem
         snaps = [Snapshot.of(k, t) for k, t in trainers.items()]  # copied on the GUI thread
-        self._models = [s.key for s in snaps]
+        self._models = [s.key for s in snaps] + ([LATENT] if latent is not None else [])
         kw = {} if self.families is None else {"families": self.families}
         steps = int(self.qat_steps.value())
         self.estimate_lane.cancel()  # too late for an estimate: the pace says the time left
-        self.clock.start(snaps, steps, self.families)
+        self.clock.start(snaps, steps, self.families, latent is not None)
         self.progress.setRange(0, 0)  # busy until the ladder says how many points
         self.progress.show()
         self.compute_btn.setEnabled(False)
         self.stop_btn.setEnabled(True)
         self.status.setText("Measuring… (each model point is a real file: encoded, decoded and "
-                            "rendered)")
-        self.lane.start(Job(lambda _cancelled: window_ladder(pixels, snaps, steps,
-                                                             with_anchors=False, **kw)))
+                            "rendered" + ("; the latent grids train once per λ" if latent
+                                          else "") + ")")
+        self.lane.start(Job(lambda cancelled: window_ladder(
+            pixels, snaps, steps, should_stop=cancelled.is_set, with_anchors=False,
+            latent=latent, **kw)))
         return True
 
     def stop(self) -> None:
@@ -215,7 +222,7 @@ class RdView(QWidget):
         self.estimate_lane.shutdown(timeout_ms)
 
     def _on_message(self, msg) -> None:
-        from ..studies.ladder_run import AnchorDone, Planned, RungDone
+        from ..studies.ladder_run import AnchorDone, LatentDone, Planned, RungDone
 
         if isinstance(msg, Planned):
             self.clock.planned(msg.total)
@@ -226,10 +233,12 @@ class RdView(QWidget):
         self.progress.setValue(self.progress.value() + 1)
         if isinstance(msg, AnchorDone):
             self._on_anchor(msg)
-        elif isinstance(msg, RungDone):
-            self._rungs.setdefault((msg.key, msg.point.rung.family), []).append(msg.point)
-            self._draw_rungs(msg.key, msg.point.rung.family)
-            left = self.clock.point_done(msg.key, msg.point.rung.name)
+        elif isinstance(msg, (RungDone, LatentDone)):
+            key, family = ((msg.key, msg.point.rung.family) if isinstance(msg, RungDone)
+                           else (LATENT, LATENT))
+            self._rungs.setdefault((key, family), []).append(msg.point)
+            self._draw_rungs(key, family)
+            left = self.clock.point_done(key, msg.point.setting)
             if left is not None:
                 self.estimate_label.setText(f"about {_duration(left)} left")
 
@@ -253,6 +262,7 @@ class RdView(QWidget):
         self.legend.clear()
         self._anchors, self._rungs, self._items = {}, {}, {}
         self.progress.setValue(0)
+        self._show_bd_rates()
 
     def clear_models(self) -> None:
         """Forget the models' points; the codecs' stay."""
@@ -261,6 +271,7 @@ class RdView(QWidget):
             self.plot.removeItem(item)  # its legend entry goes with it
         self._rungs = {}
         self.progress.setValue(0)
+        self._show_bd_rates()
 
     def _item(self, key: tuple, name: str, colour: str, symbol: str) -> pg.PlotDataItem:
         item = self._items.get(key)
@@ -275,20 +286,34 @@ class RdView(QWidget):
         self._item(("anchor", fmt), f"{ANCHOR_NAMES.get(fmt, fmt)} (Pillow)",
                    ANCHOR_COLOURS.get(fmt, "#444444"), "s").setData(
             [p.bpp for p in pts], [p.psnr for p in pts])
+        self._show_bd_rates()
 
     def _draw_rungs(self, key: str, family: str) -> None:
-        from ..models import registry
-
         pts = sorted((p for p in self._rungs[(key, family)] if math.isfinite(p.psnr)),
                      key=lambda p: p.bpp)
         symbol = MODEL_SYMBOLS[self._models.index(key) % len(MODEL_SYMBOLS)]
-        item = self._item((key, family), f"{registry.label(key)} {family}",
+        item = self._item((key, family), self.curve_name(key, family),
                           FAMILY_COLOURS.get(family, "#444444"), symbol)
         item.setData([p.bpp for p in pts], [p.psnr for p in pts], data=pts)
+        self._show_bd_rates()
         if not getattr(item, "_clickable", False):
             item.sigPointsClicked.connect(lambda _item, points, _ev, key=key:
                                           self._clicked(key, points))
             item._clickable = True
+
+    @staticmethod
+    def curve_name(key: str, family: str) -> str:
+        """A model curve's name in the legend and the BD-rate table."""
+        from ..models import registry
+
+        return f"{registry.label(key)} {FAMILY_NAMES.get(family, family)}"
+
+    def _show_bd_rates(self) -> None:
+        anchors = {fmt: (ANCHOR_NAMES.get(fmt, fmt), [(p.bpp, p.psnr) for p in pts])
+                   for fmt, pts in self._anchors.items()}
+        curves = {k: (self.curve_name(*k), [(p.bpp, p.psnr) for p in pts])
+                  for k, pts in self._rungs.items()}
+        self.bd_rates.set_curves(anchors, curves)
 
     def points(self) -> dict[tuple[str, str], list]:
         """(model key, family) → the measured points (each holds its file's bytes)."""
@@ -300,7 +325,7 @@ class RdView(QWidget):
             return
         point = points[0].data()
         name, _ = QFileDialog.getSaveFileName(
-            self, "Save this file", str(self.save_folder / f"{self.stem}_{key}_{point.rung.name}.sinr"),
+            self, "Save this file", str(self.save_folder / f"{self.stem}_{key}_{point.setting}.sinr"),
             "SINR files (*.sinr)")
         if name:
             self.save_point(point, name)
@@ -319,7 +344,7 @@ class RdView(QWidget):
             return None
         self.save_folder = path.parent
         self.status.setText(f"Saved {path}: {point.file_bytes:,} bytes, {point.bpp:.3f} bpp, "
-                            f"{point.psnr:.2f} dB ({point.rung.name}).")
+                            f"{point.psnr:.2f} dB ({point.setting}).")
         self.saved.emit(str(path))
         return path
 

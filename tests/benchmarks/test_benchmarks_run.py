@@ -108,6 +108,10 @@ TINY: dict[str, Tiny] = {
                           (r"kodim01 at 16×11, 3 steps",
                            rf"1 torch thread\(s\): decode \+ render {NUMBER} s wall",
                            rf"2 torch thread\(s\): decode \+ render {NUMBER} s wall")),
+    "rd_latent_point": Tiny((("--side", "16", "--iters", "3", "--lambdas", "0.02,0.002"),),
+                            (rf"kodim01 16×11, 3 steps a λ; forecast {NUMBER} s a training",
+                             rf"lambda-0.02: {NUMBER} bpp {NUMBER} dB; trained \d+ steps in "
+                             rf"{NUMBER} s", rf"lambda-0.002: {NUMBER} bpp {NUMBER} dB")),
     "latent_kodak": Tiny((("--images", "1", "--side", "16", "--iters", "4", "--lambdas", "0.02",
                            "--threads", "1", "--csv", "k.csv", "--out", "{tmp}"),
                           ("--report", "--images", "1", "--side", "16", "--csv", "k.csv",

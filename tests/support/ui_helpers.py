@@ -104,3 +104,43 @@ def check_model(window, key: str, on: bool) -> None:
     for item in window.panel.picker.items():
         if item.data(KEY) == key and item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+
+def click_tab(window, qtbot, title: str) -> None:
+    """A real mouse click on the tab called ``title``."""
+    from PySide6.QtCore import Qt
+
+    bar = window.tabs.tabBar()
+    index = [window.tabs.tabText(i) for i in range(window.tabs.count())].index(title)
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert window.tabs.currentIndex() == index
+
+
+def _screen_spots(plot, item) -> list:
+    """Where each point of ``item`` is drawn in ``plot``'s viewport (after the view has fitted
+    its range to the curves, as it does before it paints)."""
+    plot.getPlotItem().getViewBox().prepareForPaint()
+    return [plot.mapFromScene(item.scatter.mapToScene(spot.pos()))
+            for spot in item.scatter.points()]
+
+
+def isolated_point(plot, item) -> int:
+    """The index of ``item``'s point farthest on the screen from every other point drawn in
+    ``plot`` (a click there cannot reach another point)."""
+    others = [q for it in plot.getPlotItem().listDataItems()
+              for q in _screen_spots(plot, it)]
+
+    def room(p) -> float:
+        return min(((p - q).manhattanLength() for q in others if q != p), default=1e9)
+
+    spots = _screen_spots(plot, item)
+    return max(range(len(spots)), key=lambda i: room(spots[i]))
+
+
+def click_plot_point(qtbot, plot, item, index: int) -> None:
+    """A real mouse click on point ``index`` of ``item`` (a PlotDataItem of the pyqtgraph
+    PlotWidget ``plot``), where it is drawn on the screen."""
+    from PySide6.QtCore import Qt
+
+    qtbot.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton,
+                     pos=_screen_spots(plot, item)[index])

@@ -1,6 +1,6 @@
 """The latent-grid model in the window, beside coordinate networks: it trains, its row shows the
 rate it trains, the maps tab shows its latent grids, it saves as a latent-grid ``.sinr`` and in
-a saved run, and the rate–distortion tab leaves it out with a sentence instead of failing."""
+a saved run, and the rate–distortion tab measures its λ ladder beside the others' ladders."""
 
 from __future__ import annotations
 
@@ -12,20 +12,10 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from ui_helpers import check_model, fix_run, make_window, wait_idle
+from ui_helpers import check_model, click_tab, fix_run, make_window, wait_idle
 
 KINDS = ("siren", "hs", "latent")
 STEPS = 40
-
-
-def click_tab(window, qtbot, title: str) -> None:
-    """A real mouse click on the tab called ``title``."""
-    from PySide6.QtCore import Qt
-
-    bar = window.tabs.tabBar()
-    index = [window.tabs.tabText(i) for i in range(window.tabs.count())].index(title)
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
-    assert window.tabs.currentIndex() == index
 
 
 @pytest.fixture
@@ -116,20 +106,30 @@ def test_save_sinr_codes_the_latent_grids(latent_run, qtbot, tmp_path: Path) -> 
     assert dialog.auto.isEnabled() and "own writer" not in dialog.weights.text()
 
 
-def test_the_rd_tab_leaves_the_latent_model_out_and_says_why(latent_run, qtbot) -> None:
+def test_the_rd_tab_measures_the_latent_ladder_beside_the_others(latent_run, qtbot) -> None:
+    from inr_studio.studies.bdrate import bd_rate
+
     window, _, _ = latent_run
     view = window.ensure_rd_view()
     view.qat_steps.setValue(0)
     view.families = ("plain",)
+    view.lambdas = (2e-2, 6e-4)
     click_tab(window, qtbot, "Rate–distortion")
-    assert "inr-studio rd IMAGE --ladder --models latent" in view.note.text()
-    assert view.note.isVisible()
     qtbot.waitUntil(lambda: not view.estimate_lane.busy, timeout=60_000)
     assert set(view.clock.units) == {"siren", "hs"}
+    assert view.clock.latent.settings == ("lambda-0.02", "lambda-0.0006")
     assert window.compute_rd()
     qtbot.waitUntil(lambda: not view.running, timeout=180_000)
-    assert {k for k, _ in view.points()} == {"siren", "hs"}
+    points = view.points()
+    assert set(points) == {("siren", "plain"), ("hs", "plain"), ("latent", "latent")}
+    assert [p.lam for p in points[("latent", "latent")]] == [2e-2, 6e-4]
     assert "failed" not in window.messages.text()
+    # every model curve has its BD-rates against the codecs, as computed from its points
+    jpeg = [(p.bpp, p.psnr) for p in view._anchors["JPEG"]]
+    for key, pts in points.items():
+        expected = bd_rate(jpeg, [(p.bpp, p.psnr) for p in pts])
+        shown = view.bd_rates.text_at(view.curve_name(*key), "BD-rate vs JPEG")
+        assert shown == ("n/a" if expected != expected else f"{100 * expected:+.1f} %")
 
 
 def test_a_saved_run_with_latent_grids_opens_again(latent_run, qtbot, other_png,

@@ -58,8 +58,8 @@ def test_the_ladder_is_estimated_before_it_starts(trained, qtbot) -> None:
     assert view.estimate_label.text().startswith("took ")
 
 
-def test_curves_in_the_background_and_a_clicked_point_saves_its_file(trained, qtbot,
-                                                                      tmp_path: Path) -> None:
+def test_curves_in_the_background_and_a_clicked_point_saves_its_file(
+        trained, qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from inr_studio.codec import read_sinr
     from inr_studio.metrics import psnr
 
@@ -79,6 +79,17 @@ def test_curves_in_the_background_and_a_clicked_point_saves_its_file(trained, qt
     assert path == tmp_path / "picked.sinr" and path.read_bytes() == point.data
     f = read_sinr(path)
     assert psnr(f.render(), trained.session.working) == pytest.approx(point.psnr, abs=1e-9)
+    # a real click on a drawn point asks where, then saves that point's file
+    from PySide6.QtWidgets import QFileDialog
+    from ui_helpers import click_plot_point, isolated_point
+
+    item = view._items[("siren", "plain")]
+    index = isolated_point(view.plot, item)
+    clicked = item.scatter.points()[index].data()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a: (str(tmp_path / "clicked.sinr"), a[-1]))
+    click_plot_point(qtbot, view.plot, item, index)
+    assert (tmp_path / "clicked.sinr").read_bytes() == clicked.data
 
 
 def test_stop_ends_the_measurement(trained, qtbot) -> None:
