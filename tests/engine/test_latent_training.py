@@ -117,7 +117,8 @@ def test_learning_rate_follows_a_cosine_within_each_phase(small_image) -> None:
         trainer.step()
         lrs.append(trainer.optimizer.param_groups[0]["lr"])
     assert lrs[0] == pytest.approx(1e-2) and lrs[16] == pytest.approx(1e-2 * 0.01)
-    assert lrs[17] == pytest.approx(1e-3) and lrs[-1] == pytest.approx(1e-3 * 0.01)
+    ste = ModelOptions.latent_ste_lr
+    assert lrs[17] == pytest.approx(ste) and lrs[-1] == pytest.approx(ste * 0.01)
     assert all(a >= b for a, b in zip(lrs[:17], lrs[1:17]))
     assert cosine(0, 10, 0.1) == 1.0 and cosine(9, 10, 0.1) == pytest.approx(0.1)
 
