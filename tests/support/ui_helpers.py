@@ -126,11 +126,16 @@ def _screen_spots(plot, item) -> list:
 
 def isolated_point(plot, item) -> int:
     """The index of ``item``'s point farthest on the screen from every other point drawn in
-    ``plot`` (a click there cannot reach another point)."""
+    ``plot`` and not under its legend (a click there reaches that point and nothing else)."""
     others = [q for it in plot.getPlotItem().listDataItems()
               for q in _screen_spots(plot, it)]
+    legend = plot.getPlotItem().legend
+    covered = (plot.mapFromScene(legend.mapRectToScene(legend.boundingRect())).boundingRect()
+               if legend is not None and legend.isVisible() else None)
 
     def room(p) -> float:
+        if covered is not None and covered.adjusted(-8, -8, 8, 8).contains(p):
+            return -1.0  # the legend takes the click
         return min(((p - q).manhattanLength() for q in others if q != p), default=1e9)
 
     spots = _screen_spots(plot, item)

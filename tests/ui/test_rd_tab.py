@@ -83,6 +83,7 @@ def test_curves_in_the_background_and_a_clicked_point_saves_its_file(
     from PySide6.QtWidgets import QFileDialog
     from ui_helpers import click_plot_point, isolated_point
 
+    qtbot.waitUntil(lambda: not view.anchors_running, timeout=60_000)  # the range is final
     item = view._items[("siren", "plain")]
     index = isolated_point(view.plot, item)
     clicked = item.scatter.points()[index].data()
