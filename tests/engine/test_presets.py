@@ -93,6 +93,9 @@ def test_qat_defaults_have_one_home() -> None:
     phase = q.phase()
     assert (phase.objective, phase.steps, phase.lr_scale) == ("qat", 300, 0.3)
     assert phase.kwargs() == {"bits": 8}
+    assert phase.schedule == q.schedule == "cooldown"  # measured best for the fine-tuning
+    with pytest.raises(OptionError):
+        QatConfig(schedule="auto")  # a phase's own schedule is a name, not "auto"
     from inr_studio.studies import ladder
 
     assert ladder.qat_phase(6) == replace(q, bits=6).phase()
