@@ -20,10 +20,10 @@ def latent_plan(trainers: dict, lambdas: tuple[float, ...] | None = None):
     of the window's run (its steps, seed, schedule...; None: no latent model trained)."""
     from dataclasses import replace
 
-    from ..studies.latent_ladder import FAMILY
     from ..studies.ladder_run import LatentPlan
+    from .rd_estimate import LATENT
 
-    trainer = trainers.get(FAMILY)
+    trainer = trainers.get(LATENT)
     if trainer is None:
         return None
     plan = LatentPlan(trainer.config)
