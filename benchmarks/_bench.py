@@ -156,15 +156,22 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 # --- the program's process and the window's CPU settings ---
+_TUNED = False
+
+
 def tune() -> None:
     """``inr_studio.process.tune_process()``, as the program calls it first thing. Refused once
     torch has loaded: OpenMP and the allocator would keep their own settings and the figures
-    would not be the program's."""
+    would not be the program's. A second call (one benchmark importing another) is a no-op."""
+    global _TUNED
+    if _TUNED:
+        return
     if "torch" in sys.modules:
         raise RuntimeError("_bench.tune() must run before torch is imported")
     from inr_studio.process import tune_process
 
     tune_process()
+    _TUNED = True
 
 
 def cpu_settings(**overrides: object) -> RunSettings:

@@ -96,6 +96,19 @@ def write(path: Path, records: list[Record]) -> None:
     atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
 
 
+def keeper(args: argparse.Namespace, name: str, lam: float):
+    """What saves a trained network (its state dict) under ``--keep-nets``, for
+    ``latent_reencode.py``; None without that option."""
+    if not args.keep_nets:
+        return None
+    folder = Path(args.keep_nets)
+
+    def keep(net: torch.nn.Module) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(net.state_dict(), folder / f"{args.tag}_{name}_{lam:g}.pt")
+    return keep
+
+
 def run(args: argparse.Namespace, path: Path) -> None:
     torch.set_num_threads(args.threads)
     records = read(path)
@@ -110,7 +123,8 @@ def run(args: argparse.Namespace, path: Path) -> None:
         for lam in lambdas:
             if (args.tag, name, lam) in done:
                 continue
-            p = latent_ladder.measure_point(pixels, lam, train, args.preset, **extra)
+            p = latent_ladder.measure_point(pixels, lam, train, args.preset,
+                                            on_trained=keeper(args, name, lam), **extra)
             records.append(Record(args.tag, name, lam, args.preset, args.quantiser,
                                   args.upsampling, args.context or 0, args.iters, p.file_bytes,
                                   p.weights_bytes, p.bpp, p.psnr, p.psnr_float, p.train_s, p.train_cpu_s,
@@ -173,20 +187,25 @@ def report(args: argparse.Namespace, path: Path) -> None:
             v = bd_rate(pts, mine)
             print(f"| {tag} | {name} | {'n/a' if not np.isfinite(v) else f'{100 * v:+.1f} %'} "
                   f"| {rng} |")
-    print("\n| variant | image | BD-rate vs JPEG | vs WebP | vs AVIF |\n|---|---|---|---|---|")
+    against = f" | vs {args.against}" if args.against else ""
+    print(f"\n| variant | image | BD-rate vs JPEG | vs WebP | vs AVIF{against} |\n"
+          f"|---|---|---|---|---|{'---|' if against else ''}")
+    pct = lambda v: "n/a" if not np.isfinite(v) else f"{100 * v:+.1f} %"  # noqa: E731
     for tag in tags:
         for name in images:
             mine = [(r.bpp, r.psnr) for r in records if r.tag == tag and r.image == name]
             if len(mine) < 4:
                 continue
             own = [a for a in anchors if a.image == name]
-            cells = []
-            for fam in ANCHOR_FAMILIES:
-                v = bd_rate([(a.bpp, a.psnr) for a in own if a.family == fam], mine)
-                cells.append("n/a" if not np.isfinite(v) else f"{100 * v:+.1f} %")
+            cells = [pct(bd_rate([(a.bpp, a.psnr) for a in own if a.family == fam], mine))
+                     for fam in ANCHOR_FAMILIES]
+            if against:
+                base = [(r.bpp, r.psnr) for r in records if r.tag == args.against and r.image == name]
+                cells.append(pct(bd_rate(base, mine)) if len(base) >= 4 else "n/a")
             print(f"| {tag} | {name} | " + " | ".join(cells) + " |")
+    whole = [t for t in tags if mean_curve(records, t, images)]  # measured on every image
     series = [Series(f"latent {t}", tuple(mean_curve(records, t, images)), c, True, "o")
-              for t, c in zip(tags, ("#17becf", "#d62728", "#9467bd", "#8c564b"))]
+              for t, c in zip(whole, ("#17becf", "#d62728", "#9467bd", "#8c564b"))]
     for (name, pts), c in zip(curves.items(), ("#000000", "#7f7f7f", "#bcbd22", "#ff7f0e",
                                                "#2ca02c", "#1f77b4", "#e377c2")):
         series.append(Series(name, tuple(pts), c, True, "s" if name.isupper() else "^"))
@@ -205,7 +224,8 @@ def main() -> int:
     ap.add_argument("--lambdas", default=",".join(f"{x:g}" for x in latent_ladder.LAMBDAS))
     ap.add_argument("--iters", type=int, default=latent_ladder.LATENT_ITERS)
     ap.add_argument("--preset", default="1000")
-    ap.add_argument("--quantiser", default="noise", choices=("noise", "softround"))
+    ap.add_argument("--quantiser", default=ModelOptions.latent_quantiser,
+                    choices=("noise", "softround"), help="default: the model's")
     ap.add_argument("--upsampling", default="bilinear", choices=("bilinear", "bicubic"))
     ap.add_argument("--context", type=int, default=None, help="ARM context (default: preset's)")
     ap.add_argument("--ste-lr", type=float, default=ModelOptions.latent_ste_lr,
@@ -214,8 +234,12 @@ def main() -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tag", default="default", help="name of this variant in the CSV")
     ap.add_argument("--csv", default="latent_kodak.csv")
+    ap.add_argument("--keep-nets", default="", help="folder to save each trained network in "
+                    "(state dicts), to re-encode them with another encoder")
     ap.add_argument("--out", default="docs/data")
     ap.add_argument("--report", action="store_true")
+    ap.add_argument("--against", default="", metavar="TAG",
+                    help="with --report: each image's BD-rate against this variant's ladder too")
     args = ap.parse_args()
     path = Path(args.out) / args.csv
     if args.report:

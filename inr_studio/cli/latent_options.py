@@ -29,7 +29,7 @@ def add_latent_options(parser: argparse.ArgumentParser) -> None:
                    help=f"decoding complexity in MACs per pixel (default {DEFAULT_PRESET})")
     g.add_argument("--latent-quantiser", default=None, choices=("noise", "softround"),
                    help="how training stands in for rounding before its last straight-through "
-                        "steps: additive uniform noise (default) or soft-rounding with noise")
+                        "steps: soft-rounding with noise (default) or additive uniform noise")
     g.add_argument("--latent-upsampling", default=None, choices=UPSAMPLINGS,
                    help="how the grids are brought to the picture's size (default bilinear)")
     g.add_argument("--latent-context", type=int, default=None, metavar="C",
@@ -49,7 +49,7 @@ def latent_options(args: argparse.Namespace) -> dict:
         raise OptionError(f"--target-psnr must be in (0, 100) dB, got {target}.")
     return {"latent_lambda": LATENT_LAMBDA if lam is None else float(lam),
             "latent_preset": getattr(args, "latent_preset", None) or DEFAULT_PRESET,
-            "latent_quantiser": getattr(args, "latent_quantiser", None) or "noise",
+            "latent_quantiser": getattr(args, "latent_quantiser", None) or "softround",
             "latent_upsampling": getattr(args, "latent_upsampling", None) or "bilinear",
             "latent_context": ctx, "latent_target_psnr": target}
 

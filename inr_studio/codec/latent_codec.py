@@ -2,11 +2,13 @@
 
 **Weights.** Each module (ARM, synthesis) stores its weights as integers q with a step 2^−e
 (one exponent for the weights, one for the biases), ``|q| < 2^15``. The encoder searches the
-steps: for the synthesis, the coarsest whose picture stays within :data:`PSNR_TOLERANCE` of the
-float synthesis' PSNR (on the rounded latents); for the ARM, the steps with the fewest bits
-for its weights plus the latents it codes. The integers of the four parts (ARM weights and
-biases, synthesis weights and biases) are range-coded by :mod:`.entropy` (each part a fitted
-Gaussian or Laplace over 0…2^16 − 1 after adding 2^15).
+steps: for the synthesis, the step of lowest MSE + λ · bits / pixel (the training's own
+objective, at the λ the network was trained with; for a network without one, the coarsest step
+whose picture stays within :data:`PSNR_TOLERANCE` of the float synthesis' PSNR on the rounded
+latents); for the ARM, the steps with the fewest bits for its weights plus the latents it
+codes. The integers of the four parts (ARM weights and biases, synthesis weights and biases)
+are range-coded by :mod:`.entropy` (each part a fitted Gaussian or Laplace over 0…2^16 − 1
+after adding 2^15).
 
 **Latents.** Every latent, in the :class:`~.latent_arm.Wavefront` order, range-coded with
 constriction's ``QuantizedLaplace(lo, hi)`` at the (μ, b) the integer ARM gives from its
@@ -145,9 +147,11 @@ def int_arm(code: ModuleCode) -> IntArm:
     return IntArm.from_quantised(code.weights, code.biases, code.weight_exp, code.bias_exp)
 
 
-def find_code(net: LatentNet, image: np.ndarray) -> LatentCode:
-    """Round the latents and search both modules' quantisation steps (see the module doc)."""
+def find_code(net: LatentNet, image: np.ndarray, lam: float | None = None) -> LatentCode:
+    """Round the latents and search both modules' quantisation steps (see the module doc;
+    ``lam``: the rate weight the synthesis' steps are chosen with, None for the PSNR rule)."""
     cfg = net.config
+    pixels = cfg.height * cfg.width
     net = copy.deepcopy(net).cpu().eval()  # the caller's network stays on its device, in its mode
     latents = [g.numpy().astype(np.int64) for g in net.rounded()]
     lo, hi = alphabet(latents)
@@ -164,7 +168,10 @@ def find_code(net: LatentNet, image: np.ndarray) -> LatentCode:
 
         def synthesis_cost(code: ModuleCode) -> float | None:
             _load(trial, code.weights, code.biases, code.weight_exp, code.bias_exp)
-            if picture_psnr(trial) < psnr_float - PSNR_TOLERANCE:
+            quality = picture_psnr(trial)
+            if lam is not None:
+                return 10.0 ** (-quality / 10.0) + lam * 8.0 * _bytes(code.parts()) / pixels
+            if quality < psnr_float - PSNR_TOLERANCE:
                 return None
             return _bytes(code.parts())
 

@@ -171,9 +171,11 @@ class LatentReport:
         return self.code.psnr
 
 
-def encode_latent_model(net: LatentNet, image: np.ndarray) -> tuple[bytes, LatentReport]:
+def encode_latent_model(net: LatentNet, image: np.ndarray, lam: float | None = None
+                        ) -> tuple[bytes, LatentReport]:
     """The ``.sinr`` bytes of a trained latent-grid network; ``image`` (H×W×3 in [0, 1], the
-    picture it was trained on) is what the synthesis' quantisation step is measured against."""
+    picture it was trained on) is what the synthesis' quantisation step is measured against,
+    at the rate weight ``lam`` (default: the λ the network was trained with, if it records one)."""
     t0 = time.perf_counter()
     cfg = net.config
     if tuple(image.shape[:2]) != (cfg.height, cfg.width):
@@ -184,7 +186,7 @@ def encode_latent_model(net: LatentNet, image: np.ndarray) -> tuple[bytes, Laten
         raise OptionError(f"latent-grid files hold images of at most {MAX_LATENT_SIDE} px a side "
                           f"and {MAX_LATENT_PIXELS:,} pixels; this one is {cfg.width}×{cfg.height}.")
     try:
-        code = find_code(net, image)
+        code = find_code(net, image, lam if lam is not None else getattr(net, "rate_lambda", None))
     except ValueError as exc:
         raise OptionError(f"this latent-grid network cannot be stored ({exc}).") from exc
     weights, latents = encode_weights(code), encode_latents(code)

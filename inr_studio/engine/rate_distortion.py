@@ -169,6 +169,8 @@ class RateDistortion(Objective):
             b.copy_(torch.where(better, p, b))
 
     def finish(self, model: LatentNet) -> None:
+        lam = self.lam if self._log_lam is None else math.exp(float(self._log_lam))
+        model.rate_lambda = float(lam)  # the encoder trades the weights' bits at the same λ
         if self.keep_best and self._best is not None:
             with torch.no_grad():
                 for p, b in zip(model.parameters(), self._best):

@@ -85,9 +85,12 @@ def options(pixels: np.ndarray, lam: float, preset: str, **extra) -> ModelOption
 
 
 def measure_point(pixels: np.ndarray, lam: float, train: TrainConfig, preset: str = "1000",
-                  control: RunControl | None = None, **extra) -> LatentPoint | None:
+                  control: RunControl | None = None,
+                  on_trained: Callable[[object], None] | None = None,
+                  **extra) -> LatentPoint | None:
     """Train one network at ``lam`` and measure its file (None: ``control`` stopped the
-    training, so there is no point to measure)."""
+    training, so there is no point to measure). ``on_trained`` sees the trained network before
+    it is encoded (a study keeps it, to try other encoders on the same training)."""
     spec = registry.entry("latent").spec(options(pixels, lam, preset, **extra))
     t0, c0 = time.perf_counter(), cpu_seconds()
     run, results, interrupted = fit_side_by_side(pixels, (spec,), train, control=control)
@@ -97,6 +100,8 @@ def measure_point(pixels: np.ndarray, lam: float, train: TrainConfig, preset: st
     if control is not None and control.stop_requested:
         return None
     net = run.trainers["latent"].model.cpu()
+    if on_trained is not None:
+        on_trained(net)
     t0 = time.perf_counter()
     data, report = encode_latent_model(net, pixels)
     encode_s = time.perf_counter() - t0

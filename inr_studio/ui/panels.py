@@ -25,11 +25,18 @@ def image_box() -> tuple[pg.ViewBox, pg.ImageItem]:
 
 class FlexLabel(pg.LabelItem):
     """A label that never widens its layout column, so image columns keep equal widths; text
-    longer than its column is cut at the column's edge rather than drawn over its neighbour."""
+    longer than its column is cut at the column's edge rather than drawn over its neighbour,
+    and shown from its start (the model's name), not centred with both ends cut."""
 
     def __init__(self, *args, **kwargs) -> None:
+        self._justify = kwargs.get("justify", "center")  # LabelItem lays its text out in __init__
         super().__init__(*args, **kwargs)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+
+    def resizeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        too_wide = self.itemRect().width() > self.rect().width() > 0
+        self.opts["justify"] = "left" if too_wide else self._justify
+        super().resizeEvent(ev)
 
     def updateMin(self) -> None:  # noqa: N802 - pyqtgraph API
         super().updateMin()

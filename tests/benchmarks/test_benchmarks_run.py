@@ -39,6 +39,8 @@ class Tiny:
     #: Files the runs must have written ({tmp}: the test's folder).
     files: tuple[str, ...] = ()
     needs_xvfb: bool = False
+    #: Other scripts run first, each (script, *args): what this one reads.
+    setup: tuple[tuple[str, ...], ...] = ()
 
 
 TINY: dict[str, Tiny] = {
@@ -119,6 +121,16 @@ TINY: dict[str, Tiny] = {
                          (rf"default kodim01 λ=0.02: {NUMBER} bpp {NUMBER} dB",
                           rf"\| default \| 0.02 \| 1 \| {NUMBER} \|", r"\| default \| JPEG \|"),
                          ("{tmp}/k.csv", "{tmp}/k_rd.png")),
+    "latent_reencode": Tiny((("--nets", "{tmp}/nets", "--tag", "default", "--as", "rd",
+                              "--side", "16", "--csv", "k.csv", "--out", "{tmp}"),
+                             ("--nets", "{tmp}/nets", "--tag", "default", "--as", "rule",
+                              "--steps", "psnr", "--side", "16", "--csv", "k.csv", "--out", "{tmp}")),
+                            (r"rd kodim01 λ=0.02: \d+ bytes.* \(same bytes as trained row\)",
+                             rf"rule kodim01 λ=0.02: \d+ bytes, weights \d+, {NUMBER} bpp"),
+                            ("{tmp}/k.csv",),
+                            setup=(("latent_kodak", "--images", "1", "--side", "16", "--iters", "4",
+                                    "--lambdas", "0.02", "--threads", "1", "--csv", "k.csv",
+                                    "--out", "{tmp}", "--keep-nets", "{tmp}/nets"),)),
     "omp_wait": Tiny((("--long-side", "16", "--repeat", "1", "--rounds", "1", "--settings", "3",
                        "--warmups", "0.25", "--idle-spins", "2000", "--idle-regions", "5"),),
                      (r"ms per round: coarse warm-up steps\n",
@@ -201,6 +213,10 @@ def test_runs_at_a_tiny_size(name: str, tiny_kodak: Path, tmp_path: Path) -> Non
     tiny = TINY[name]
     if tiny.needs_xvfb and XVFB is None:
         pytest.skip(WHY_NOT)
+    for script, *args in tiny.setup:
+        args = [a.format(tmp=tmp_path, kodak=tiny_kodak) for a in args]
+        res = run(script, args, tiny_kodak, tmp_path)
+        assert res.returncode == 0, f"{script} {' '.join(args)}:\n{res.stderr[-3000:]}"
     output = ""
     for args in tiny.runs:
         args = [a.format(tmp=tmp_path, kodak=tiny_kodak) for a in args]

@@ -72,7 +72,7 @@ def test_progress_reports_the_rate_and_previews_the_grids(small_image) -> None:
     assert frames[-1].recon["latent"].shape == small_image.shape
 
 
-def test_phases_split_the_run_noise_then_rounding(small_image) -> None:
+def test_phases_split_the_run_soft_rounding_then_rounding(small_image) -> None:
     spec = _specs(small_image)[0]
     trainer = Trainer(FitProblem.create(small_image, spec.config), TrainConfig(iters=40),
                       spec.phases)
@@ -81,7 +81,7 @@ def test_phases_split_the_run_noise_then_rounding(small_image) -> None:
     while not trainer.done:
         seen.append(trainer._objective.quantiser)
         trainer.step()
-    assert seen == ["noise"] * 34 + ["ste"] * 6
+    assert seen == ["softround"] * 34 + ["ste"] * 6
 
 
 def test_the_rounding_phase_ends_on_its_best_state(small_image) -> None:

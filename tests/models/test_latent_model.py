@@ -95,7 +95,7 @@ def test_registry_entry_builds_the_latent_model_with_its_options() -> None:
     spec = registry.entry("latent").spec(ModelOptions(image_size=(171, 256), latent_lambda=5e-3,
                                                       latent_preset="500"))
     assert isinstance(spec.config, LatentConfig) and spec.config.arm_context == 8
-    assert [p.kwargs()["quantiser"] for p in spec.phases] == ["noise", "ste"]
+    assert [p.kwargs()["quantiser"] for p in spec.phases] == ["softround", "ste"]
     assert all(p.kwargs()["lam"] == 5e-3 for p in spec.phases)
     assert spec.total_steps(1000) == 1000
     assert registry.entry("latent").window  # the window offers it (tests/ui/test_latent_window.py)

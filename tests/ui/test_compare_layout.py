@@ -84,3 +84,19 @@ def test_first_start_fills_the_screen(qtbot) -> None:
         assert win.geometry() == win.screen().availableGeometry()
     finally:
         win.shutdown()
+
+
+def test_a_title_too_long_for_its_column_shows_its_start(window, qtbot) -> None:
+    """A panel's title wider than its column is cut at the right, so the model's name stays
+    readable; one that fits stays centred."""
+    _five(window, qtbot, (1200, 800))
+    title = window.compare.titles["siren"]
+    title.setText("<b>SIREN</b> · " + "a title much longer than any panel " * 4)
+    qtbot.wait(20)
+    start = title.mapFromItem(title.item, title.item.boundingRect().topLeft()).x()
+    assert title.item.boundingRect().width() > title.rect().width()
+    assert start >= title.rect().left() - 1
+    title.setText("<b>SIREN</b>")
+    qtbot.wait(20)
+    start = title.mapFromItem(title.item, title.item.boundingRect().topLeft()).x()
+    assert start > title.rect().left() + 10  # centred again
