@@ -31,8 +31,9 @@ import torch  # noqa: E402
 from inr_studio.codec import decode_bytes  # noqa: E402
 from inr_studio.codec.latent_file import encode_latent_model  # noqa: E402
 from inr_studio.metrics import psnr  # noqa: E402
-from inr_studio.models.latent_config import make_latent_config  # noqa: E402
+from inr_studio.models import registry  # noqa: E402
 from inr_studio.models.latent_net import LatentNet  # noqa: E402
+from inr_studio.studies import latent_ladder  # noqa: E402
 from latent_kodak import log, read, working, write  # noqa: E402
 
 
@@ -56,9 +57,9 @@ def main() -> int:
         if (r.image, r.lam) in done or not kept.is_file():
             continue
         pixels = working(r.image, args.side)
-        h, w = pixels.shape[:2]
-        cfg = make_latent_config(h, w, r.preset, r.upsampling, arm_context=r.context or None)
-        net = LatentNet(cfg)
+        options = latent_ladder.options(pixels, r.lam, r.preset, latent_upsampling=r.upsampling,
+                                        latent_context=r.context or None)
+        net = LatentNet(registry.entry("latent").spec(options).config)  # as it was trained
         net.load_state_dict(torch.load(kept, weights_only=True))
         t0 = time.perf_counter()
         data, report = encode_latent_model(net, pixels, lam=r.lam if args.steps == "rd" else None)

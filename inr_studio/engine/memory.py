@@ -26,8 +26,8 @@ driver's (``mem_get_info``) plus the blocks PyTorch's allocator holds cached but
 (reserved − allocated: they are free to this process), read after collecting garbage and
 emptying the cache. On an H200 the plain step's estimate was 0.995 of the measured peak; the
 graph pools' allowance is not yet checked there (docs/results.md). Limit: where one activation
-is under 32 MiB, glibc's heap keeps freed tensors and a small run's RSS peak can reach ~3× the estimate (docs/results.md); such
-runs need hundreds of MB, not what the guard is for.
+is under 32 MiB, glibc's heap keeps freed tensors and a small run's RSS peak can reach ~3× the
+estimate (docs/results.md); such runs need hundreds of MB, not what the guard is for.
 """
 
 from __future__ import annotations
